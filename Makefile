@@ -1,0 +1,27 @@
+# The project's commands. `make serve` and `make test` are the two a newcomer needs.
+PY := .venv/bin/python
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: setup catalogue site serve test bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+catalogue: setup
+	$(PY) -m site_build.catalogue
+
+site: setup
+	$(PY) -m site_build
+
+serve: site
+	@echo "打开 http://127.0.0.1:8000/ (Ctrl+C 停止)"
+	$(PY) -m http.server --directory site --bind 127.0.0.1 8000
+
+test: site
+	$(PY) -m pytest -q
+
+bench: site
+	$(PY) -m bench
+
+clean:
+	rm -rf site build dist checker/catalogue.json
