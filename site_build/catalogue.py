@@ -1,0 +1,523 @@
+"""The one catalogue loader: reads catalogue/**/*.yaml, validates it, and writes the compiled JSON.
+
+Every error names the file, the line and the field and says what is allowed. The site build,
+the checker (through checker/catalogue.json) and the tests all read the catalogue through here.
+Run `python -m site_build.catalogue [--check]`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+from checker.profile import FIELDS, is_county_code
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE_DIR = ROOT / "catalogue"
+COMPILED = ROOT / "checker" / "catalogue.json"
+SEEDS_DIR = ROOT.parent / "shared" / "seeds"
+
+
+class CatalogueError(ValueError):
+    """One or more broken entries; `problems` holds (file, line, field, message)."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__("\n".join(f"{f}:{line}: {field}: {msg}" for f, line, field, msg in problems))
+
+
+# ---------------------------------------------------------------- YAML with line numbers
+
+class Map(dict):
+    """A mapping that remembers the line of each key (1-based)."""
+    line = 0
+    lines: dict
+
+
+class Seq(list):
+    line = 0
+    lines: list
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader, node):
+    loader.flatten_mapping(node)
+    out = Map()
+    out.line, out.lines = node.start_mark.line + 1, {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in out:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (重复的字段 {key!r}): first on line {out.lines[key]}",
+                key_node.start_mark)
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.lines[key] = key_node.start_mark.line + 1
+    return out
+
+
+def _construct_sequence(loader, node):
+    out = Seq(loader.construct_object(child, deep=True) for child in node.value)
+    out.line, out.lines = node.start_mark.line + 1, [child.start_mark.line + 1 for child in node.value]
+    return out
+
+
+def _construct_str(loader, node):
+    return loader.construct_scalar(node)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+# Dates stay strings: the schema checks their form and the JSON carries them as text.
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_str)
+
+
+def read_yaml(path: Path):
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=_Loader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else 0
+        raise CatalogueError([(_rel(path), line, "(yaml)", f"{err.problem or err}")]) from None
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+# ---------------------------------------------------------------- schema
+
+GROUP_KEYS: set = set()
+TOPIC_KEYS: set = set()
+SHARED_CONDITIONS: dict = {}
+SERVICE_TYPES = {"物质帮助", "照护服务", "关爱服务", "医疗服务"}
+PERS = ("month", "year", "once", "household")
+APPLY = ("automatic", "apply")
+APPLY_AT = ("hukou", "residence", "venue", "none")
+PAID_BY = ("hukou", "residence", "shared")
+CONDITION_KINDS = ("hukou", "residence", "age", "field", "any", "all", "not", "ref")
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class _Checker:
+    def __init__(self, path: Path):
+        self.file = _rel(path)
+        self.problems: list = []
+
+    def err(self, node, key, field, msg):
+        line = 0
+        if isinstance(node, Map):
+            line = node.lines.get(key, node.line) if key is not None else node.line
+        elif isinstance(node, Seq):
+            line = node.lines[key] if isinstance(key, int) and key < len(node.lines) else node.line
+        self.problems.append((self.file, line, field, msg))
+
+    # -- primitives
+    def mapping(self, node, field, required=(), optional=()):
+        if not isinstance(node, dict):
+            self.problems.append((self.file, getattr(node, "line", 0), field, f"must be a mapping (键: 值), got {type(node).__name__}"))
+            return False
+        allowed = set(required) | set(optional)
+        for key in node:
+            if key not in allowed:
+                self.err(node, key, f"{field}.{key}", f"unknown field {key!r} — allowed: {', '.join(sorted(allowed))}")
+        for key in required:
+            if key not in node:
+                self.err(node, None, f"{field}.{key}", "is required (必填)")
+        return True
+
+    def text(self, node, key, field, required=True, max_len=None):
+        if key not in node:
+            if required:
+                self.err(node, None, f"{field}.{key}", "is required (必填)")
+            return
+        value = node[key]
+        if not isinstance(value, str) or not value.strip():
+            self.err(node, key, f"{field}.{key}", f"must be non-empty text, got {value!r}")
+        elif max_len and len(value) > max_len:
+            self.err(node, key, f"{field}.{key}", f"is {len(value)} characters; at most {max_len} (不超过{max_len}个字)")
+
+    def text_list(self, node, key, field):
+        if key not in node:
+            return
+        value = node[key]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            self.err(node, key, f"{field}.{key}", "must be a list of non-empty texts")
+
+    def choice(self, node, key, field, allowed, required=True):
+        if key not in node:
+            if required:
+                self.err(node, None, f"{field}.{key}", f"is required — one of {', '.join(allowed)}")
+            return
+        if node[key] not in allowed:
+            self.err(node, key, f"{field}.{key}", f"{node[key]!r} is not allowed — use one of {', '.join(map(str, allowed))}")
+
+    def date(self, node, key, field, required=False, nullable=False):
+        if key not in node:
+            if required:
+                self.err(node, None, f"{field}.{key}", "is required: a date \"YYYY-MM-DD\"")
+            return
+        value = node[key]
+        if value is None and nullable:
+            return
+        ok = isinstance(value, str) and DATE_RE.fullmatch(value)
+        if ok:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                ok = False
+        if not ok:
+            self.err(node, key, f"{field}.{key}", f"{value!r} is not an existing date — write \"YYYY-MM-DD\" in quotes")
+
+    def number(self, node, key, field):
+        if key in node and (isinstance(node[key], bool) or not isinstance(node[key], (int, float)) or node[key] < 0):
+            self.err(node, key, f"{field}.{key}", f"{node[key]!r} must be a number ≥ 0")
+
+    # -- county
+    def county(self, data, path: Path):
+        if not self.mapping(data, "(file)", required=("county", "services")):
+            return
+        c = data["county"]
+        if self.mapping(c, "county", required=("code", "name", "slug", "prefecture", "province", "province_slug", "document"),
+                        optional=("phones", "notes", "forms")):
+            if not is_county_code(c.get("code")):
+                self.err(c, "code", "county.code", f"{c.get('code')!r} is not a 6-digit GB/T 2260 county code in quotes, e.g. \"330324\"")
+            for key in ("name", "prefecture", "province"):
+                self.text(c, key, "county")
+            if c.get("slug") != path.stem:
+                self.err(c, "slug", "county.slug", f"{c.get('slug')!r} must equal the file name {path.stem!r}")
+            if c.get("province_slug") != path.parent.name:
+                self.err(c, "province_slug", "county.province_slug", f"{c.get('province_slug')!r} must equal the folder name {path.parent.name!r}")
+            d = c.get("document")
+            if self.mapping(d, "county.document", required=("title", "file", "date", "date_text", "issuer")):
+                for key in ("title", "date_text", "issuer"):
+                    self.text(d, key, "county.document")
+                self.date(d, "date", "county.document", required=True, nullable=True)
+                f = d.get("file")
+                if not (isinstance(f, str) and re.fullmatch(r"\d{3}_[0-9a-f]{16}\.txt", f)):
+                    self.err(d, "file", "county.document.file", f"{f!r} must be a seed file name like 001_ad73a97c7bcfe62c.txt")
+                elif SEEDS_DIR.is_dir() and not (SEEDS_DIR / f).is_file():
+                    self.err(d, "file", "county.document.file", f"{f!r} is not in {SEEDS_DIR}")
+            for i, ph in enumerate(c.get("phones") or []):
+                if self.mapping(ph, f"county.phones[{i}]", required=("name", "number", "source")):
+                    for key in ("name", "number", "source"):
+                        self.text(ph, key, f"county.phones[{i}]")
+            self.text_list(c, "notes", "county")
+            for i, form in enumerate(c.get("forms") or []):
+                if self.mapping(form, f"county.forms[{i}]", required=("id", "title", "source"), optional=("columns", "text", "rows")):
+                    self.text(form, "title", f"county.forms[{i}]")
+                    self.text(form, "source", f"county.forms[{i}]")
+                    self.text_list(form, "columns", f"county.forms[{i}]")
+                    self.text(form, "text", f"county.forms[{i}]", required=False)
+        services = data.get("services")
+        if not isinstance(services, list) or not services:
+            self.err(data, "services", "services", "must be a non-empty list")
+            return
+        code = c.get("code") if isinstance(c, dict) else None
+        ids, slugs = {}, {}
+        for i, s in enumerate(services):
+            self.service(s, f"services[{i}]", code)
+            if isinstance(s, dict):
+                for seen, key in ((ids, "id"), (slugs, "slug")):
+                    value = s.get(key)
+                    if value in seen:
+                        self.err(s, key, f"services[{i}].{key}", f"{value!r} is used twice (also services[{seen[value]}])")
+                    seen[value] = i
+
+    def service(self, s, field, code):
+        required = ("id", "item", "slug", "name", "groups", "target", "type", "summary", "wording", "conditions",
+                    "apply", "apply_at", "where", "departments", "source")
+        optional = ("topic", "what", "also", "amount", "paid_by", "away", "steps", "documents", "time_limit",
+                    "basis", "excludes", "effective", "notes", "phones")
+        if not self.mapping(s, field, required, optional):
+            return
+        sid, slug = s.get("id"), s.get("slug")
+        if not (isinstance(slug, str) and re.fullmatch(r"[0-9a-z][0-9a-z-]*", slug)):
+            self.err(s, "slug", f"{field}.slug", f"{slug!r} must be lower-case ASCII letters, digits and '-', in quotes")
+        elif sid != f"{code}-{slug}":
+            self.err(s, "id", f"{field}.id", f"{sid!r} must be \"{code}-{slug}\" (county code, '-', slug)")
+        item = s.get("item")
+        if item is not None and (isinstance(item, bool) or not isinstance(item, int) or item < 1):
+            self.err(s, "item", f"{field}.item", f"{item!r} must be the document's item number or null")
+        for key in ("name", "target", "wording", "where"):
+            self.text(s, key, field)
+        self.text(s, "summary", field, max_len=40)
+        self.text(s, "what", field, required=False)
+        self.text(s, "away", field, required=False)
+        self.text(s, "time_limit", field, required=False)
+        if "topic" in s:
+            self.choice(s, "topic", field, sorted(TOPIC_KEYS))
+        groups = s.get("groups")
+        if not isinstance(groups, list) or not groups or any(g not in GROUP_KEYS for g in groups):
+            self.err(s, "groups", f"{field}.groups", f"{groups!r} — must be a list from: {', '.join(sorted(GROUP_KEYS))}")
+        types = s.get("type")
+        if not isinstance(types, list) or not types or any(t not in SERVICE_TYPES for t in types):
+            self.err(s, "type", f"{field}.type", f"{types!r} — must be a list from: {', '.join(sorted(SERVICE_TYPES))}")
+        self.choice(s, "apply", field, APPLY)
+        self.choice(s, "apply_at", field, APPLY_AT)
+        self.choice(s, "paid_by", field, PAID_BY, required=False)
+        for key in ("also", "steps", "documents", "departments", "basis", "notes"):
+            self.text_list(s, key, field)
+        self.date(s, "effective", field)
+        src = s.get("source")
+        if self.mapping(src, f"{field}.source", optional=("item", "section")):
+            if not src:
+                self.err(s, "source", f"{field}.source", "needs `item` (the document's number) or `section`")
+            if "item" in src and src["item"] != item:
+                self.err(src, "item", f"{field}.source.item", f"{src['item']!r} differs from the service's item {item!r}")
+            self.text(src, "section", f"{field}.source", required=False)
+        conds = s.get("conditions")
+        if not isinstance(conds, list):
+            self.err(s, "conditions", f"{field}.conditions", "must be a list (empty only if the service is for everyone)")
+        else:
+            for i, cond in enumerate(conds):
+                self.condition(cond, f"{field}.conditions[{i}]")
+        if "amount" in s:
+            self.amount(s["amount"], f"{field}.amount", top=True)
+        for i, ex in enumerate(s.get("excludes") or []):
+            if self.mapping(ex, f"{field}.excludes[{i}]", required=("service", "text")):
+                self.text(ex, "text", f"{field}.excludes[{i}]")
+        for i, ph in enumerate(s.get("phones") or []):
+            if self.mapping(ph, f"{field}.phones[{i}]", required=("name", "number")):
+                self.text(ph, "number", f"{field}.phones[{i}]")
+
+    def condition(self, c, field):
+        if not isinstance(c, dict):
+            self.problems.append((self.file, getattr(c, "line", 0), field, "a condition must be a mapping, e.g. {age: {min: 80}}"))
+            return
+        kinds = [k for k in CONDITION_KINDS if k in c]
+        if len(kinds) != 1:
+            self.err(c, None, field, f"needs exactly one of {', '.join(CONDITION_KINDS)}; found {kinds or 'none'}")
+            return
+        kind = kinds[0]
+        extra = {"field": ("in", "is", "min", "max")}.get(kind, ())
+        self.mapping(c, field, required=(kind,), optional=("label", "source", "note") + extra)
+        self.text(c, "label", field, required=False)
+        value = c[kind]
+        if kind in ("hukou", "residence"):
+            if not isinstance(value, list) or not value or not all(is_county_code(v) for v in value):
+                self.err(c, kind, f"{field}.{kind}", f"{value!r} must be a list of quoted 6-digit county codes")
+        elif kind == "age":
+            if self.mapping(value, f"{field}.age", optional=("min", "max", "month_start")):
+                if "min" not in value and "max" not in value:
+                    self.err(value, None, f"{field}.age", "needs `min` and/or `max` (周岁, inclusive)")
+                for key in ("min", "max"):
+                    if key not in value:
+                        continue
+                    v = value[key]
+                    if isinstance(v, dict):
+                        if set(v) != {"male", "female"} or not all(isinstance(x, int) and not isinstance(x, bool) for x in v.values()):
+                            self.err(value, key, f"{field}.age.{key}", f"{v!r} — a sex-dependent age is {{male: N, female: N}}")
+                    elif isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 130:
+                        self.err(value, key, f"{field}.age.{key}", f"{v!r} must be a whole number of 周岁 (0-130)")
+                if "month_start" in value and not isinstance(value["month_start"], bool):
+                    self.err(value, "month_start", f"{field}.age.month_start", "must be true or false")
+        elif kind == "field":
+            if value not in FIELDS:
+                self.err(c, "field", f"{field}.field", f"{value!r} is not a profile field — one of {', '.join(FIELDS)}")
+                return
+            ftype, _, values = FIELDS[value]
+            ops = [k for k in ("in", "is", "min", "max") if k in c]
+            if not ops:
+                self.err(c, None, field, "a field condition needs `in`, `is`, `min` or `max`")
+            if "in" in c:
+                if values is None or not isinstance(c["in"], list) or not c["in"] or any(v not in values for v in c["in"]):
+                    allowed = ", ".join(map(str, values)) if values else "(no list: use is/min/max)"
+                    self.err(c, "in", f"{field}.in", f"{c['in']!r} — values of {value} are: {allowed}")
+            if "is" in c and (ftype != "bool" or not isinstance(c["is"], bool)):
+                self.err(c, "is", f"{field}.is", f"`is: true/false` only works on yes/no fields; {value} is {ftype}")
+            for key in ("min", "max"):
+                if key in c and (ftype not in ("int", "number") or isinstance(c[key], bool) or not isinstance(c[key], (int, float))):
+                    self.err(c, key, f"{field}.{key}", f"`{key}` needs a number field and a number; {value} is {ftype}")
+        elif kind in ("any", "all"):
+            if not isinstance(value, list) or len(value) < 2:
+                self.err(c, kind, f"{field}.{kind}", "must list at least two conditions")
+            else:
+                for i, inner in enumerate(value):
+                    self.condition(inner, f"{field}.{kind}[{i}]")
+        elif kind == "not":
+            self.condition(value, f"{field}.not")
+        elif kind == "ref":
+            if value not in SHARED_CONDITIONS:
+                self.err(c, "ref", f"{field}.ref", f"{value!r} is not in shared.yaml conditions: {', '.join(SHARED_CONDITIONS)}")
+
+    def amount(self, a, field, top=False):
+        if not self.mapping(a, field, optional=("yuan", "per", "floor", "max_yuan", "text", "tiers", "by", "gap",
+                                                 "percent", "base", "multiplier", "hours", "note")):
+            return
+        self.text(a, "text", field, required=True)
+        for key in ("yuan", "max_yuan", "percent", "multiplier", "hours"):
+            self.number(a, key, field)
+        if "per" in a:
+            self.choice(a, "per", field, PERS)
+        elif "yuan" in a or "tiers" in a or "gap" in a:
+            self.err(a, None, f"{field}.per", f"is required with an amount — one of {', '.join(PERS)}")
+        if "floor" in a and not isinstance(a["floor"], bool):
+            self.err(a, "floor", f"{field}.floor", "must be true or false")
+        if ("percent" in a or "multiplier" in a) and "base" not in a:
+            self.err(a, None, f"{field}.base", "a percent or multiplier needs `base` (what it is a share of)")
+        if "gap" in a:
+            g = a["gap"]
+            if self.mapping(g, f"{field}.gap", required=("standard",)):
+                self.number(g, "standard", f"{field}.gap")
+        if "tiers" in a:
+            tiers = a["tiers"]
+            if not isinstance(tiers, list) or not tiers:
+                self.err(a, "tiers", f"{field}.tiers", "must be a non-empty list of {min, max, yuan, text}")
+            else:
+                last_max = None
+                for i, t in enumerate(tiers):
+                    f = f"{field}.tiers[{i}]"
+                    if self.mapping(t, f, required=("min", "text"), optional=("max", "yuan")):
+                        self.number(t, "yuan", f)
+                        self.text(t, "text", f)
+                        lo, hi = t.get("min"), t.get("max")
+                        if not isinstance(lo, int) or (hi is not None and (not isinstance(hi, int) or hi < lo)):
+                            self.err(t, "min", f, f"min {lo!r} / max {hi!r} must be whole 周岁 with min ≤ max")
+                        elif last_max is not None and lo != last_max + 1:
+                            self.err(t, "min", f"{f}.min", f"{lo} does not follow the tier above (max {last_max}): tiers must not overlap or leave gaps")
+                        last_max = hi if isinstance(hi, int) else None
+        if "by" in a:
+            by = a["by"]
+            if self.mapping(by, f"{field}.by", required=("field", "cases")):
+                fname = by.get("field")
+                if fname not in FIELDS or FIELDS[fname][2] is None:
+                    self.err(by, "field", f"{field}.by.field", f"{fname!r} must be a profile field with a list of values")
+                elif isinstance(by.get("cases"), dict):
+                    values = FIELDS[fname][2]
+                    for key, case in by["cases"].items():
+                        if key not in values:
+                            self.err(by["cases"], key, f"{field}.by.cases.{key}", f"{key!r} is not a value of {fname}: {', '.join(map(str, values))}")
+                        self.amount(case, f"{field}.by.cases.{key}")
+                else:
+                    self.err(by, "cases", f"{field}.by.cases", "must map each value to an amount")
+
+
+# ---------------------------------------------------------------- loading and compiling
+
+def load_shared():
+    path = CATALOGUE_DIR / "shared.yaml"
+    data = read_yaml(path)
+    GROUP_KEYS.clear(); GROUP_KEYS.update(data["groups"])
+    TOPIC_KEYS.clear(); TOPIC_KEYS.update(data["topics"])
+    SHARED_CONDITIONS.clear(); SHARED_CONDITIONS.update(data["conditions"])
+    return data
+
+
+def county_files(directory: Path = CATALOGUE_DIR):
+    return sorted(p for p in directory.glob("*/*.yaml"))
+
+
+def load_county(path: Path):
+    """Read and validate one county file; raise CatalogueError with every problem found."""
+    if not GROUP_KEYS:
+        load_shared()
+    data = read_yaml(path)
+    checker = _Checker(path)
+    checker.county(data, path)
+    if checker.problems:
+        raise CatalogueError(checker.problems)
+    return data
+
+
+def _plain(obj):
+    """Map/Seq → plain dict/list (drops line bookkeeping), resolving `ref` conditions."""
+    if isinstance(obj, dict):
+        if "ref" in obj and len(obj) <= 2:
+            resolved = dict(_plain(SHARED_CONDITIONS[obj["ref"]]))
+            resolved.pop("source", None)
+            if "label" in obj:
+                resolved["label"] = obj["label"]
+            return resolved
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def load_catalogue(directory: Path = CATALOGUE_DIR):
+    """Read every county; return the compiled catalogue (plain data). Raises CatalogueError."""
+    shared = load_shared()
+    problems, counties, all_ids = [], {}, {}
+    for path in county_files(directory):
+        try:
+            data = load_county(path)
+        except CatalogueError as err:
+            problems.extend(err.problems)
+            continue
+        county = _plain(data["county"])
+        code = county["code"]
+        if code in counties:
+            problems.append((_rel(path), data["county"].lines["code"], "county.code", f"{code} is already used by {counties[code]['file']}"))
+            continue
+        county["file"] = _rel(path)
+        county["url"] = f"{county['province_slug']}/{county['slug']}/"
+        doc = county["document"]
+        services = []
+        for raw in data["services"]:
+            s = _plain(raw)
+            s["county"] = code
+            s["url"] = f"{county['url']}{s['slug']}/"
+            where = f"第{s['item']}项" if s.get("item") else s["source"].get("section", "")
+            if s.get("item") and s["source"].get("section"):
+                where += f"（{s['source']['section']}）"
+            s["source_text"] = f"{doc['file']} {where}".strip()
+            s["basis_doc"] = f"{doc['title']}，{doc['date'] or doc['date_text']}"
+            services.append(s)
+            all_ids[s["id"]] = (path, raw)
+        county["services"] = services
+        counties[code] = county
+    for sid, (path, raw) in all_ids.items():
+        for i, ex in enumerate(raw.get("excludes") or []):
+            if ex["service"] not in all_ids:
+                problems.append((_rel(path), ex.line, f"{sid}.excludes[{i}].service", f"{ex['service']!r} is not a service id in the catalogue"))
+    if problems:
+        raise CatalogueError(problems)
+    return {
+        "schema": 1,
+        "groups": _plain(shared["groups"]),
+        "topics": _plain(shared["topics"]),
+        "glossary": _plain(shared["glossary"]),
+        "counties": counties,
+    }
+
+
+def write_compiled(catalogue, path: Path = COMPILED):
+    text = json.dumps(catalogue, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def compile_catalogue(path: Path = COMPILED):
+    return write_compiled(load_catalogue(), path)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        catalogue = load_catalogue()
+    except CatalogueError as err:
+        print(f"目录有错误 / the catalogue has errors:\n{err}", file=sys.stderr)
+        return 2
+    n = sum(len(c["services"]) for c in catalogue["counties"].values())
+    if "--check" in argv:
+        print(f"ok: {len(catalogue['counties'])} counties, {n} services")
+        return 0
+    out = write_compiled(catalogue)
+    print(f"wrote {_rel(out)}: {len(catalogue['counties'])} counties, {n} services")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
