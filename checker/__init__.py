@@ -1,0 +1,45 @@
+"""养老服务明白卡 checker: which elderly-care services an elder can get, how much, and why.
+
+Standard library only; runs on CPython and in the browser on Pyodide. `check(profile)` takes the
+profile of ../shared/profile.md (a dict) and returns the answer dict; `check_json` does the same
+with JSON text in and out, for the browser worker.
+"""
+from __future__ import annotations
+
+import json
+
+from .catalogue import load_catalogue
+from .engine import Engine
+from .profile import ProfileError, parse_profile
+
+__all__ = ["check", "check_json", "engine", "ProfileError", "parse_profile"]
+__version__ = "0.1.0"
+
+_engine = None
+
+
+def engine(path=None) -> Engine:
+    """The shared engine over the packaged catalogue (loaded once)."""
+    global _engine
+    if path is not None:
+        return Engine(load_catalogue(path))
+    if _engine is None:
+        _engine = Engine(load_catalogue())
+    return _engine
+
+
+def check(profile: dict) -> dict:
+    return engine().check(profile)
+
+
+def check_json(profile_json: str) -> str:
+    """JSON in, JSON out: {"ok": true, "answer": …} or {"ok": false, "error": {field, zh, en}}."""
+    try:
+        profile = json.loads(profile_json)
+    except ValueError as err:
+        return json.dumps({"ok": False, "error": {"field": "profile", "zh": f"不是有效的 JSON：{err}",
+                                                   "en": f"not valid JSON: {err}"}}, ensure_ascii=False)
+    try:
+        return json.dumps({"ok": True, "answer": check(profile)}, ensure_ascii=False)
+    except ProfileError as err:
+        return json.dumps({"ok": False, "error": {"field": err.field, "zh": err.zh, "en": err.en}}, ensure_ascii=False)

@@ -351,7 +351,7 @@ class _Checker:
             if value not in SHARED_CONDITIONS:
                 self.err(c, "ref", f"{field}.ref", f"{value!r} is not in shared.yaml conditions: {', '.join(SHARED_CONDITIONS)}")
 
-    def amount(self, a, field, top=False):
+    def amount(self, a, field, top=False, per=None):
         if not self.mapping(a, field, optional=("yuan", "per", "floor", "max_yuan", "text", "tiers", "by", "gap",
                                                  "percent", "base", "multiplier", "hours", "note")):
             return
@@ -360,7 +360,7 @@ class _Checker:
             self.number(a, key, field)
         if "per" in a:
             self.choice(a, "per", field, PERS)
-        elif "yuan" in a or "tiers" in a or "gap" in a:
+        elif per is None and ("yuan" in a or "tiers" in a or "gap" in a):
             self.err(a, None, f"{field}.per", f"is required with an amount — one of {', '.join(PERS)}")
         if "floor" in a and not isinstance(a["floor"], bool):
             self.err(a, "floor", f"{field}.floor", "must be true or false")
@@ -398,7 +398,7 @@ class _Checker:
                     for key, case in by["cases"].items():
                         if key not in values:
                             self.err(by["cases"], key, f"{field}.by.cases.{key}", f"{key!r} is not a value of {fname}: {', '.join(map(str, values))}")
-                        self.amount(case, f"{field}.by.cases.{key}")
+                        self.amount(case, f"{field}.by.cases.{key}", per=a.get("per") or per)
                 else:
                     self.err(by, "cases", f"{field}.by.cases", "must map each value to an amount")
 

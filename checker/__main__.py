@@ -1,0 +1,77 @@
+"""Command line: `python -m checker check PROFILE.json|-`, `python -m checker services --county CODE`,
+`python -m checker screen REGISTER.csv|.xlsx -o RESULT.csv|.xlsx`.
+
+Exit status 0 on an answer, 2 on bad input (a message in Chinese and English on standard error).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import engine
+from .catalogue import CatalogueMissing
+from .profile import ProfileError, is_county_code
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"参数有误 / bad arguments: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _read_profile(path: str):
+    try:
+        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8-sig").read()
+    except OSError as err:
+        raise ProfileError("PROFILE", f"无法读取文件 {path}：{err.strerror}", f"cannot read {path}: {err.strerror}")
+    try:
+        return json.loads(text)
+    except ValueError as err:
+        raise ProfileError("PROFILE", f"{path} 不是有效的 JSON（第{err.lineno}行第{err.colno}列）：{err.msg}",
+                           f"{path} is not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}")
+
+
+def main(argv=None) -> int:
+    parser = _Parser(prog="python -m checker", description="养老服务明白卡：查一查老人能享受哪些养老服务")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_check = sub.add_parser("check", help="evaluate one profile (JSON file or - for standard input)")
+    p_check.add_argument("profile")
+    p_services = sub.add_parser("services", help="list a county's services as JSON")
+    p_services.add_argument("--county", required=True)
+    p_screen = sub.add_parser("screen", help="screen a register (CSV or XLSX) for services not yet received")
+    p_screen.add_argument("register")
+    p_screen.add_argument("-o", "--output", required=True)
+    p_screen.add_argument("--as-of", default=None)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            answer = engine().check(_read_profile(args.profile))
+            json.dump(answer, sys.stdout, ensure_ascii=False, indent=2)
+            sys.stdout.write("\n")
+        elif args.command == "services":
+            if not is_county_code(args.county):
+                raise ProfileError("--county", "需要6位县级行政区划代码，例如 330324", "a 6-digit county code, e.g. 330324")
+            services = engine().services_of(args.county)
+            if services is None:
+                known = ", ".join(f"{c}（{v['name']}）" for c, v in engine().catalogue["counties"].items())
+                raise ProfileError("--county", f"{args.county} 不在目录中。目录中有：{known}",
+                                   f"{args.county} is not in the catalogue; known: {known}")
+            json.dump(services, sys.stdout, ensure_ascii=False, indent=2)
+            sys.stdout.write("\n")
+        elif args.command == "screen":
+            from .screen import screen_file
+            summary = screen_file(args.register, args.output, as_of=args.as_of)
+            print(json.dumps(summary, ensure_ascii=False))
+    except ProfileError as err:
+        print(f"输入有误 / bad input — {err.field}：{err.zh}\n{err.field}: {err.en}", file=sys.stderr)
+        return 2
+    except CatalogueMissing as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

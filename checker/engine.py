@@ -1,0 +1,474 @@
+"""The eligibility engine: one generic evaluator over the compiled catalogue.
+
+Each condition is met, not met, unknown, or "later" (not met now, met from a known date because
+only age or time is short). A service's status follows from its conditions; amounts, where to
+apply and the explanation come from the catalogue entry. Standard library only.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+from .profile import FIELDS, age_on, birthday, parse_profile
+
+MET, UNKNOWN, LATER, UNMET = "met", "unknown", "later", "unmet"
+STATUS = {MET: "eligible", UNKNOWN: "maybe", LATER: "upcoming", UNMET: "ineligible"}
+MARK = {MET: "✓", UNMET: "✗", UNKNOWN: "？还不知道"}
+PER_TEXT = {"month": "每月", "year": "每年", "once": "一次性", "household": "每户"}
+
+# Order in which unknown facts are asked when they settle equally many answers.
+QUESTION_ORDER = [
+    "hukou", "birth_date", "residence", "economic", "care_level", "family_planning_special", "living",
+    "tekun_mode", "disability_grade", "disability_type", "has_disability_card", "sex", "dementia",
+    "island_relocated", "lives_outside_hukou_town", "months_at_residence", "fixed_residence", "military",
+    "state_pension_for_entitled", "no_supporter", "employee_pension", "resident_pension", "resident_medical",
+    "chronic", "in_institution", "retrofit_done", "per_capita_income", "rural_veteran_soldier", "heroic_injury",
+    "homeless", "child_hukou", "lives_with_child_in_town", "relocated_on",
+]
+_ORDER = {f: i for i, f in enumerate(QUESTION_ORDER)}
+
+
+def _ymd(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _month_start(d: dt.date) -> dt.date:
+    return d.replace(day=1)
+
+
+def _add_months(d: dt.date, months: int) -> dt.date:
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+class Facts:
+    """A validated profile plus what is derived from it once per evaluation."""
+    __slots__ = ("p", "as_of", "birth", "age", "age_month")
+
+    def __init__(self, profile: dict):
+        self.p = profile
+        self.as_of = profile["as_of"]
+        self.birth = profile.get("birth_date")
+        if self.birth is not None:
+            self.age = age_on(self.birth, self.as_of)
+            last = self.as_of.replace(day=calendar.monthrange(self.as_of.year, self.as_of.month)[1])
+            self.age_month = age_on(self.birth, last)  # age reached by the end of this month (当月起)
+        else:
+            self.age = profile.get("age")
+            self.age_month = self.age
+
+
+# ---------------------------------------------------------------- conditions
+
+def _county_names(catalogue, codes):
+    names = [catalogue["counties"][c]["name"] if c in catalogue["counties"] else c for c in codes]
+    return "或".join(names)
+
+
+def _age_label(spec) -> str:
+    def part(v, word):
+        if isinstance(v, dict):
+            return f"男{word}{v['male']}周岁、女{word}{v['female']}周岁"
+        return f"{word}{v}周岁"
+    lo, hi = spec.get("min"), spec.get("max")
+    if lo is not None and hi is not None and not isinstance(lo, dict) and not isinstance(hi, dict):
+        return f"{lo}至{hi}周岁"
+    if lo is not None:
+        return part(lo, "年满")
+    return f"不超过{hi}周岁" if not isinstance(hi, dict) else part(hi, "不超过")
+
+
+def _field_label(cond) -> str:
+    name = cond["field"]
+    kind, label, values = FIELDS[name]
+    if "in" in cond:
+        return f"{label}：" + "或".join(str(values[v]) for v in cond["in"])
+    if "is" in cond:
+        return label if cond["is"] else f"不是（没有）{label}"
+    parts = []
+    if "min" in cond:
+        parts.append(f"至少{cond['min']}")
+    if "max" in cond:
+        parts.append(f"至多{cond['max']}")
+    return f"{label}{'、'.join(parts)}"
+
+
+def compile_condition(cond, catalogue):
+    """Turn one catalogue condition into (label, fn); fn(facts) -> (state, from_date, missing)."""
+    kind = next(k for k in ("hukou", "residence", "age", "field", "any", "all", "not") if k in cond)
+    label = cond.get("label")
+    if kind in ("hukou", "residence"):
+        codes = frozenset(cond[kind])
+        default = f"{_county_names(catalogue, cond[kind])}{'户籍' if kind == 'hukou' else '常住（住在当地）'}"
+
+        def fn(f, key=kind, codes=codes):
+            value = f.p.get(key)
+            if value is None:
+                return UNKNOWN, None, (key,)
+            return (MET if value in codes else UNMET), None, ()
+        return label or default, fn
+    if kind == "age":
+        spec = cond["age"]
+        return label or _age_label(spec), _age_fn(spec)
+    if kind == "field":
+        return label or _field_label(cond), _field_fn(cond)
+    if kind == "not":
+        inner_label, inner = compile_condition(cond["not"], catalogue)
+
+        def fn(f, inner=inner):
+            state, _, missing = inner(f)
+            if state == UNKNOWN:
+                return UNKNOWN, None, missing
+            return (UNMET if state == MET else MET), None, ()
+        return label or f"不属于：{inner_label}", fn
+    parts = [compile_condition(c, catalogue) for c in cond[kind]]
+    fns = tuple(fn for _, fn in parts)
+    if kind == "all":
+        return label or "；".join(l for l, _ in parts), lambda f, fns=fns: _all(f, fns)
+    return label or "以下之一：" + "；".join(l for l, _ in parts), lambda f, fns=fns: _any(f, fns)
+
+
+def _all(f, fns):
+    state, start, missing = MET, None, ()
+    for fn in fns:
+        s, d, m = fn(f)
+        if s == UNMET:
+            return UNMET, None, ()
+        if s == LATER:
+            state = LATER
+            if d is not None:
+                start = d if start is None else max(start, d)
+        elif s == UNKNOWN and state == MET:
+            state = UNKNOWN
+        missing += m
+    return state, start, missing
+
+
+def _any(f, fns):
+    best, start, missing = UNMET, None, ()
+    for fn in fns:
+        s, d, m = fn(f)
+        if s == MET:
+            return MET, None, ()
+        if s == UNKNOWN:
+            best = UNKNOWN
+            missing += m
+        elif s == LATER and best != UNKNOWN:
+            best = LATER
+            start = d if start is None or (d is not None and d < start) else start
+            missing += m
+    return best, (start if best == LATER else None), missing
+
+
+def _age_fn(spec):
+    lo, hi, month_start = spec.get("min"), spec.get("max"), spec.get("month_start", False)
+
+    def threshold(v, f):
+        if isinstance(v, dict):
+            sex = f.p.get("sex")
+            return v.get(sex) if sex else None
+        return v
+
+    def fn(f):
+        age = f.age_month if month_start else f.age
+        if age is None:
+            return UNKNOWN, None, ("birth_date",)
+        low = threshold(lo, f) if lo is not None else None
+        high = threshold(hi, f) if hi is not None else None
+        if (lo is not None and low is None) or (hi is not None and high is None):
+            # sex unknown: decide where both sexes agree
+            lows = sorted(lo.values()) if isinstance(lo, dict) else [lo] if lo is not None else []
+            highs = sorted(hi.values()) if isinstance(hi, dict) else [hi] if hi is not None else []
+            if (not lows or age >= lows[-1]) and (not highs or age <= highs[0]):
+                return MET, None, ()
+            if (highs and age > highs[-1]):
+                return UNMET, None, ()
+            if lows and age < lows[0]:
+                pass  # too young for both: fall through as unknown-by-sex, later date depends on sex
+            return UNKNOWN, None, ("sex",)
+        if high is not None and age > high:
+            return UNMET, None, ()
+        if low is not None and age < low:
+            if f.birth is None:
+                return LATER, None, ()
+            start = birthday(f.birth, low)
+            if month_start:
+                start = _month_start(start)
+            return LATER, start, ()
+        return MET, None, ()
+    return fn
+
+
+def _field_fn(cond):
+    name = cond["field"]
+    kind = FIELDS[name][0]
+    if "in" in cond:
+        allowed = frozenset(cond["in"])
+        if kind == "enum_list":
+            def fn(f):
+                value = f.p.get(name)
+                if value is None:
+                    return UNKNOWN, None, (name,)
+                return (MET if allowed.intersection(value) else UNMET), None, ()
+        else:
+            def fn(f):
+                value = f.p.get(name)
+                if value is None:
+                    return UNKNOWN, None, (name,)
+                return (MET if value in allowed else UNMET), None, ()
+        return fn
+    if "is" in cond:
+        want = cond["is"]
+
+        def fn(f):
+            value = f.p.get(name)
+            if value is None:
+                return UNKNOWN, None, (name,)
+            return (MET if value == want else UNMET), None, ()
+        return fn
+    lo, hi = cond.get("min"), cond.get("max")
+
+    def fn(f):
+        value = f.p.get(name)
+        if value is None:
+            return UNKNOWN, None, (name,)
+        if hi is not None and value > hi:
+            return UNMET, None, ()
+        if lo is not None and value < lo:
+            if name == "months_at_residence":  # time will make up the shortfall
+                return LATER, _add_months(f.as_of, int(lo - value + (0 if lo == int(lo) else 1))), ()
+            return UNMET, None, ()
+        return MET, None, ()
+    return fn
+
+
+# ---------------------------------------------------------------- amounts
+
+def _money(x) -> str:
+    return f"{x:g}" if isinstance(x, (int, float)) else str(x)
+
+
+def resolve_amount(amount, f: Facts, at_age=None):
+    """The amount for this elder: {yuan, per, text, ...} and the fields that would settle it."""
+    if amount is None:
+        return None, ()
+    per = amount.get("per")
+    if "by" in amount:
+        field = amount["by"]["field"]
+        cases = amount["by"]["cases"]
+        value = f.p.get(field)
+        if value in cases:
+            case = dict(cases[value])
+            case.setdefault("per", per)
+            return resolve_amount(case, f, at_age)
+        out = {"yuan": None, "per": per, "text": amount["text"]}
+        return out, ((field,) if value is None else ())
+    if "tiers" in amount:
+        age = at_age if at_age is not None else f.age_month
+        if age is None:
+            return {"yuan": None, "per": per, "text": amount["text"]}, ("birth_date",)
+        tier = tier_for(amount["tiers"], age) or amount["tiers"][0]
+        out = {"yuan": tier.get("yuan"), "per": per, "text": tier["text"]}
+        if amount.get("floor"):
+            out["floor"] = True
+        return out, ()
+    if "gap" in amount:
+        standard = amount["gap"]["standard"]
+        income = f.p.get("per_capita_income")
+        if income is None:
+            return {"yuan": None, "per": per, "text": amount["text"]}, ("per_capita_income",)
+        gap = max(0, round(standard - income, 2))
+        return {"yuan": gap, "per": per,
+                "text": f"每人每月约{_money(gap)}元（低保标准{_money(standard)}元减去家庭人均月收入{_money(income)}元）"}, ()
+    out = {"yuan": amount.get("yuan"), "per": per, "text": amount["text"]}
+    if amount.get("floor"):
+        out["floor"] = True
+    if "max_yuan" in amount:
+        out["max_yuan"] = amount["max_yuan"]
+    if "base" in amount:
+        out["base"] = amount["base"]
+    return out, ()
+
+
+def tier_for(tiers, age):
+    for tier in tiers:
+        if age >= tier["min"] and (tier.get("max") is None or age <= tier["max"]):
+            return tier
+    return None
+
+
+def _tier_changes(service, f: Facts):
+    """Later tiers of an age-tiered amount: ["满90周岁后每月200元，从2036年3月起"]."""
+    amount = service.get("amount") or {}
+    if "tiers" not in amount or f.birth is None:
+        return []
+    month_start = any(c.get("age", {}).get("month_start") for c in service["conditions"] if "age" in c)
+    out = []
+    for tier in amount["tiers"]:
+        start = birthday(f.birth, tier["min"])
+        if month_start:
+            start = _month_start(start)
+        if start > f.as_of:
+            out.append({"from": start.isoformat(),
+                        "text": f"满{tier['min']}周岁后{tier['text']}，从{start.year}年{start.month}月{'' if month_start else str(start.day) + '日'}起"})
+    return out
+
+
+# ---------------------------------------------------------------- the engine
+
+class Engine:
+    """Holds the compiled catalogue with its conditions turned into functions."""
+
+    def __init__(self, catalogue: dict):
+        self.catalogue = catalogue
+        self.services = {}
+        self.by_county = {}
+        exclusive = {}
+        for code, county in catalogue["counties"].items():
+            compiled = []
+            for s in county["services"]:
+                conds = [compile_condition(c, catalogue) for c in s["conditions"]]
+                entry = {"s": s, "county": county, "conds": conds}
+                compiled.append(entry)
+                self.services[s["id"]] = entry
+                for ex in s.get("excludes") or []:
+                    exclusive.setdefault(s["id"], {})[ex["service"]] = ex["text"]
+                    exclusive.setdefault(ex["service"], {}).setdefault(s["id"], ex["text"])
+            self.by_county[code] = compiled
+        self.exclusive = exclusive
+
+    # -- public API
+    def check(self, raw_profile: dict, today: dt.date | None = None) -> dict:
+        """Evaluate a profile (raw JSON dict); returns the answer of ../shared/profile.md."""
+        profile = parse_profile(raw_profile, today)
+        return self.evaluate(profile)
+
+    def counties_for(self, profile) -> list:
+        codes = [c for c in (profile.get("hukou"), profile.get("residence")) if c]
+        known = [c for c in dict.fromkeys(codes) if c in self.by_county]
+        if not codes:
+            return list(self.by_county)
+        return known
+
+    def evaluate(self, profile: dict) -> dict:
+        f = Facts(profile)
+        results = []
+        weight: dict = {}
+        for code in self.counties_for(profile):
+            for entry in self.by_county[code]:
+                r = self._result(entry, f)
+                results.append(r)
+                if r["status"] in ("maybe", "upcoming"):
+                    for m in r["missing"]:
+                        weight[m] = weight.get(m, 0) + 2
+                for m in r.pop("_amount_missing"):
+                    if r["status"] != "ineligible":
+                        weight[m] = weight.get(m, 0) + 1
+        questions = sorted(weight, key=lambda m: (-weight[m], _ORDER.get(m, 99)))
+        answer = {"as_of": f.as_of.isoformat(), "results": results, "questions": questions}
+        answer["monthly_total"] = self._monthly_total(results)
+        notes = []
+        for key in ("hukou", "residence"):
+            code = profile.get(key)
+            if code and code not in self.by_county:
+                notes.append(f"{FIELDS[key][1]} {code} 不在本目录收录的县（市）中：本目录只收录 "
+                             + "、".join(c["name"] for c in self.catalogue["counties"].values()) + "。")
+        if notes:
+            answer["notes"] = notes
+        return answer
+
+    def _result(self, entry, f: Facts) -> dict:
+        s = entry["s"]
+        state, start, missing, why, trace = MET, None, [], [], []
+        for label, fn in entry["conds"]:
+            st, d, m = fn(f)
+            if st == LATER:
+                when = f"，{_ymd(d)}起符合" if d else "，以后符合"
+                why.append(f"{label} ✗（还没到{when}）")
+            else:
+                why.append(f"{label} {MARK[st]}")
+            trace.append({"text": label, "outcome": st})
+            if st == UNMET:
+                state = UNMET
+            elif st == LATER and state != UNMET:
+                start = d if start is None or (d is not None and d > start) else start
+                if state in (MET, UNKNOWN):
+                    state = LATER
+            elif st == UNKNOWN and state == MET:
+                state = UNKNOWN
+            for field in m:
+                if field not in missing:
+                    missing.append(field)
+        status = STATUS[state]
+        at_age = None
+        if state == LATER and start is not None and f.birth is not None:
+            at_age = age_on(f.birth, start if start.day != 1 else
+                            start.replace(day=calendar.monthrange(start.year, start.month)[1]))
+        amount, amount_missing = resolve_amount(s.get("amount"), f, at_age)
+        county = entry["county"]
+        result = {
+            "county": s["county"],
+            "service": s["id"],
+            "name": s["name"],
+            "status": status,
+            "amount": amount,
+            "apply": s["apply"],
+            "why": why,
+            "missing": missing if state in (UNKNOWN, LATER) else [],
+            "from": start.isoformat() if state == LATER and start else None,
+            "source": s["source_text"],
+            # extensions
+            "county_name": county["name"],
+            "summary": s["summary"],
+            "where": s["where"],
+            "url": s["url"],
+            "basis_doc": s["basis_doc"],
+            "trace": trace,
+            "_amount_missing": amount_missing,
+        }
+        if s.get("also"):
+            result["also"] = s["also"]
+        away = f.p.get("residence") not in (None, f.p.get("hukou")) or f.p.get("lives_outside_hukou_town")
+        if s.get("away") and away:
+            result["away"] = s["away"]
+        if s["id"] in self.exclusive:
+            result["exclusive_with"] = [
+                {"service": other, "name": self.services[other]["s"]["name"], "text": text}
+                for other, text in self.exclusive[s["id"]].items() if other in self.services]
+        if state == LATER and start is not None and amount:
+            result["later_text"] = f"{_ymd(start)}起可以享受：{amount['text']}"
+        if state in (MET, LATER):
+            nxt = _tier_changes(s, f)
+            if state == LATER:
+                nxt = nxt[1:]
+            if nxt:
+                result["next"] = nxt
+        return result
+
+    def _monthly_total(self, results) -> dict:
+        """Sum of eligible monthly cash amounts; of benefits one must choose between, the larger."""
+        chosen = {}
+        for r in results:
+            a = r["amount"]
+            if r["status"] != "eligible" or not a or a.get("per") != "month" or a.get("yuan") is None:
+                continue
+            if a.get("base"):
+                continue
+            rivals = [x["service"] for x in r.get("exclusive_with", [])]
+            clash = [c for c in rivals if c in chosen]
+            if clash:
+                if all(chosen[c]["amount"]["yuan"] < a["yuan"] for c in clash):
+                    for c in clash:
+                        del chosen[c]
+                    chosen[r["service"]] = r
+                continue
+            chosen[r["service"]] = r
+        total = sum(r["amount"]["yuan"] for r in chosen.values())
+        floor = any(r["amount"].get("floor") or "max_yuan" in r["amount"] for r in chosen.values())
+        text = f"每月{'至少' if floor else ''}{_money(total)}元" if chosen else "暂无可以按月领取的钱"
+        return {"yuan": total, "text": text, "services": list(chosen)}
+
+    def services_of(self, code: str) -> list:
+        county = self.catalogue["counties"].get(code)
+        return county["services"] if county else None

@@ -1,0 +1,45 @@
+"""Builds the whole site into site/: catalogue JSON, mkdocs pages, the in-browser checker,
+the offline cache and the printable handouts. Run `python -m site_build` (or `make site`)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import catalogue, checker_assets, handouts, offline
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "site"
+
+
+def step(name, fn, *args):
+    start = time.perf_counter()
+    fn(*args)
+    print(f"site_build: {name} ({time.perf_counter() - start:.1f} s)", flush=True)
+
+
+def mkdocs_build():
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "--site-dir", str(SITE)],
+                   cwd=ROOT, env=env, check=True)
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        step("catalogue → checker/catalogue.json", catalogue.compile_catalogue)
+    except catalogue.CatalogueError as err:
+        print(f"目录有错误 / the catalogue has errors:\n{err}", file=sys.stderr)
+        return 2
+    step("mkdocs pages", mkdocs_build)
+    step("checker (wheel, Pyodide)", checker_assets.build, SITE)
+    if "--no-pdf" not in argv:
+        step("handouts (PDF)", handouts.build, SITE)
+    step("offline cache (service worker)", offline.build, SITE)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
