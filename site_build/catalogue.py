@@ -244,7 +244,7 @@ class _Checker:
         sid, slug = s.get("id"), s.get("slug")
         if not (isinstance(slug, str) and re.fullmatch(r"[0-9a-z][0-9a-z-]*", slug)):
             self.err(s, "slug", f"{field}.slug", f"{slug!r} must be lower-case ASCII letters, digits and '-', in quotes")
-        elif sid != f"{code}-{slug}":
+        elif is_county_code(code) and sid != f"{code}-{slug}":
             self.err(s, "id", f"{field}.id", f"{sid!r} must be \"{code}-{slug}\" (county code, '-', slug)")
         item = s.get("item")
         if item is not None and (isinstance(item, bool) or not isinstance(item, int) or item < 1):
@@ -270,7 +270,7 @@ class _Checker:
             self.text_list(s, key, field)
         self.date(s, "effective", field)
         src = s.get("source")
-        if self.mapping(src, f"{field}.source", optional=("item", "section")):
+        if src is not None and self.mapping(src, f"{field}.source", optional=("item", "section")):
             if not src:
                 self.err(s, "source", f"{field}.source", "needs `item` (the document's number) or `section`")
             if "item" in src and src["item"] != item:
