@@ -1,0 +1,53 @@
+"""The YAML cases in tests/cases/<province>/<county>.yaml (OpenFisca style: a sentence, a profile,
+the expected answer), run through the engine; and the rule that every service has cases on both sides."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import checker
+
+CASES_DIR = Path(__file__).resolve().parent / "cases"
+
+
+def load_cases():
+    cases = []
+    for path in sorted(CASES_DIR.glob("*/*.yaml")):
+        for i, case in enumerate(yaml.safe_load(path.read_text(encoding="utf-8")) or []):
+            cases.append(pytest.param(case, id=f"{path.stem}-{i + 1}-{case['name'][:30]}"))
+    return cases
+
+
+CASES = load_cases()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_case(case):
+    answer = checker.check(case["profile"])
+    results = {r["service"]: r for r in answer["results"]}
+    for sid, expected in case["expect"].items():
+        assert sid in results, f"{case['name']}: {sid} not in the answer"
+        got = results[sid]
+        assert got["status"] == expected["status"], f"{case['name']}: {sid} {got['status']} ≠ {expected['status']}; why: {got['why']}"
+        if "yuan" in expected:
+            assert (got["amount"] or {}).get("yuan") == expected["yuan"], f"{case['name']}: {sid} amount {got['amount']}"
+        if "from" in expected:
+            assert got["from"] == expected["from"], f"{case['name']}: {sid} from {got['from']}"
+        if "missing" in expected:
+            assert set(got["missing"]) == set(expected["missing"]), f"{case['name']}: {sid} missing {got['missing']}"
+
+
+def test_every_service_has_an_eligible_and_an_ineligible_case():
+    seen = {}
+    for param in CASES:
+        for sid, expected in param.values[0]["expect"].items():
+            seen.setdefault(sid, set()).add(expected["status"])
+    lacking = []
+    for county in checker.engine().catalogue["counties"].values():
+        for s in county["services"]:
+            statuses = seen.get(s["id"], set())
+            if "eligible" not in statuses or "ineligible" not in statuses:
+                lacking.append(f"{s['id']} {s['name']}: {sorted(statuses) or 'no case'}")
+    assert not lacking, "services without both an eligible and an ineligible case:\n" + "\n".join(lacking)
