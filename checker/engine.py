@@ -337,6 +337,8 @@ class Engine:
                     exclusive.setdefault(ex["service"], {}).setdefault(s["id"], ex["text"])
             self.by_county[code] = compiled
         self.exclusive = exclusive
+        for entry in self.services.values():
+            entry["static"] = self._static(entry)
 
     # -- public API
     def check(self, raw_profile: dict, today: dt.date | None = None) -> dict:
@@ -378,67 +380,67 @@ class Engine:
             answer["notes"] = notes
         return answer
 
+    def _static(self, entry) -> dict:
+        """The parts of a result that do not depend on the profile (built once per service)."""
+        s, county = entry["s"], entry["county"]
+        static = {
+            "county": s["county"], "service": s["id"], "name": s["name"], "status": None, "amount": None,
+            "apply": s["apply"], "why": None, "missing": None, "from": None, "source": s["source_text"],
+            "county_name": county["name"], "summary": s["summary"], "where": s["where"], "url": s["url"],
+            "basis_doc": s["basis_doc"],
+        }
+        if s.get("also"):
+            static["also"] = s["also"]
+        if s["id"] in self.exclusive:
+            static["exclusive_with"] = [
+                {"service": other, "name": self.services[other]["s"]["name"], "text": text}
+                for other, text in self.exclusive[s["id"]].items() if other in self.services]
+        # why-lines for each outcome, built once
+        entry["fast"] = [(fn, {None: label, **{st: f"{label} {mark}" for st, mark in MARK.items()}})
+                         for label, fn in entry["conds"]]
+        return static
+
     def _result(self, entry, f: Facts) -> dict:
         s = entry["s"]
-        state, start, missing, why, trace = MET, None, [], [], []
-        for label, fn in entry["conds"]:
+        state, start, missing, why = MET, None, [], []
+        for fn, lines in entry["fast"]:
             st, d, m = fn(f)
-            if st == LATER:
-                when = f"，{_ymd(d)}起符合" if d else "，以后符合"
-                why.append(f"{label} ✗（还没到{when}）")
-            else:
-                why.append(f"{label} {MARK[st]}")
-            trace.append({"text": label, "outcome": st})
-            if st == UNMET:
-                state = UNMET
-            elif st == LATER and state != UNMET:
-                start = d if start is None or (d is not None and d > start) else start
-                if state in (MET, UNKNOWN):
+            if st is MET:
+                why.append(lines[MET])
+                continue
+            if st is LATER:
+                why.append(f"{lines[None]} ✗（还没到，{_ymd(d)}起符合）" if d else f"{lines[None]} ✗（还没到，以后符合）")
+                if state is not UNMET:
+                    if d is not None and (start is None or d > start):
+                        start = d
                     state = LATER
-            elif st == UNKNOWN and state == MET:
-                state = UNKNOWN
-            for field in m:
-                if field not in missing:
-                    missing.append(field)
-        status = STATUS[state]
+            else:
+                why.append(lines[st])
+                if st is UNMET:
+                    state = UNMET
+                elif state is MET:
+                    state = UNKNOWN
+            if m:
+                for field in m:
+                    if field not in missing:
+                        missing.append(field)
         at_age = None
         if state == LATER and start is not None and f.birth is not None:
             at_age = age_on(f.birth, start if start.day != 1 else
                             start.replace(day=calendar.monthrange(start.year, start.month)[1]))
         amount, amount_missing = resolve_amount(s.get("amount"), f, at_age)
-        county = entry["county"]
-        result = {
-            "county": s["county"],
-            "service": s["id"],
-            "name": s["name"],
-            "status": status,
-            "amount": amount,
-            "apply": s["apply"],
-            "why": why,
-            "missing": missing if state in (UNKNOWN, LATER) else [],
-            "from": start.isoformat() if state == LATER and start else None,
-            "source": s["source_text"],
-            # extensions
-            "county_name": county["name"],
-            "summary": s["summary"],
-            "where": s["where"],
-            "url": s["url"],
-            "basis_doc": s["basis_doc"],
-            "trace": trace,
-            "_amount_missing": amount_missing,
-        }
-        if s.get("also"):
-            result["also"] = s["also"]
-        away = f.p.get("residence") not in (None, f.p.get("hukou")) or f.p.get("lives_outside_hukou_town")
-        if s.get("away") and away:
+        result = dict(entry["static"])
+        result["status"] = STATUS[state]
+        result["amount"] = amount
+        result["why"] = why
+        result["missing"] = missing if state in (UNKNOWN, LATER) else []
+        result["from"] = start.isoformat() if state == LATER and start else None
+        result["_amount_missing"] = amount_missing
+        if s.get("away") and (f.p.get("residence") not in (None, f.p.get("hukou")) or f.p.get("lives_outside_hukou_town")):
             result["away"] = s["away"]
-        if s["id"] in self.exclusive:
-            result["exclusive_with"] = [
-                {"service": other, "name": self.services[other]["s"]["name"], "text": text}
-                for other, text in self.exclusive[s["id"]].items() if other in self.services]
         if state == LATER and start is not None and amount:
             result["later_text"] = f"{_ymd(start)}起可以享受：{amount['text']}"
-        if state in (MET, LATER):
+        if state in (MET, LATER) and f.birth is not None and "tiers" in (s.get("amount") or {}):
             nxt = _tier_changes(s, f)
             if state == LATER:
                 nxt = nxt[1:]
