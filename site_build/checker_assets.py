@@ -1,5 +1,334 @@
-"""Placeholder: filled in by its issue."""
+"""The in-browser checker's files: the `checker` package as a pure-Python wheel (with the compiled
+catalogue inside), a one-entry Pyodide lock file, a trimmed standard library, the Pyodide runtime
+copied from npm under a versioned path, and the JSON the form is generated from.
+
+`build(site_dir)` is called by `python -m site_build` after mkdocs. Layout in the site:
+
+    assets/pyodide/<npm version>/   pyodide.mjs, pyodide.asm.mjs, pyodide.asm.wasm (verbatim from npm)
+    assets/checker/py/              python_stdlib-<hash>.zip, checker-lock-<hash>.json,
+                                    <hash>/yanglao_checker-<version>-py3-none-any.whl
+    assets/checker/build.json       where the worker finds all of the above (paths relative to it)
+    assets/checker/form.json        the form's fields, labels and choices (from checker/profile.py)
+                                    and the counties (from the catalogue)
+
+Everything that changes with the content carries a content hash in its path, so a browser or the
+service worker never mixes files of two builds.
+
+The standard library is cut down to the modules the checker really imports on Pyodide, listed
+in site_build/pyodide_stdlib.txt. Regenerate that list after changing what the checker imports:
+
+    .venv/bin/python -m site_build.checker_assets --trace
+
+(it runs the checker inside Pyodide in Node over every test case and generated profiles, and
+records sys.modules). tests/test_checker_node.py fails when the list misses a module.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYODIDE_NPM = ROOT / "node_modules" / "pyodide"
+CHECKER_DIR = ROOT / "checker"
+STDLIB_LIST = Path(__file__).with_name("pyodide_stdlib.txt")
+NODE_RUNNER = ROOT / "tests" / "node" / "checker_in_pyodide.mjs"
+
+DIST_NAME = "yanglao-checker"          # the wheel's distribution name; the import name is `checker`
+PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm")
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)       # fixed timestamps: the same sources give the same bytes
 
 
-def build(site_dir):
-    pass
+def pyodide_version() -> str:
+    return json.loads((PYODIDE_NPM / "package.json").read_text(encoding="utf-8"))["version"]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _zip_write(zf: zipfile.ZipFile, name: str, data: bytes, compress: int):
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+    info.compress_type = compress
+    info.external_attr = 0o644 << 16
+    zf.writestr(info, data)
+
+
+# ---------------------------------------------------------------- the wheel
+
+def checker_version() -> str:
+    for line in (CHECKER_DIR / "__init__.py").read_text(encoding="utf-8").splitlines():
+        if line.startswith("__version__"):
+            return line.split("=", 1)[1].strip().strip("\"'")
+    raise RuntimeError("checker/__init__.py has no __version__")
+
+
+def wheel_bytes() -> tuple[str, bytes]:
+    """The checker as a pure-Python wheel (file name, bytes): checker/*.py and catalogue.json."""
+    catalogue = CHECKER_DIR / "catalogue.json"
+    if not catalogue.exists():
+        raise FileNotFoundError("checker/catalogue.json is missing: run `python -m site_build.catalogue` first")
+    version = checker_version()
+    dist = DIST_NAME.replace("-", "_")
+    info_dir = f"{dist}-{version}.dist-info"
+    files = {f"checker/{p.name}": p.read_bytes() for p in sorted(CHECKER_DIR.glob("*.py"))}
+    files["checker/catalogue.json"] = catalogue.read_bytes()
+    files[f"{info_dir}/METADATA"] = (
+        f"Metadata-Version: 2.1\nName: {DIST_NAME}\nVersion: {version}\n"
+        "Summary: 养老服务明白卡 eligibility checker (standard library only)\nRequires-Python: >=3.10\n").encode()
+    files[f"{info_dir}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: site_build.checker_assets\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files[f"{info_dir}/top_level.txt"] = b"checker\n"
+    record = []
+    for name, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{name},sha256={digest},{len(data)}")
+    record.append(f"{info_dir}/RECORD,,")
+    files[f"{info_dir}/RECORD"] = ("\n".join(record) + "\n").encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in files.items():
+            _zip_write(zf, name, data, zipfile.ZIP_STORED)  # served compressed: see trimmed_stdlib
+    return f"{dist}-{version}-py3-none-any.whl", buf.getvalue()
+
+
+def lock_contents(wheel_path: str, sha256: str) -> dict:
+    """A Pyodide lock file holding only the checker (the npm lock lists 357 packages we never load)."""
+    npm_lock = json.loads((PYODIDE_NPM / "pyodide-lock.json").read_text(encoding="utf-8"))
+    return {
+        "info": npm_lock["info"],
+        "packages": {
+            DIST_NAME: {
+                "name": DIST_NAME,
+                "version": checker_version(),
+                "file_name": wheel_path,
+                "install_dir": "site",
+                "sha256": sha256,
+                "imports": ["checker"],
+                "package_type": "package",
+                "depends": [],
+                "unvendored_tests": False,
+            }
+        },
+    }
+
+
+# ---------------------------------------------------------------- the standard library
+
+def stdlib_keep() -> list[str]:
+    """Zip entries of python_stdlib.zip the checker needs (site_build/pyodide_stdlib.txt)."""
+    lines = STDLIB_LIST.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def trimmed_stdlib(keep: list[str] | None = None) -> bytes:
+    """python_stdlib.zip cut to `keep`, entries stored uncompressed.
+
+    Pyodide's own zip deflates each entry, so HTTP compression gains nothing on it; stored
+    entries let the server's gzip/brotli compress across files (measured.md: 1.61 MB brotli for
+    the full library that way, ~0.6 MB for what a small program imports)."""
+    keep = stdlib_keep() if keep is None else keep
+    wanted = set(keep)
+    for name in keep:  # every package directory on the way
+        parts = name.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            wanted.add("/".join(parts[:i]) + "/")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(PYODIDE_NPM / "python_stdlib.zip") as src, zipfile.ZipFile(buf, "w") as out:
+        names = set(src.namelist())
+        missing = [n for n in keep if n not in names]
+        if missing:
+            raise RuntimeError(f"{STDLIB_LIST.name} names files that python_stdlib.zip lacks: {missing[:5]}")
+        for info in src.infolist():
+            if info.filename in wanted:
+                data = b"" if info.is_dir() else src.read(info)
+                _zip_write(out, info.filename, data, zipfile.ZIP_STORED)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- the form's data
+
+def form_data(catalogue: dict) -> dict:
+    """Fields with labels and choices (generated from checker/profile.py), the counties, and the
+    question order of the engine, so the page never retypes a label or a value."""
+    from checker.engine import QUESTION_ORDER
+    from checker.profile import FIELDS, INT_RANGE
+    fields = {}
+    for name, (kind, label, values) in FIELDS.items():
+        entry = {"kind": kind, "label": label}
+        if values is not None:
+            entry["choices"] = [[value, zh] for value, zh in values.items()]
+        if name in INT_RANGE:
+            entry["min"], entry["max"] = INT_RANGE[name]
+        fields[name] = entry
+    counties = []
+    for code, c in sorted(catalogue["counties"].items(), key=lambda kv: kv[0]):
+        doc = c["document"]
+        counties.append({
+            "code": code, "name": c["name"], "prefecture": c["prefecture"], "province": c["province"],
+            "url": c["url"], "phones": [{"name": p["name"], "number": p["number"]} for p in c.get("phones") or []],
+            "document": {"title": doc["title"], "date": doc.get("date"), "date_text": doc.get("date_text"),
+                         "issuer": doc.get("issuer")},
+        })
+    return {"fields": fields, "counties": counties, "question_order": QUESTION_ORDER}
+
+
+# ---------------------------------------------------------------- profiles for tests and traces
+
+def sample_profiles(n: int, seed: int = 20261123, as_of: str = "2026-11-23") -> list[dict]:
+    """`n` profiles drawn with a fixed seed over the whole profile vocabulary: every field is
+    sometimes unknown, counties include one outside the catalogue, ages straddle 60/70/80/90/100."""
+    from checker import engine
+    from checker.profile import FIELDS
+    rng = random.Random(seed)
+    codes = sorted(engine().catalogue["counties"]) + ["330106"]
+    year = int(as_of[:4])
+    out = []
+    for _ in range(n):
+        p: dict = {"as_of": as_of}
+        for name, (kind, _label, values) in FIELDS.items():
+            if name == "as_of" or rng.random() < 0.45:
+                continue
+            if name == "birth_date":
+                age = rng.choice([55, 59, 60, 65, 69, 70, 75, 79, 80, 85, 89, 90, 95, 99, 100, 104])
+                p[name] = f"{year - age - rng.choice([0, 1])}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+            elif name == "age":
+                continue  # set below when there is no birth date
+            elif name == "relocated_on":
+                p[name] = f"{rng.randint(2000, year - 1)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+            elif kind == "county":
+                p[name] = rng.choice(codes)
+            elif kind == "bool":
+                p[name] = rng.random() < 0.5
+            elif kind == "enum":
+                p[name] = rng.choice(list(values))
+            elif kind == "enum_list":
+                p[name] = rng.sample(list(values), rng.randint(0, len(values)))
+            elif kind == "int":
+                p[name] = rng.randint(0, 240)
+            elif kind == "number":
+                p[name] = rng.choice([0, 300, 800.5, 1110, 1600, 2500])
+        if "birth_date" not in p and rng.random() < 0.6:
+            p["age"] = rng.randint(55, 105)
+        out.append(p)
+    return out
+
+
+def case_profiles() -> list[dict]:
+    """The profiles of the YAML cases in tests/cases/**.yaml."""
+    import yaml
+    out = []
+    for path in sorted((ROOT / "tests" / "cases").glob("**/*.yaml")):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            out.append(case["profile"])
+    return out
+
+
+# ---------------------------------------------------------------- build
+
+def build_py(out_dir: Path, keep: list[str] | None = None) -> dict:
+    """Write the wheel, its lock file and the trimmed stdlib into out_dir; return their paths
+    relative to out_dir (for build.json, the Node test and the benchmark)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wheel_name, wheel = wheel_bytes()
+    wheel_sha = _sha256(wheel)
+    wheel_rel = f"{wheel_sha[:12]}/{wheel_name}"
+    (out_dir / wheel_sha[:12]).mkdir(exist_ok=True)
+    (out_dir / wheel_rel).write_bytes(wheel)
+    lock = lock_contents(wheel_rel, wheel_sha)
+    lock_text = json.dumps(lock, ensure_ascii=False, indent=1, sort_keys=True)
+    lock_rel = f"checker-lock-{_sha256(lock_text.encode())[:12]}.json"
+    (out_dir / lock_rel).write_text(lock_text, encoding="utf-8")
+    stdlib = trimmed_stdlib(keep)
+    stdlib_rel = f"python_stdlib-{_sha256(stdlib)[:12]}.zip"
+    (out_dir / stdlib_rel).write_bytes(stdlib)
+    return {"wheel": wheel_rel, "wheel_sha256": wheel_sha, "lock": lock_rel, "stdlib": stdlib_rel,
+            "package": DIST_NAME}
+
+
+def build(site_dir) -> dict:
+    site = Path(site_dir)
+    version = pyodide_version()
+    runtime = site / "assets" / "pyodide" / version
+    if runtime.exists():
+        shutil.rmtree(runtime)
+    runtime.mkdir(parents=True)
+    for name in PYODIDE_FILES:
+        shutil.copyfile(PYODIDE_NPM / name, runtime / name)
+    checker_dir = site / "assets" / "checker"
+    py_dir = checker_dir / "py"
+    if py_dir.exists():
+        shutil.rmtree(py_dir)
+    files = build_py(py_dir)
+    build_id = _sha256("".join((version, files["wheel_sha256"], files["lock"], files["stdlib"])).encode())[:16]
+    config = {
+        "build": build_id,
+        "pyodide": {"version": version, "index": f"../pyodide/{version}/"},
+        "stdlib": f"py/{files['stdlib']}",
+        "lock": f"py/{files['lock']}",
+        "package": DIST_NAME,
+    }
+    (checker_dir / "build.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+    from checker import engine
+    form = form_data(engine().catalogue)
+    form["build"] = build_id
+    (checker_dir / "form.json").write_text(json.dumps(form, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return config
+
+
+# ---------------------------------------------------------------- trace: which stdlib modules are used
+
+def run_node(job: dict, timeout: int = 300, isolate: bool = True) -> dict:
+    """Run tests/node/checker_in_pyodide.mjs on `job` (see that file); return its JSON output.
+    With `isolate`, inside an empty network namespace (`unshare -rn`) so nothing can be fetched."""
+    with tempfile.TemporaryDirectory() as tmp:
+        job_path, out_path = Path(tmp) / "job.json", Path(tmp) / "out.json"
+        job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+        cmd = ["node", str(NODE_RUNNER), str(job_path), str(out_path)]
+        if isolate and shutil.which("unshare"):
+            probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True)
+            if probe.returncode == 0:
+                cmd = ["unshare", "-rn"] + cmd
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0:
+            raise RuntimeError(f"node failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        return json.loads(out_path.read_text(encoding="utf-8"))
+
+
+def trace(n_generated: int = 300) -> list[str]:
+    """Run the checker in Pyodide with the full stdlib; return the stdlib zip entries it loaded."""
+    with tempfile.TemporaryDirectory() as tmp:
+        with zipfile.ZipFile(PYODIDE_NPM / "python_stdlib.zip") as src:
+            everything = [n for n in src.namelist() if not n.endswith("/")]
+        files = build_py(Path(tmp), keep=everything)
+        profiles = case_profiles() + sample_profiles(n_generated) + [{"birth_date": "1950-02-30"}, {"hukou": 330324}]
+        out = run_node({"dir": tmp, **files, "profiles": profiles, "trace": True})
+    used = sorted(set(out["modules"]))
+    with zipfile.ZipFile(PYODIDE_NPM / "python_stdlib.zip") as src:
+        names = set(src.namelist())
+    return [u for u in used if u in names]
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--trace" in argv:
+        used = trace()
+        header = ("# Standard-library files the checker loads on Pyodide (site_build/checker_assets.py --trace).\n"
+                  "# Only these go into the browser's python_stdlib zip; tests/test_checker_node.py guards it.\n")
+        STDLIB_LIST.write_text(header + "\n".join(used) + "\n", encoding="utf-8")
+        print(f"wrote {STDLIB_LIST.relative_to(ROOT)}: {len(used)} files")
+        return 0
+    site = Path(argv[0]) if argv else ROOT / "site"
+    print(json.dumps(build(site), indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
