@@ -112,6 +112,9 @@ def compile_condition(cond, catalogue):
         spec = cond["age"]
         return label or _age_label(spec), _age_fn(spec)
     if kind == "field":
+        if FIELDS[cond["field"]][0] == "county" and "in" in cond:
+            default = f"{FIELDS[cond['field']][1]}：{_county_names(catalogue, cond['in'])}"
+            return label or default, _field_fn(cond)
         return label or _field_label(cond), _field_fn(cond)
     if kind == "not":
         inner_label, inner = compile_condition(cond["not"], catalogue)
@@ -200,6 +203,22 @@ def _age_fn(spec):
     return fn
 
 
+# A field that cannot have a value given another answer: no disability card → no grade or type;
+# not 特困 → no 特困 供养方式. Conditions on it then fail instead of staying unknown.
+RULED_OUT = {
+    "disability_grade": lambda p: p.get("has_disability_card") is False,
+    "disability_type": lambda p: p.get("has_disability_card") is False,
+    "tekun_mode": lambda p: p.get("economic") not in (None, "tekun"),
+}
+
+
+def _unknown_or_ruled_out(name, p):
+    ruled = RULED_OUT.get(name)
+    if ruled is not None and ruled(p):
+        return UNMET, None, ()
+    return UNKNOWN, None, (name,)
+
+
 def _field_fn(cond):
     name = cond["field"]
     kind = FIELDS[name][0]
@@ -209,13 +228,13 @@ def _field_fn(cond):
             def fn(f):
                 value = f.p.get(name)
                 if value is None:
-                    return UNKNOWN, None, (name,)
+                    return _unknown_or_ruled_out(name, f.p)
                 return (MET if allowed.intersection(value) else UNMET), None, ()
         else:
             def fn(f):
                 value = f.p.get(name)
                 if value is None:
-                    return UNKNOWN, None, (name,)
+                    return _unknown_or_ruled_out(name, f.p)
                 return (MET if value in allowed else UNMET), None, ()
         return fn
     if "is" in cond:
@@ -224,7 +243,7 @@ def _field_fn(cond):
         def fn(f):
             value = f.p.get(name)
             if value is None:
-                return UNKNOWN, None, (name,)
+                return _unknown_or_ruled_out(name, f.p)
             return (MET if value == want else UNMET), None, ()
         return fn
     lo, hi = cond.get("min"), cond.get("max")
@@ -232,7 +251,7 @@ def _field_fn(cond):
     def fn(f):
         value = f.p.get(name)
         if value is None:
-            return UNKNOWN, None, (name,)
+            return _unknown_or_ruled_out(name, f.p)
         if hi is not None and value > hi:
             return UNMET, None, ()
         if lo is not None and value < lo:
@@ -249,8 +268,9 @@ def _money(x) -> str:
     return f"{x:g}" if isinstance(x, (int, float)) else str(x)
 
 
-def resolve_amount(amount, f: Facts, at_age=None):
-    """The amount for this elder: {yuan, per, text, ...} and the fields that would settle it."""
+def resolve_amount(amount, f: Facts, at_age=None, month_start=False):
+    """The amount for this elder: {yuan, per, text, ...} and the fields that would settle it.
+    Age tiers use today's age, or the age reached this month where the document pays 当月起."""
     if amount is None:
         return None, ()
     per = amount.get("per")
@@ -261,11 +281,11 @@ def resolve_amount(amount, f: Facts, at_age=None):
         if value in cases:
             case = dict(cases[value])
             case.setdefault("per", per)
-            return resolve_amount(case, f, at_age)
+            return resolve_amount(case, f, at_age, month_start)
         out = {"yuan": None, "per": per, "text": amount["text"]}
         return out, ((field,) if value is None else ())
     if "tiers" in amount:
-        age = at_age if at_age is not None else f.age_month
+        age = at_age if at_age is not None else (f.age_month if month_start else f.age)
         if age is None:
             return {"yuan": None, "per": per, "text": amount["text"]}, ("birth_date",)
         tier = tier_for(amount["tiers"], age) or amount["tiers"][0]
@@ -339,6 +359,7 @@ class Engine:
         self.exclusive = exclusive
         for entry in self.services.values():
             entry["static"] = self._static(entry)
+            entry["month_start"] = any(c.get("age", {}).get("month_start") for c in entry["s"]["conditions"] if "age" in c)
 
     # -- public API
     def check(self, raw_profile: dict, today: dt.date | None = None) -> dict:
@@ -428,7 +449,7 @@ class Engine:
         if state == LATER and start is not None and f.birth is not None:
             at_age = age_on(f.birth, start if start.day != 1 else
                             start.replace(day=calendar.monthrange(start.year, start.month)[1]))
-        amount, amount_missing = resolve_amount(s.get("amount"), f, at_age)
+        amount, amount_missing = resolve_amount(s.get("amount"), f, at_age, entry["month_start"])
         result = dict(entry["static"])
         result["status"] = STATUS[state]
         result["amount"] = amount

@@ -330,7 +330,10 @@ class _Checker:
             ops = [k for k in ("in", "is", "min", "max") if k in c]
             if not ops:
                 self.err(c, None, field, "a field condition needs `in`, `is`, `min` or `max`")
-            if "in" in c:
+            if "in" in c and ftype == "county":
+                if not isinstance(c["in"], list) or not c["in"] or not all(is_county_code(v) for v in c["in"]):
+                    self.err(c, "in", f"{field}.in", f"{c['in']!r} — {value} takes a list of quoted 6-digit county codes")
+            elif "in" in c:
                 if values is None or not isinstance(c["in"], list) or not c["in"] or any(v not in values for v in c["in"]):
                     allowed = ", ".join(map(str, values)) if values else "(no list: use is/min/max)"
                     self.err(c, "in", f"{field}.in", f"{c['in']!r} — values of {value} are: {allowed}")

@@ -1,4 +1,4 @@
-"""Reading the source documents in ../shared/seeds for tests: repaired text and item numbers."""
+"""Reading the source documents in ../shared/seeds for tests: their text, item numbers and numbers."""
 from __future__ import annotations
 
 import re
@@ -8,26 +8,9 @@ from pathlib import Path
 SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
 
 
-def repair_utf8(raw: bytes) -> str:
-    """Seed 003 has line breaks inserted inside multi-byte UTF-8 characters: drop those bytes."""
-    out, need = bytearray(), 0
-    for byte in raw:
-        if need:
-            if byte in (0x0A, 0x0D):
-                continue
-            if 0x80 <= byte < 0xC0:
-                out.append(byte)
-                need -= 1
-                continue
-            need = 0
-        need = 3 if byte >= 0xF0 else 2 if byte >= 0xE0 else 1 if byte >= 0xC0 else 0
-        out.append(byte)
-    return out.decode("utf-8")
-
-
 @lru_cache(maxsize=None)
 def seed_text(file_name: str) -> str:
-    return repair_utf8((SEEDS / file_name).read_bytes())
+    return (SEEDS / file_name).read_text(encoding="utf-8")
 
 
 def item_numbers(file_name: str) -> list[int]:
