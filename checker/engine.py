@@ -288,7 +288,9 @@ def resolve_amount(amount, f: Facts, at_age=None, month_start=False):
         age = at_age if at_age is not None else (f.age_month if month_start else f.age)
         if age is None:
             return {"yuan": None, "per": per, "text": amount["text"]}, ("birth_date",)
-        tier = tier_for(amount["tiers"], age) or amount["tiers"][0]
+        tier = tier_for(amount["tiers"], age)
+        if tier is None:  # younger than the first tier: the general text, no number
+            return {"yuan": None, "per": per, "text": amount["text"]}, ()
         out = {"yuan": tier.get("yuan"), "per": per, "text": tier["text"]}
         if amount.get("floor"):
             out["floor"] = True
