@@ -1,0 +1,75 @@
+"""mkdocs hooks: the catalogue's pages (province, county, service, comparison, glossary, 人户分离)
+become generated files, the nav becomes the province → county → service tree, generated pages get
+their HTML from site_build.pages, markers in hand-written pages are filled, and the search index is
+written after the build. Set MB_CATALOGUE=path/to/catalogue.json to build another catalogue (bench)."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from mkdocs.structure.files import File  # noqa: E402
+from mkdocs.structure.nav import Link  # noqa: E402
+
+from checker.catalogue import load_catalogue  # noqa: E402
+from site_build import pages as site_pages  # noqa: E402
+from site_build import search as site_search  # noqa: E402
+
+SITE: site_pages.Site | None = None
+# Markers a hand-written page may hold; each is replaced by a template rendered for that page.
+MARKERS = {
+    "<!-- mb:home-counties -->": "home_counties.html",
+    "<!-- mb:search -->": "search_box.html",
+}
+
+
+def on_config(config):
+    global SITE
+    SITE = site_pages.Site(load_catalogue(os.environ.get("MB_CATALOGUE") or None))
+    return config
+
+
+def on_files(files, config):
+    written = {f.src_uri for f in files.documentation_pages()}
+    clash = sorted(written & set(SITE.pages))
+    if clash:
+        raise SystemExit(f"content/pages/ has files that the catalogue generates: {', '.join(clash)}")
+    SITE.checker_src = next((s for s in site_pages.CHECKER_PAGES if s in written), None)
+    if SITE.checker_src is None and files.get_file_from_path("checker/index.html"):
+        SITE.checker_src = "checker/index.html"   # a static page: linked in on_nav
+    for src, page in SITE.pages.items():
+        front = {"title": page.title, "hide": ["toc"], "mb_kind": page.template[:-5]}
+        files.append(File.generated(config, src, content=f"---\n{json.dumps(front, ensure_ascii=False)}\n---\n"))
+    nav = SITE.nav(written)
+    if SITE.checker_src and not SITE.checker_src.endswith(".md"):
+        nav = [item for item in nav if "查一查能享受什么" not in item]
+    config["nav"] = nav
+    return files
+
+
+def on_nav(nav, config, files):
+    if SITE.checker_src and not SITE.checker_src.endswith(".md"):
+        nav.items.insert(1, Link("查一查能享受什么", "checker/"))
+    return nav
+
+
+def on_page_content(html, page, config, files):
+    src = page.file.src_uri
+    if src in SITE.pages:
+        return SITE.render(src)
+    for marker, template in MARKERS.items():
+        if marker in html:
+            html = html.replace(marker, SITE.render_template(template, page.url))
+    return html
+
+
+def on_post_build(config):
+    out = Path(config["site_dir"]) / "search" / "index.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    index = site_search.build_index(SITE)
+    out.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

@@ -1,0 +1,293 @@
+"""The guide's pages as data: which pages the catalogue gives (URL, title, template), the
+province → county → service nav, and their HTML rendered through content/templates/ (Jinja2).
+
+site_build/hooks.py hands these to mkdocs; the tests and the benchmark use them directly.
+Nothing here knows about mkdocs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from checker.engine import compile_condition
+from checker.profile import FIELDS
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "content" / "templates"
+
+APPLY_TEXT = {"automatic": "不用申请", "apply": "需要申请"}
+APPLY_AT_TEXT = {
+    "hukou": "到户籍地（户口所在地）办理",
+    "residence": "到常住地（平时住的地方）办理",
+    "venue": "直接到提供服务的地方",
+    "none": "不用去哪里办",
+}
+PAID_BY_TEXT = {
+    "hukou": "户籍地（户口所在地）发放",
+    "residence": "常住地（平时住的地方）发放",
+    "shared": "户籍地和常住地分担",
+}
+PER_TEXT = {"month": "每月", "year": "每年", "once": "一次性", "household": "每户"}
+
+# Hand-written pages that the nav lists after the generated ones, if they exist in docs_dir.
+CHECKER_PAGES = ("checker/index.md", "checker.md")
+
+
+@dataclass
+class Page:
+    """One generated page: `src` is its path in docs_dir, `url` where it is served."""
+    src: str
+    title: str            # the <title> (and the page's h1 unless the template says otherwise)
+    nav_title: str
+    template: str
+    context: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        stem = self.src[:-3]
+        if stem == "index":
+            return ""
+        if stem.endswith("/index"):
+            return stem[: -len("index")]
+        return stem + "/"
+
+
+def rel_url(target: str, from_url: str) -> str:
+    """Relative link from the page served at `from_url` ("a/b/") to `target` ("c/d/#x", "" = home)."""
+    path, _, frag = target.partition("#")
+    base = from_url.rstrip("/") or "."
+    dest = path.rstrip("/") or "."
+    out = posixpath.relpath(dest, base)
+    if out == ".":
+        out = "./"
+    elif path.endswith("/") or path == "":
+        out += "/"
+    return out + (f"#{frag}" if frag else "")
+
+
+def date_text(iso: str | None) -> str:
+    if not iso:
+        return "文件未注明日期"
+    d = dt.date.fromisoformat(iso)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def age_range(lo, hi) -> str:
+    if hi is None:
+        return f"{lo}周岁以上"
+    if lo == hi:
+        return f"{lo}周岁"
+    return f"{lo}至{hi}周岁"
+
+
+class Terms:
+    """Links the first occurrence of each glossary word on a page to its explanation."""
+
+    def __init__(self, glossary: dict, link: str):
+        self.glossary, self.link = glossary, link
+        words = sorted(glossary, key=len, reverse=True)
+        self.pattern = re.compile("|".join(map(re.escape, words))) if words else None
+        self.used: list = []
+
+    def __call__(self, text) -> Markup:
+        escaped = str(escape(text or ""))
+        if self.pattern is None:
+            return Markup(escaped)
+
+        def link(match):
+            word = match.group(0)
+            if word in self.used:
+                return word
+            self.used.append(word)
+            entry = self.glossary[word]
+            tip = f"{entry['full']}：{entry['text']}" if entry.get("full") else entry["text"]
+            return f'<a class="mb-term" href="{self.link}#{word}" title="{escape(tip)}">{word}</a>'
+        return Markup(self.pattern.sub(link, escaped))
+
+    def entries(self):
+        return [(w, self.glossary[w]) for w in self.used]
+
+
+class Site:
+    """The whole guide, computed once from the compiled catalogue."""
+
+    def __init__(self, catalogue: dict):
+        self.catalogue = catalogue
+        self.groups, self.topics, self.glossary = catalogue["groups"], catalogue["topics"], catalogue["glossary"]
+        self.counties = sorted(catalogue["counties"].values(), key=lambda c: c["code"])
+        self.services = {s["id"]: s for c in self.counties for s in c["services"]}
+        provinces: dict = {}
+        for c in self.counties:
+            p = provinces.setdefault(c["province_slug"], {"slug": c["province_slug"], "name": c["province"],
+                                                          "url": f"{c['province_slug']}/", "counties": []})
+            p["counties"].append(c)
+        self.provinces = list(provinces.values())
+        self.by_topic: dict = {}
+        for c in self.counties:
+            for s in c["services"]:
+                if s.get("topic"):
+                    self.by_topic.setdefault(s["topic"], []).append((c, s))
+        self.topic_order = [t for t in self.topics if t in self.by_topic]
+        self.away = [(c, [s for s in c["services"] if self.is_away(s)]) for c in self.counties]
+        self.away = [(c, ss) for c, ss in self.away if ss]
+        self.pages: dict[str, Page] = {}
+        self._add_pages()
+        self.env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                               trim_blocks=True, lstrip_blocks=True)
+        self.env.globals.update(site=self, APPLY_TEXT=APPLY_TEXT, APPLY_AT_TEXT=APPLY_AT_TEXT,
+                                PAID_BY_TEXT=PAID_BY_TEXT, date_text=date_text, age_range=age_range,
+                                tel=tel)
+        self.checker_src: str | None = None   # set by the hooks when the checker page exists
+
+    # ------------------------------------------------------------ which pages
+
+    @staticmethod
+    def is_away(service) -> bool:
+        """Services the 人户分离 page lists: those saying what to do when living away."""
+        return bool(service.get("away") or service.get("paid_by") or "away" in service["groups"])
+
+    def _add(self, page: Page):
+        self.pages[page.src] = page
+
+    def _add_pages(self):
+        for p in self.provinces:
+            self._add(Page(f"{p['slug']}/index.md", p["name"], p["name"], "province.html", {"province": p}))
+            for c in p["counties"]:
+                self._add(Page(f"{c['url']}index.md", f"{c['name']}（{c['province']}）", c["name"], "county.html",
+                               {"county": c, "province": p}))
+                for s in c["services"]:
+                    self._add(Page(f"{s['url'][:-1]}.md", f"{s['name']}（{c['name']}）", s["name"], "service.html",
+                                   {"service": s, "county": c, "province": p}))
+        self._add(Page("compare/index.md", "各县对比", "各县对比", "compare_index.html"))
+        for t in self.topic_order:
+            name = self.topics[t]["name"]
+            self._add(Page(f"compare/{t}.md", f"{name}：各县对比", name, "compare.html",
+                           {"topic": t, "topic_name": name, "rows": self.by_topic[t]}))
+        self._add(Page("away.md", "住在外地、人户分离怎么办", "住在外地怎么办", "away.html"))
+        self._add(Page("glossary.md", "名词解释", "名词解释", "glossary.html"))
+
+    def page_for_url(self, url: str) -> Page | None:
+        for src in (f"{url}index.md", f"{url[:-1]}.md" if url else "index.md"):
+            if src in self.pages:
+                return self.pages[src]
+        return None
+
+    def nav(self, existing: set) -> list:
+        """mkdocs `nav`: home, checker, provinces → counties → services, comparisons, the rest.
+        `existing` holds the hand-written pages' paths; missing ones are left out."""
+        def have(*srcs):
+            return next((s for s in srcs if s in existing), None)
+        nav: list = []
+        if have("index.md"):
+            nav.append({"首页": "index.md"})
+        if self.checker_src:
+            nav.append({"查一查能享受什么": self.checker_src})
+        for p in self.provinces:
+            counties = [{c["name"]: [f"{c['url']}index.md"] + [{s["name"]: f"{s['url'][:-1]}.md"} for s in c["services"]]}
+                        for c in p["counties"]]
+            nav.append({p["name"]: [f"{p['slug']}/index.md"] + counties})
+        nav.append({"各县对比": ["compare/index.md"] + [{self.topics[t]["name"]: f"compare/{t}.md"} for t in self.topic_order]})
+        nav.append({"住在外地怎么办": "away.md"})
+        nav.append({"名词解释": "glossary.md"})
+        for title, src in (("搜索", "search.md"), ("关于本站", "about.md")):
+            if have(src):
+                nav.append({title: src})
+        return nav
+
+    # ------------------------------------------------------------ rendering
+
+    def render(self, src: str) -> str:
+        page = self.pages[src]
+        return self.render_template(page.template, page.url, page=page, **page.context)
+
+    def render_template(self, template: str, url: str, **context) -> str:
+        terms = Terms(self.glossary, rel_url("glossary/", url))
+        html = self.env.get_template(template).render(
+            url=url, rel=lambda target: rel_url(target, url), terms=terms,
+            checker_url=rel_url("checker/", url) if self.checker_src else None, **context)
+        # Collapse blank lines so Markdown treats the result as one HTML block, whatever it holds.
+        return re.sub(r"\n\s*\n", "\n", html)
+
+    # ------------------------------------------------------------ helpers the templates use
+
+    def county_groups(self, county):
+        """[(group key, group, [services])] in shared.yaml order; a service shows under each of its groups."""
+        out = []
+        for key, group in self.groups.items():
+            services = [s for s in county["services"] if key in s["groups"]]
+            if services:
+                out.append((key, group, services))
+        return out
+
+    def conditions(self, service) -> list:
+        """The service's conditions in plain words: [{text, children}] (children for 任意一条)."""
+        def item(cond):
+            if "label" not in cond and ("any" in cond or "all" in cond):
+                kind = "any" if "any" in cond else "all"
+                head = "符合下面任意一条：" if kind == "any" else "下面几条都要符合："
+                return {"text": head, "children": [item(c) for c in cond[kind]]}
+            text = compile_condition(cond, self.catalogue)[0]
+            if cond.get("age", {}).get("month_start"):
+                text += "（从满这个年龄的当月起）"
+            return {"text": text, "children": []}
+        return [item(c) for c in service["conditions"]]
+
+    def amount_rows(self, amount) -> list:
+        """Rows for the amount table: tiers by age, or one row per case of `by` (nested cases joined)."""
+        if not amount:
+            return []
+        if amount.get("tiers"):
+            return [(age_range(t["min"], t.get("max")), t["text"]) for t in amount["tiers"]]
+        if amount.get("by"):
+            rows = []
+
+            def walk(by, prefix):
+                values = FIELDS[by["field"]][2]
+                for key, case in by["cases"].items():
+                    label = str(values.get(key, key)) if values else str(key)
+                    label = f"{prefix}，{label}" if prefix else label
+                    if case.get("by"):
+                        walk(case["by"], label)
+                    else:
+                        rows.append((label, case["text"]))
+            walk(amount["by"], "")
+            return rows
+        return []
+
+    def amount_header(self, amount) -> str:
+        if amount and amount.get("by"):
+            return FIELDS[amount["by"]["field"]][1]
+        return "年龄"
+
+    def phones(self, service, county) -> list:
+        return service.get("phones") or county.get("phones") or []
+
+    def excluded(self, ex):
+        return self.services.get(ex["service"])
+
+    def county_of(self, service):
+        return self.catalogue["counties"][service["county"]]
+
+    def source_where(self, service) -> str:
+        src = service["source"]
+        where = f"第{src['item']}项" if src.get("item") else ""
+        if src.get("section"):
+            where = f"{where}（{src['section']}）" if where else src["section"]
+        return where
+
+    def show_all_counties_on_home(self) -> bool:
+        """The home page lists counties directly while there are few; later only provinces."""
+        return len(self.counties) <= 40
+
+    def sorted_glossary(self):
+        return list(self.glossary.items())
+
+
+def tel(number: str) -> str:
+    return "tel:" + re.sub(r"[^0-9+]", "", number)
