@@ -1,5 +1,6 @@
 """Command line: `python -m checker check PROFILE.json|-`, `python -m checker services --county CODE`,
-`python -m checker screen REGISTER.csv|.xlsx -o RESULT.csv|.xlsx`.
+`python -m checker screen REGISTER.csv|.xlsx -o RESULT.csv|.xlsx [--annex1 LIST]`,
+`python -m checker settle SERVED.csv --per-person 75 -o 附件2.xlsx [--annex3 FILE]`.
 
 Exit status 0 on an answer, 2 on bad input (a message in Chinese and English on standard error).
 """
@@ -12,6 +13,7 @@ import sys
 from . import engine
 from .catalogue import CatalogueMissing
 from .profile import ProfileError, is_county_code
+from .tables import TableError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,6 +46,13 @@ def main(argv=None) -> int:
     p_screen.add_argument("register")
     p_screen.add_argument("-o", "--output", required=True)
     p_screen.add_argument("--as-of", default=None)
+    p_screen.add_argument("--annex1", default=None, help="also write 慈溪's 附件1 list (CSV or XLSX)")
+    p_screen.add_argument("--county", default=None, help="户籍 for rows that leave it blank (name or code)")
+    p_settle = sub.add_parser("settle", help="慈溪 settlement tables (附件2/3) from a list of served elders")
+    p_settle.add_argument("served")
+    p_settle.add_argument("--per-person", required=True, help="yuan per elder per month served, e.g. 75")
+    p_settle.add_argument("-o", "--output", required=True)
+    p_settle.add_argument("--annex3", default=None)
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
@@ -62,13 +71,20 @@ def main(argv=None) -> int:
             sys.stdout.write("\n")
         elif args.command == "screen":
             from .screen import screen_file
-            summary = screen_file(args.register, args.output, as_of=args.as_of)
+            summary = screen_file(args.register, args.output, as_of=args.as_of, annex1=args.annex1, county=args.county)
             print(json.dumps(summary, ensure_ascii=False))
+        elif args.command == "settle":
+            from .settle import settle_file
+            print(json.dumps(settle_file(args.served, args.output, args.per_person, annex3_path=args.annex3),
+                             ensure_ascii=False))
     except ProfileError as err:
         print(f"输入有误 / bad input — {err.field}：{err.zh}\n{err.field}: {err.en}", file=sys.stderr)
         return 2
     except CatalogueMissing as err:
         print(str(err), file=sys.stderr)
+        return 2
+    except TableError as err:  # a file that cannot be read as a table at all
+        print(f"文件有误 / bad file — {err.zh}\n{err.en}", file=sys.stderr)
         return 2
     return 0
 
