@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 
 from checker.engine import compile_condition
 from checker.profile import FIELDS
+from site_build.catalogue import load_shared
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "content" / "templates"
@@ -119,7 +120,11 @@ class Site:
 
     def __init__(self, catalogue: dict):
         self.catalogue = catalogue
-        self.groups, self.topics, self.glossary = catalogue["groups"], catalogue["topics"], catalogue["glossary"]
+        # The compiled JSON sorts its keys; pages follow shared.yaml's order (groups, topics, glossary).
+        shared = load_shared()
+        self.groups, self.topics, self.glossary = (
+            {k: catalogue[name][k] for k in shared[name] if k in catalogue[name]}
+            for name in ("groups", "topics", "glossary"))
         self.counties = sorted(catalogue["counties"].values(), key=lambda c: c["code"])
         self.services = {s["id"]: s for c in self.counties for s in c["services"]}
         provinces: dict = {}
@@ -237,6 +242,15 @@ class Site:
                 text += "（从满这个年龄的当月起）"
             return {"text": text, "children": []}
         return [item(c) for c in service["conditions"]]
+
+    def condition_summary(self, service) -> str:
+        """All conditions on one line, for the comparison table."""
+        def flat(item):
+            if item["children"]:
+                inner = "、".join(flat(c) for c in item["children"])
+                return ("以下任一：" if item["text"].startswith("符合下面任意") else "") + inner
+            return item["text"]
+        return "；".join(flat(c) for c in self.conditions(service))
 
     def amount_rows(self, amount) -> list:
         """Rows for the amount table: tiers by age, or one row per case of `by` (nested cases joined)."""
