@@ -84,10 +84,12 @@ UNKNOWN_WORDS = {"", "不详", "不知道", "未知", "待查", "待核实", "-"
 LIST_SPLIT = re.compile(r"[、,，;；/\s]+")
 
 
+_NOISE = re.compile(r"[\s*＊:：]+")
+
+
 def _norm(text: str) -> str:
     """Header/cell text for matching: no spaces, half-width brackets, lower case, no * markers."""
-    text = str(text).translate(_WIDTH).strip().lower()
-    return re.sub(r"[\s*＊:：]+", "", text)
+    return _NOISE.sub("", str(text).translate(_WIDTH).strip().lower())
 
 
 _WIDTH = str.maketrans({"（": "(", "）": ")", "，": ",", "　": " ", "\ufeff": ""})
@@ -168,13 +170,15 @@ def _allowed_text(field: str) -> str:
             "county": "县（市）名称或6位行政区划代码"}[kind]
 
 
+_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?|(\d{4})(\d{2})(\d{2})")
+
+
 def parse_date_cell(label: str, text: str) -> str:
     t = text.strip()
-    m = (re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?", t)
-         or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", t))
+    m = _DATE.fullmatch(t)
     if not m:
         raise CellError(f"{label}“{text}”看不懂：请写成 1945-03-07 这样的日期")
-    y, mo, d = (int(g) for g in m.groups())
+    y, mo, d = (int(g) for g in m.groups() if g is not None)
     try:
         return _dt.date(y, mo, d).isoformat()
     except ValueError:
@@ -184,12 +188,18 @@ def parse_date_cell(label: str, text: str) -> str:
 def parse_cell(field: str, text: str, counties):
     """One register cell → the profile value (None = unknown); raises CellError in Chinese."""
     t = text.strip()
-    if _norm(t) in UNKNOWN_WORDS:
+    if t in UNKNOWN_WORDS:
         return None
     kind, label, _ = FIELDS[field]
-    key = _norm(t)
     if kind == "date":
         return parse_date_cell(label, t)
+    if kind == "enum":
+        value = VALUES[field].get(t)
+        if value is not None:
+            return value
+    key = _norm(t)
+    if key in UNKNOWN_WORDS:
+        return None
     if kind == "int":
         m = re.fullmatch(r"(\d+)(?:\.0+)?(?:周?岁|个?月)?", key)
         if not m:
@@ -274,12 +284,14 @@ class Counties:
 # ---------------------------------------------------------------- the engine, briefly
 
 def brief_results(engine, profile: dict):
-    """The engine's statuses, amounts, missing facts and dates for a parsed profile, without the
-    explanations (why/trace), which a batch does not print: ~2× faster than Engine.evaluate.
-    Mirrors Engine._result/evaluate; tests/test_screen.py checks they agree on every generated row."""
+    """The engine's answer for a parsed profile as a batch needs it: the services that are not
+    ineligible (status, amount, missing facts, date), the monthly total and the questions, without
+    the explanations (why/trace) a batch does not print: ~3× faster than Engine.evaluate. Mirrors
+    Engine._result/evaluate; tests/test_screen.py checks they agree on random profiles."""
     f = Facts(profile)
     results, weight = [], {}
     away = profile.get("residence") not in (None, profile.get("hukou")) or profile.get("lives_outside_hukou_town")
+    exclusive = engine.exclusive
     for code in engine.counties_for(profile):
         for entry in engine.by_county[code]:
             state, start, missing = MET, None, []
@@ -289,33 +301,34 @@ def brief_results(engine, profile: dict):
                     state = UNMET
                     break
                 if st == LATER:
-                    start = d if start is None or (d is not None and d > start) else start
+                    if d is not None and (start is None or d > start):
+                        start = d
                     state = LATER
                 elif st == UNKNOWN and state == MET:
                     state = UNKNOWN
                 for x in m:
                     if x not in missing:
                         missing.append(x)
+            if state == UNMET:
+                continue
             s = entry["s"]
             at_age = None
             if state == LATER and start is not None and f.birth is not None:
                 end = start if start.day != 1 else start.replace(day=calendar.monthrange(start.year, start.month)[1])
                 at_age = age_on(f.birth, end)
             amount, amount_missing = resolve_amount(s.get("amount"), f, at_age)
-            status = STATUS[state]
-            if state not in (UNKNOWN, LATER):
+            if state == MET:
                 missing = []
-            r = {"service": s["id"], "status": status, "amount": amount, "missing": missing,
+            r = {"service": s["id"], "status": STATUS[state], "amount": amount, "missing": missing,
                  "from": start.isoformat() if state == LATER and start else None, "_s": s, "_away": bool(away)}
-            if s["id"] in engine.exclusive:
-                r["exclusive_with"] = [{"service": o} for o in engine.exclusive[s["id"]] if o in engine.services]
+            if s["id"] in exclusive:
+                r["exclusive_with"] = [{"service": o} for o in exclusive[s["id"]] if o in engine.services]
             results.append(r)
-            if status in ("maybe", "upcoming"):
+            if state != MET:
                 for m in missing:
                     weight[m] = weight.get(m, 0) + 2
-            if status != "ineligible":
-                for m in amount_missing:
-                    weight[m] = weight.get(m, 0) + 1
+            for m in amount_missing:
+                weight[m] = weight.get(m, 0) + 1
     questions = sorted(weight, key=lambda m: (-weight[m], _ORDER.get(m, 99)))
     return results, engine._monthly_total(results), questions
 
@@ -379,6 +392,7 @@ class Screener:
         self.received = Received(engine, self.catalogue)
         self.as_of = _as_of(as_of)
         self.default_county = self.counties.resolve("--county", county) if county else None
+        self._texts: dict = {}
 
     def screen(self, header, rows, progress=None, annex1=False):
         """(output header, output rows, 附件1 rows or None, summary)."""
@@ -473,28 +487,20 @@ class Screener:
             codes = list(self.engine.by_county)
         two = len(codes) > 1
         received, unknown = self.received.match(_cell(cells, carried, "received"), codes)
-        label = (lambda r: f"{self.counties.name(r['_s']['county'])}·{r['_s']['name']}") if two else (lambda r: r["_s"]["name"])
-        can, later, maybe, missing_out, where = [], [], [], [], []
+        text = self._text
+        can, later, maybe, missing_out, missed_names, where = [], [], [], [], [], []
         for r in results:
             status = r["status"]
             if status == "eligible":
-                can.append(_with_amount(label(r), r["amount"]))
+                can.append(text("can", r["service"], two, _amount_text(r["amount"])))
                 if r["service"] not in received:
-                    missing_out.append(r)
+                    missing_out.append(r["service"])
+                    missed_names.append(text("name", r["service"], two))
+                    where.append(text("where", r["service"], two, r["_away"]))
             elif status == "upcoming":
-                extra = "，".join(x for x in (f"{r['from']}起" if r["from"] else "以后", _amount_text(r["amount"])) if x)
-                later.append(f"{label(r)}（{extra}）")
+                later.append(text("later", r["service"], two, r["from"], _amount_text(r["amount"])))
             elif status == "maybe":
-                need = "、".join(FIELDS[m][1] for m in r["missing"])
-                maybe.append(f"{label(r)}（需核实：{need}）" if need else label(r))
-        for r in missing_out:
-            s = r["_s"]
-            text = s["where"]
-            if s["apply"] == "automatic" and "不用申请" not in text and "无需申请" not in text:
-                text = f"不用申请；{text}"
-            if r["_away"] and s.get("away"):
-                text += f"（人户分离：{' '.join(s['away'].split())}）"
-            where.append(f"【{label(r)}】{text}")
+                maybe.append(text("maybe", r["service"], two, tuple(r["missing"])))
         notes = []
         if unknown:
             notes.append("已享受中对不上目录的：" + "、".join(unknown))
@@ -504,20 +510,48 @@ class Screener:
             code = profile.get(key)
             if code and code not in self.engine.by_county:
                 notes.append(f"{FIELDS[key][1]} {code} 不在本目录中，只排摸了{'、'.join(self.counties.name(c) for c in codes)}的服务")
-        notes = list(dict.fromkeys(notes))
         columns = [
-            "；".join(label(r) for r in missing_out),
+            "；".join(missed_names),
             "；".join(where),
             "；".join(can),
             monthly["yuan"],
             "；".join(maybe),
-            "、".join(FIELDS[q][1] for q in questions),
+            text("questions", tuple(questions)),
             "；".join(later),
-            "；".join(notes),
+            "；".join(dict.fromkeys(notes)),
             "",
         ]
-        return {"error": False, "missing_out": [r["service"] for r in missing_out], "columns": columns,
-                "profile": profile, "results": results}
+        return {"error": False, "missing_out": missing_out, "columns": columns, "profile": profile}
+
+    def _text(self, *key):
+        """The texts of the result columns, built once per distinct key (a batch repeats them a lot)."""
+        hit = self._texts.get(key)
+        if hit is None:
+            hit = self._texts[key] = self._build_text(*key)
+        return hit
+
+    def _build_text(self, what, *args):
+        if what == "questions":
+            return "、".join(FIELDS[q][1] for q in args[0])
+        sid, two = args[0], args[1]
+        s = self.engine.services[sid]["s"]
+        name = f"{self.counties.name(s['county'])}·{s['name']}" if two else s["name"]
+        if what == "name":
+            return name
+        if what == "can":
+            return f"{name}（{args[2]}）" if args[2] else name
+        if what == "later":
+            extra = "，".join(x for x in (f"{args[2]}起" if args[2] else "以后", args[3]) if x)
+            return f"{name}（{extra}）"
+        if what == "maybe":
+            need = "、".join(FIELDS[m][1] for m in args[2])
+            return f"{name}（需核实：{need}）" if need else name
+        text = s["where"]  # what == "where"
+        if s["apply"] == "automatic" and "不用申请" not in text and "无需申请" not in text:
+            text = f"不用申请；{text}"
+        if args[2] and s.get("away"):
+            text += f"（人户分离：{' '.join(s['away'].split())}）"
+        return f"【{name}】{text}"
 
     def _annex1_row(self, number, cells, carried, person):
         p = person["profile"]

@@ -238,7 +238,7 @@ def csv_bytes(header, rows) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows([[_csv_value(c) for c in r] for r in rows])
+    writer.writerows([[c if c.__class__ is str else _csv_value(c) for c in r] for r in rows])
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
 
 

@@ -1,5 +1,476 @@
-"""Placeholder: filled in by its issue."""
+"""Printed handouts, made with the build: `build(site_dir)` after mkdocs (see site_build/__main__.py).
+
+What it writes into site/, next to the page each one prints, so they are served and cached like it:
+
+  <province>/<county>/booklet.pdf              服务手册: cover (county, hotline, QR), contents with page
+                                               numbers, every service grouped by who it is for
+  <province>/<county>/<service>/mingbaika.pdf  明白卡: one A4 page per service
+  <province>/<county>/form-<id>.pdf            the document's own forms (`county.forms`: 慈溪 附件1, 附件4)
+  <province>/<county>/away-guide.pdf           one page "what to do where (户籍地 / 常住地)", for a county
+                                               whose every service says what to do when living away
+                                               (`away`): 嵊泗's 迁居 document, 慈溪's 人户分离 notice
+  handouts.json                                every PDF: url, kind, title, pages, bytes
+
+and, in every HTML page, a print-only footer (the page's address, a QR code to it, the source
+document and its date) that content/pages/assets/print.css shows on paper.
+
+QR codes hold the page's public address: `MB_SITE_URL`, else mkdocs.yml `site_url`, else the
+site-relative path ("/zhejiang/yongjia/11/"), since the host is not known at build time.
+
+PDFs come from Debian's Chromium (Playwright `page.pdf`), one browser for the whole build, pages
+loaded from local files with every other request refused. The font is Noto Sans CJK SC, subset
+to the characters the handouts use and converted to TrueType outlines (fontTools), because
+Chromium embeds OpenType/CFF fonts only as nameless Type 3 glyph procedures; as TrueType it
+embeds a named CID font subset that text tools, screen readers and printers all handle.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import segno
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from . import pages
+from .catalogue import load_catalogue
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "content" / "templates" / "print"
+WORK = ROOT / "build" / "handouts"          # HTML and fonts that Chromium prints from
+CHROMIUM = os.environ.get("MB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+NOTO = {  # (file, index of "Noto Sans CJK SC" in the collection)
+    400: ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+    700: ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2),
+}
+FONT_FAMILY = "MB Sans"                     # the converted subset's CSS name
+FIT_LEVELS = 4                              # 明白卡: 0 = 16 pt … 3 = 14 pt and tighter, see handout.css
+A4_CONTENT_PX = None                        # set from the template's page box, see _fits
 
 
-def build(site_dir):
-    pass
+# ------------------------------------------------------------------ where the PDFs live
+
+def booklet_url(county) -> str:
+    return f"{county['url']}booklet.pdf"
+
+
+def card_url(service) -> str:
+    return f"{service['url']}mingbaika.pdf"
+
+
+def form_url(county, form) -> str:
+    return f"{county['url']}form-{form['id']}.pdf"
+
+
+def away_url(county) -> str:
+    return f"{county['url']}away-guide.pdf"
+
+
+def has_away_guide(county) -> bool:
+    """A county whose every service says what to do when living away gets the one-page guide.
+    (Keep in step with content/templates/print/_links.html.)"""
+    return bool(county["services"]) and all(s.get("away") for s in county["services"])
+
+
+def site_base() -> str:
+    """The site's public base URL ending in '/', or '/' when it is not known at build time."""
+    base = os.environ.get("MB_SITE_URL", "").strip()
+    if not base:
+        mk = ROOT / "mkdocs.yml"
+        if mk.exists():
+            m = re.search(r"^site_url:\s*['\"]?([^'\"\s#]+)", mk.read_text(encoding="utf-8"), re.M)
+            base = m.group(1) if m else ""
+    return (base.rstrip("/") + "/") if base else "/"
+
+
+def public_url(rel: str, base: str | None = None) -> str:
+    """The address a QR code and the printed line carry for the site-relative `rel` ("a/b/")."""
+    return (site_base() if base is None else base) + rel
+
+
+def qr_svg(url: str) -> Markup:
+    """A QR code (never a Micro QR: phones and zbar read only the full kind) as inline SVG."""
+    qr = segno.make(url, micro=False, error="m")
+    svg = qr.svg_inline(scale=1, border=4, dark="#000", light="#fff", omitsize=True)
+    return Markup(svg.replace("<svg ", '<svg class="qr" role="img" aria-label="二维码：%s" ' % html.escape(url), 1))
+
+
+def css_string(text: str) -> Markup:
+    """A CSS string literal (for @page margin boxes), safe inside <style>."""
+    out = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ").replace("<", "\\3C ")
+    return Markup(f'"{out}"')
+
+
+# ------------------------------------------------------------------ the data the templates read
+
+class Handouts:
+    """Everything the print templates need, from the compiled catalogue and the site's helpers."""
+
+    def __init__(self, catalogue=None, base: str | None = None):
+        self.catalogue = catalogue or load_catalogue()
+        self.site = pages.Site(self.catalogue)
+        self.base = site_base() if base is None else base
+        self.env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                               trim_blocks=True, lstrip_blocks=True)
+        self.env.filters["css_string"] = css_string
+        self.env.globals.update(
+            h=self, site=self.site, qr=qr_svg, date_text=pages.date_text, tel=pages.tel,
+            APPLY_TEXT=pages.APPLY_TEXT, APPLY_AT_TEXT=pages.APPLY_AT_TEXT, PAID_BY_TEXT=pages.PAID_BY_TEXT,
+            FONT_FAMILY=FONT_FAMILY)
+
+    # addresses
+    def url(self, rel: str) -> str:
+        return public_url(rel, self.base)
+
+    # text helpers
+    @staticmethod
+    def doc_line(county) -> str:
+        doc = county["document"]
+        return f"《{doc['title']}》，{doc['issuer']}，{pages.date_text(doc['date'])}"
+
+    def source_line(self, county, service=None) -> str:
+        """The footer: source document, where in it, and its date."""
+        doc = county["document"]
+        where = self.site.source_where(service) if service else ""
+        date = pages.date_text(doc["date"])
+        return f"来源：《{doc['title']}》{where}，{doc['issuer']}，{date}"
+
+    def hotlines(self, county) -> list:
+        return county.get("phones") or []
+
+    def sections(self, county):
+        """Booklet body: [(key, group, shown services, [(service, page-of-first-group)] seen elsewhere)].
+        A service is printed in full once, under the first of its groups in shared.yaml order."""
+        out, placed = [], set()
+        for key, group, services in self.site.county_groups(county):
+            shown = [s for s in services if s["id"] not in placed]
+            others = [s for s in services if s["id"] in placed]
+            placed.update(s["id"] for s in shown)
+            out.append((key, group, shown, others))
+        return out
+
+    def where_groups(self, county):
+        """The away guide: services sorted by what the reader does and where."""
+        boxes = {
+            "residence": ("在现在住的地方（常住地）办", "到平时住的地方的乡镇（街道）或窗口申请，不用回户口所在地。"),
+            "hukou": ("回户口所在地（户籍地）办", "要到户口所在地的乡镇（街道）或部门申请。"),
+            "venue": ("直接到服务的地方", "直接去提供服务的场所。"),
+            "paid_home": ("不用申请，户籍地照常发", "住在外地也照样享受，由户口所在地（户籍地）发放。"),
+            "auto": ("不用申请，政府主动提供", "不用跑，不用交材料。"),
+            "ask": ("要申请，但文件没写去哪里", "先问现在住的地方的乡镇（街道），或打电话问。"),
+        }
+        grouped = {k: [] for k in boxes}
+        for s in county["services"]:
+            if s["apply"] == "apply" and s["apply_at"] in ("residence", "hukou", "venue"):
+                grouped[s["apply_at"]].append(s)
+            elif s["apply"] == "apply":
+                grouped["ask"].append(s)
+            elif s.get("paid_by"):
+                grouped["paid_home"].append(s)
+            else:
+                grouped["auto"].append(s)
+        return [(k, boxes[k][0], boxes[k][1], grouped[k]) for k in boxes if grouped[k]]
+
+    def glossary_used(self, text: str):
+        return [(w, e) for w, e in self.catalogue["glossary"].items() if w in text]
+
+    # rendering
+    def render(self, template: str, **context) -> str:
+        return self.env.get_template(template).render(**context)
+
+
+# ------------------------------------------------------------------ jobs
+
+class Job:
+    """One PDF: its template context, where it goes, and how it is checked."""
+
+    def __init__(self, kind, url, title, template, context, one_page=False):
+        self.kind, self.url, self.title, self.template, self.context = kind, url, title, template, context
+        self.one_page = one_page
+        self.pages = 0
+        self.bytes = 0
+        self.fit = 0
+
+    @property
+    def name(self) -> str:
+        return self.url.replace("/", "__")
+
+
+def jobs(h: Handouts) -> list[Job]:
+    out = []
+    for county in h.site.counties:
+        out.append(Job("booklet", booklet_url(county), f"{county['name']}养老服务手册", "booklet.html",
+                       {"county": county}))
+        for s in county["services"]:
+            out.append(Job("card", card_url(s), f"{s['name']}（{county['name']}）明白卡", "card.html",
+                           {"county": county, "s": s}, one_page=True))
+        for form in county.get("forms") or []:
+            template = "form_table.html" if form.get("columns") else "form_text.html"
+            out.append(Job("form", form_url(county, form), form["title"], template, {"county": county, "form": form}))
+        if has_away_guide(county):
+            out.append(Job("away", away_url(county), f"{county['name']}：住在外地的老人在哪里办", "away_guide.html",
+                           {"county": county}, one_page=True))
+    return out
+
+
+# ------------------------------------------------------------------ fonts
+
+def make_fonts(text: str, out_dir: Path) -> dict:
+    """Noto Sans CJK SC Regular and Bold, subset to `text` (plus ASCII and common punctuation), as
+    TrueType (quadratic) outlines. Returns {weight: file name}."""
+    from fontTools import subset
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import TTFont, newTable
+
+    chars = set(text) | {chr(c) for c in range(0x20, 0x7F)} | set("，。、；：？！“”‘’（）《》〔〕【】—…·％℃０１２３４５６７８９．______")
+    out = {}
+    for weight, (path, index) in NOTO.items():
+        font = TTFont(path, fontNumber=index, lazy=False)
+        opts = subset.Options()
+        opts.layout_features = ["*"]
+        opts.name_IDs = ["*"]
+        opts.name_languages = ["*"]
+        opts.notdef_outline = True
+        opts.hinting = False
+        opts.drop_tables += ["VORG", "vhea", "vmtx"]
+        sub = subset.Subsetter(opts)
+        sub.populate(text="".join(sorted(chars)))
+        sub.subset(font)
+        order = font.getGlyphOrder()
+        glyph_set = font.getGlyphSet()
+        glyf = newTable("glyf")
+        glyf.glyphOrder = order
+        glyf.glyphs = {}
+        for name in order:
+            pen = TTGlyphPen(glyph_set)
+            glyph_set[name].draw(Cu2QuPen(pen, max_err=1.0, reverse_direction=True))
+            glyf.glyphs[name] = pen.glyph()
+        font["glyf"] = glyf
+        font["loca"] = newTable("loca")
+        del font["CFF "]
+        maxp = font["maxp"]
+        maxp.tableVersion = 0x00010000
+        for attr in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
+                     "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
+            setattr(maxp, attr, 0)
+        maxp.maxZones = 1
+        font["head"].glyphDataFormat = 0
+        post = font["post"]
+        post.formatType, post.extraNames, post.mapping = 2.0, [], {}
+        font.sfntVersion = "\x00\x01\x00\x00"
+        name = f"mbsans-{weight}.ttf"
+        font.save(str(out_dir / name))
+        out[weight] = name
+    return out
+
+
+# ------------------------------------------------------------------ printing
+
+def pdf_pages(data: bytes) -> int:
+    """Page count of a Chromium PDF (its page objects are plain dictionaries)."""
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", data))
+
+
+class Printer:
+    """One headless Chromium for the whole build; pages load local files only."""
+
+    def __init__(self):
+        from playwright.sync_api import sync_playwright
+        self._pw = sync_playwright().start()
+        self.browser = self._pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        self.context = self.browser.new_context(locale="zh-CN", offline=True)
+        self.context.route(re.compile(r"^(?!file:|data:|about:)"), lambda route: route.abort())
+        self.page = self.context.new_page()
+
+    def load(self, path: Path):
+        self.page.goto(path.as_uri(), wait_until="load")
+        self.page.evaluate("document.fonts.ready.then(() => true)")
+
+    def pdf(self, out: Path) -> bytes:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return self.page.pdf(path=str(out), prefer_css_page_size=True, print_background=True,
+                             outline=True, tagged=True)
+
+    def set_fit(self, level: int):
+        self.page.evaluate("l => document.documentElement.dataset.fit = l", str(level))
+
+    def overflows(self) -> bool:
+        """Whether the one-page sheet is taller than the A4 page box (measured in print layout)."""
+        return self.page.evaluate("""() => {
+            const sheet = document.querySelector('.sheet');
+            return sheet.scrollHeight > sheet.clientHeight + 1;
+        }""")
+
+    def close(self):
+        self.context.close()
+        self.browser.close()
+        self._pw.stop()
+
+
+def _page_texts(pdf: Path) -> list[str]:
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return [re.sub(r"\s+", "", p) for p in out.split("\f")]
+
+
+def _find_pages(pdf: Path, keys: dict) -> dict:
+    """{service id: page number} from the booklet's text: each service's heading "N．name"."""
+    texts = _page_texts(pdf)
+    found = {}
+    for sid, key in keys.items():
+        key = re.sub(r"\s+", "", key)
+        for i, text in enumerate(texts):
+            for m in re.finditer(re.escape(key), text):
+                if m.start() == 0 or not text[m.start() - 1].isdigit():
+                    found[sid] = i + 1
+                    break
+            if sid in found:
+                break
+    return found
+
+
+def _write(path: Path, text: str):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=print) -> list[Job]:
+    """Render every handout to HTML in `work`, then to PDF in `site_dir`. `only`: kinds to make."""
+    todo = [j for j in jobs(h) if only is None or j.kind in only]
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    # First the HTML of everything (booklets with blank page numbers), so the font subset covers all.
+    sources = {}
+    for job in todo:
+        sources[job.name] = h.render(job.template, job=job, fonts=None, page_of={}, **job.context)
+    start = time.perf_counter()
+    fonts = make_fonts("".join(sources.values()), work)
+    log(f"handouts: fonts subset and converted ({time.perf_counter() - start:.1f} s)")
+    printer = Printer()
+    try:
+        for job in todo:
+            src = work / f"{job.name}.html"
+            out = site_dir / job.url
+            page_of = {}
+            for _attempt in range(3):
+                _write(src, h.render(job.template, job=job, fonts=fonts, page_of=page_of, **job.context))
+                printer.load(src)
+                if job.one_page:
+                    job.fit = 0
+                    while printer.overflows() and job.fit < FIT_LEVELS - 1:
+                        job.fit += 1
+                        printer.set_fit(job.fit)
+                data = printer.pdf(out)
+                if job.kind != "booklet":
+                    break
+                keys = {s["id"]: f"{n}．{s['name']}" for n, s in job.context["county"]["_numbered"]}
+                found = _find_pages(out, keys)
+                if found == page_of:
+                    break
+                page_of = found
+            job.pages, job.bytes = pdf_pages(data), len(data)
+            if job.one_page and job.pages != 1:
+                log(f"handouts: WARNING {job.url} has {job.pages} pages at the smallest type")
+    finally:
+        printer.close()
+    return todo
+
+
+def number_services(h: Handouts):
+    """Booklet order and numbers: the order of sections(); stored on the county as `_numbered`."""
+    for county in h.site.counties:
+        numbered, n = [], 0
+        for _key, _group, shown, _others in h.sections(county):
+            for s in shown:
+                n += 1
+                numbered.append((n, s))
+        county["_numbered"] = numbered
+        county["_number_of"] = {s["id"]: n for n, s in numbered}
+
+
+# ------------------------------------------------------------------ the print footer in every HTML page
+
+def _page_source(h: Handouts, url: str):
+    """(source line, short footer) for the site page at `url`."""
+    for county in h.site.counties:
+        if url == county["url"]:
+            line = h.source_line(county)
+            return line, line
+        for s in county["services"]:
+            if url == s["url"]:
+                line = h.source_line(county, s)
+                return line, line
+    if url.startswith(("compare/", "away/", "glossary/")) or url.count("/") == 1 and url[:-1] in {c["province_slug"] for c in h.site.counties}:
+        docs = "；".join(f"{c['name']}：《{c['document']['title']}》{pages.date_text(c['document']['date'])}" for c in h.site.counties)
+        return f"来源：各县公开的政策文件（{docs}）", "来源：各县公开的政策文件，每项注明出处"
+    return "本站内容全部来自各县公开的政策文件，每页注明出处和日期。", "养老服务明白卡：内容来自各县公开的政策文件"
+
+
+def stamp_pages(site_dir: Path, h: Handouts) -> int:
+    """Add the print-only footer (address, QR code, source and date) to every HTML page."""
+    n = 0
+    for path in sorted(site_dir.rglob("*.html")):
+        rel = path.relative_to(site_dir).as_posix()
+        if rel == "404.html" or rel.startswith("assets/") or not rel.endswith("index.html"):
+            continue
+        url = rel[: -len("index.html")]
+        text = path.read_text(encoding="utf-8")
+        if "mb-print-foot" in text or "</body>" not in text:
+            continue
+        line, short = _page_source(h, url)
+        address = h.url(url)
+        foot = h.render("_page_foot.html", address=address, line=line)
+        style = f'<style media="print">@page {{ @bottom-left {{ content: {css_string(short)}; }} }}</style>'
+        text = text.replace("</head>", style + "</head>", 1)
+        text = text.replace("</body>", foot + "</body>", 1)
+        path.write_text(text, encoding="utf-8")
+        n += 1
+    return n
+
+
+# ------------------------------------------------------------------ the build step
+
+def build(site_dir, pdf: bool = True, log=print):
+    site_dir = Path(site_dir)
+    h = Handouts()
+    number_services(h)
+    start = time.perf_counter()
+    n = stamp_pages(site_dir, h)
+    log(f"handouts: print footer and QR code in {n} pages ({time.perf_counter() - start:.1f} s)")
+    if not pdf:
+        return []
+    start = time.perf_counter()
+    done = render_all(h, site_dir, log=log)
+    took = time.perf_counter() - start
+    manifest = {
+        "base": h.base,
+        "built_seconds": round(took, 1),
+        "handouts": [{"url": j.url, "kind": j.kind, "title": j.title, "pages": j.pages, "bytes": j.bytes,
+                      "fit": j.fit, "page": j.context.get("s", j.context["county"])["url"]} for j in done],
+    }
+    (site_dir / "handouts.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    total = sum(j.bytes for j in done)
+    log(f"handouts: {len(done)} PDFs, {sum(j.pages for j in done)} pages, {total / 1e6:.1f} MB ({took:.1f} s)")
+    return done
+
+
+def main(argv=None):
+    import sys
+    argv = sys.argv[1:] if argv is None else argv
+    site_dir = Path(argv[0]) if argv and not argv[0].startswith("-") else ROOT / "site"
+    build(site_dir, pdf="--no-pdf" not in argv)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -2,7 +2,7 @@
    before the page paints by a one-line script in the page head (content/overrides/main.html). */
 (function () {
   var root = document.documentElement;
-  var button = document.querySelector(".mb-dazi");
+  var button = document.querySelector(".mb-dazi-button");
   if (!button) return;
   function show() { button.setAttribute("aria-pressed", root.classList.contains("mb-dazi") ? "true" : "false"); }
   button.hidden = false;

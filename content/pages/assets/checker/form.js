@@ -1,0 +1,734 @@
+// The checker page: the form (generated from form.json, i.e. from checker/profile.py), the results,
+// the printable personal 明白卡 and the share link. The answer comes from window.yanglaoChecker
+// (api.js → worker.mjs → the Python checker); this file only asks and shows.
+//
+// Privacy: the profile lives in this page's memory. It goes to the worker in this tab, into the
+// URL fragment only when the reader asks for a share link, and onto paper only when they print.
+import { yanglaoChecker } from "./api.js";
+
+const HERE = new URL(".", import.meta.url);
+const SITE_ROOT = new URL("../../", HERE);
+const OTHER = "other";                 // 户籍/常住地 outside the catalogue
+const OTHER_CODE = "339999";           // sent to the engine for OTHER: a valid-looking code that no
+                                       // county has, so 户籍 conditions fail instead of staying unknown
+const CORE = ["hukou", "birth", "residence", "economic", "care_level"];
+const FIRST_FOLLOWUPS = 5;             // follow-up questions shown before "还有 N 个问题"
+
+// Plain-language questions. Labels and choices themselves come from form.json (checker/profile.py).
+const ASK = {
+  hukou: "户籍（户口）在哪个县（市、区）？",
+  residence: "现在平时住在哪里？",
+  economic: "家庭经济状况",
+  care_level: "身体状况（能力评估结果）",
+  sex: "性别",
+  tekun_mode: "特困老人是在家供养还是在机构供养？",
+  lives_outside_hukou_town: "平时住的镇（街道）和户口所在的镇（街道）不一样吗？",
+  months_at_residence: "在现在住的地方已经住了多久？",
+  fixed_residence: "在现在住的地方有固定住所吗？（租房的要有租赁合同）",
+  island_relocated: "是从小岛（离岛）搬到大岛（本岛）住的吗？",
+  relocated_on: "哪一天搬过去的？",
+  per_capita_income: "家里每人每月平均收入大约多少元？",
+  dementia: "有失智（老年痴呆）吗？",
+  disability_grade: "残疾人证上写的残疾等级",
+  has_disability_card: "有残疾人证吗？",
+  disability_type: "残疾类别",
+  family_planning_special: "是计划生育特殊家庭吗？（独生子女去世或伤残的家庭）",
+  living: "平时和谁一起住？",
+  no_supporter: "没有子女等法定赡养人，或者他们没有赡养能力吗？",
+  military: "有下面的优抚身份吗？（可以多选）",
+  state_pension_for_entitled: "享受国家定期抚恤补助吗？",
+  rural_veteran_soldier: "是部分农村籍退役士兵吗？",
+  heroic_injury: "是因为见义勇为受伤致残的吗？",
+  employee_pension: "领职工养老金吗？（参加职工基本养老保险并到了领取条件）",
+  resident_pension: "领城乡居民养老金吗？（参加城乡居民基本养老保险并到了领取条件）",
+  resident_medical: "参加了城乡居民基本医疗保险吗？",
+  in_institution: "已经住在养老院（养老机构）里了吗？",
+  homeless: "是生活无着的流浪、乞讨人员吗？",
+  retrofit_done: "家里做过适老化改造或“无障碍设施进家庭”改造吗？",
+  chronic: "有下面的慢性病吗？（可以多选）",
+  child_hukou: "成年子女的户籍在哪个县（市）？",
+  lives_with_child_in_town: "和城镇户口的成年子女住在一起吗？",
+};
+const HINT = {
+  economic: "以民政部门认定的为准。低保、低边、特困的老人能多享受不少服务。",
+  care_level: "指“老年人能力综合评估”的结果。没评估过的选“不知道”，很多县可以免费评估。",
+};
+const STAGE_TEXT = {
+  runtime: "正在下载查询程序（第一次约3MB，以后不用再下载）",
+  packages: "正在装入各县的服务目录",
+  checker: "马上就好",
+};
+const STATUS = [
+  ["eligible", "可以享受"],
+  ["maybe", "可能可以"],
+  ["upcoming", "以后可以"],
+  ["ineligible", "不符合"],
+];
+
+const $ = (id) => document.getElementById(id);
+let form = null;             // form.json
+let counties = new Map();    // code → county
+const values = {};           // field → known value (unknowns are absent)
+let lastAnswer = null;
+let lastProfile = null;
+let ready = false;
+let failed = null;
+const followups = new Map(); // field → element, in the order shown
+let showAllFollowups = false;
+let uid = 0;
+
+// ---------------------------------------------------------------- tiny DOM helper
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k === "text") el.textContent = v;
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+const nextId = (name) => `yl-${name}-${++uid}`;
+const today = () => {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+};
+const ymd = (iso) => {
+  const [y, m, d] = iso.split("-").map(Number);
+  return `${y}年${m}月${d}日`;
+};
+const siteURL = (path) => new URL(path, SITE_ROOT).href;
+
+// ---------------------------------------------------------------- controls
+
+function radios(name, question, choices, { hint, unknown = "不知道" } = {}) {
+  const legend = h("legend", {}, question);
+  const box = h("div", { class: "yl-choices" });
+  const group = `yl-${name}`;
+  const all = unknown ? [...choices, ["", unknown]] : choices;
+  for (const [value, text] of all) {
+    const input = h("input", { type: "radio", name: group, value: String(value), "data-field": name });
+    input.addEventListener("change", () => set(name, value === "" ? undefined : value));
+    box.append(h("label", { class: "yl-choice" }, input, h("span", {}, text)));
+  }
+  const hintEl = hint ? h("p", { class: "yl-hint" }, hint) : null;
+  const fs = h("fieldset", { class: "yl-q", "data-field": name }, legend, hintEl, box);
+  fs.sync = () => {
+    for (const input of box.querySelectorAll("input")) {
+      const v = values[name];
+      input.checked = v === undefined ? input.value === "" && fs.dataset.touched === "1" : input.value === String(v);
+    }
+  };
+  box.addEventListener("change", () => { fs.dataset.touched = "1"; });
+  return fs;
+}
+
+function checkboxes(name, question, choices) {
+  const box = h("div", { class: "yl-choices" });
+  const group = `yl-${name}`;
+  const none = h("input", { type: "checkbox", name: group, value: "", "data-field": name });
+  const update = (changed) => {
+    const boxes = [...box.querySelectorAll("input")];
+    if (changed === none && none.checked) boxes.forEach((b) => { if (b !== none) b.checked = false; });
+    if (changed !== none && changed.checked) none.checked = false;
+    const picked = boxes.filter((b) => b !== none && b.checked).map((b) => choiceValue(name, b.value));
+    set(name, picked.length ? picked : none.checked ? [] : undefined);
+  };
+  for (const [value, text] of choices) {
+    const input = h("input", { type: "checkbox", name: group, value: String(value), "data-field": name });
+    input.addEventListener("change", () => update(input));
+    box.append(h("label", { class: "yl-choice" }, input, h("span", {}, text)));
+  }
+  none.addEventListener("change", () => update(none));
+  box.append(h("label", { class: "yl-choice" }, none, h("span", {}, "都没有")));
+  const fs = h("fieldset", { class: "yl-q", "data-field": name }, h("legend", {}, question), box);
+  fs.sync = () => {
+    const v = values[name];
+    for (const input of box.querySelectorAll("input")) {
+      input.checked = input === none ? Array.isArray(v) && v.length === 0 : Array.isArray(v) && v.map(String).includes(input.value);
+    }
+  };
+  return fs;
+}
+
+function countySelect(name, question, { hint } = {}) {
+  const id = nextId(name);
+  const select = h("select", { id, "data-field": name },
+    h("option", { value: "" }, "请选择"),
+    form.counties.map((c) => h("option", { value: c.code }, `${c.name}（${c.prefecture}）`)),
+    h("option", { value: OTHER }, "其他地方（不在上面）"));
+  select.addEventListener("change", () => set(name, select.value || undefined));
+  const wrap = h("div", { class: "yl-q", "data-field": name },
+    h("label", { for: id, class: "yl-label" }, question), hint ? h("p", { class: "yl-hint" }, hint) : null, select);
+  wrap.sync = () => { select.value = values[name] ?? ""; };
+  return wrap;
+}
+
+function numberInput(name, question, unit, { min = 0, max = 100000, decimals = false } = {}) {
+  const id = nextId(name);
+  const input = h("input", { id, type: "text", inputmode: decimals ? "decimal" : "numeric", "data-field": name,
+                             autocomplete: "off", class: "yl-number", "aria-describedby": `${id}-unit` });
+  const error = h("p", { class: "yl-error", id: `${id}-error`, hidden: true });
+  const read = () => {
+    const text = input.value.trim().replace(/[，,]/g, "");
+    if (!text) { error.hidden = true; return set(name, undefined); }
+    const n = Number(text);
+    const ok = Number.isFinite(n) && n >= min && n <= max && (decimals || Number.isInteger(n));
+    error.hidden = ok;
+    error.textContent = ok ? "" : `请填${decimals ? "" : "整"}数，${min}到${max}之间。`;
+    input.setAttribute("aria-invalid", ok ? "false" : "true");
+    set(name, ok ? n : undefined);
+  };
+  input.addEventListener("input", debounce(read, 250));
+  input.addEventListener("change", read);
+  const wrap = h("div", { class: "yl-q", "data-field": name },
+    h("label", { for: id, class: "yl-label" }, question),
+    h("div", { class: "yl-row" }, input, h("span", { id: `${id}-unit`, class: "yl-unit" }, unit)), error);
+  wrap.sync = () => { input.value = values[name] ?? ""; error.hidden = true; };
+  return wrap;
+}
+
+function monthsInput(name, question) {
+  // 在常住地已居住月数, asked as years and months
+  const yid = nextId(name), mid = nextId(name);
+  const years = h("input", { id: yid, type: "text", inputmode: "numeric", class: "yl-number yl-number--short",
+                             "data-field": name, autocomplete: "off" });
+  const months = h("select", { id: mid, "data-field": name }, h("option", { value: "" }, "—"),
+    Array.from({ length: 12 }, (_, i) => h("option", { value: String(i) }, String(i))));
+  const read = () => {
+    const y = years.value.trim(), m = months.value;
+    if (!y && !m) return set(name, undefined);
+    const yn = y ? Number(y) : 0, mn = m ? Number(m) : 0;
+    if (!Number.isInteger(yn) || yn < 0 || yn > 120) return set(name, undefined);
+    set(name, yn * 12 + mn);
+  };
+  years.addEventListener("input", debounce(read, 250));
+  months.addEventListener("change", read);
+  const wrap = h("fieldset", { class: "yl-q", "data-field": name }, h("legend", {}, question),
+    h("div", { class: "yl-row" }, years, h("label", { for: yid, class: "yl-unit" }, "年"),
+      months, h("label", { for: mid, class: "yl-unit" }, "个月")));
+  wrap.sync = () => {
+    const v = values[name];
+    years.value = v === undefined ? "" : String(Math.floor(v / 12));
+    months.value = v === undefined ? "" : String(v % 12);
+  };
+  return wrap;
+}
+
+function dateInput(name, question, { withAge = false } = {}) {
+  // A date as 年 (typed, 4 digits) + 月 + 日 (chosen): easier on a phone than a calendar picker
+  // that starts in this year when the elder was born eighty years ago.
+  const yid = nextId(name), mid = nextId(name), did = nextId(name), aid = nextId("age");
+  const year = h("input", { id: yid, type: "text", inputmode: "numeric", maxlength: "4", class: "yl-number yl-number--year",
+                            placeholder: "例如1945", autocomplete: "off", "data-field": name, "data-part": "year" });
+  const month = h("select", { id: mid, "data-field": name, "data-part": "month" }, h("option", { value: "" }, "—"),
+    Array.from({ length: 12 }, (_, i) => h("option", { value: String(i + 1) }, String(i + 1))));
+  const day = h("select", { id: did, "data-field": name, "data-part": "day" }, h("option", { value: "" }, "—"),
+    Array.from({ length: 31 }, (_, i) => h("option", { value: String(i + 1) }, String(i + 1))));
+  const error = h("p", { class: "yl-error", hidden: true, role: "alert" });
+  const age = withAge ? h("input", { id: aid, type: "text", inputmode: "numeric", maxlength: "3", class: "yl-number yl-number--short",
+                                     autocomplete: "off", "data-field": "age" }) : null;
+  const read = () => {
+    const y = year.value.trim(), m = month.value, d = day.value;
+    let problem = "";
+    let iso;
+    if (y || m || d) {
+      const yn = Number(y), mn = Number(m), dn = Number(d);
+      if (!/^\d{4}$/.test(y) || yn < 1890) problem = "年份请填4位数字，例如1945。";
+      else if (!m || !d) problem = "请把月和日也选上。";
+      else {
+        const date = new Date(Date.UTC(yn, mn - 1, dn));
+        if (date.getUTCMonth() !== mn - 1) problem = `${yn}年${mn}月没有${dn}日，请检查。`;
+        else {
+          iso = `${y}-${String(mn).padStart(2, "0")}-${String(dn).padStart(2, "0")}`;
+          if (iso > today()) { problem = "这个日期还没到，请检查。"; iso = undefined; }
+        }
+      }
+    }
+    // only complain once the reader has moved on or typed the whole year
+    const show = problem && (y.length === 4 || document.activeElement !== year);
+    error.hidden = !show;
+    error.textContent = show ? problem : "";
+    year.setAttribute("aria-invalid", show ? "true" : "false");
+    set(name, iso, { quiet: true });
+    if (age) {
+      const a = age.value.trim();
+      const an = Number(a);
+      age.disabled = iso !== undefined;
+      set("age", !iso && a && Number.isInteger(an) && an >= 0 && an <= 130 ? an : undefined, { quiet: true });
+    }
+    changed();
+  };
+  year.addEventListener("input", debounce(read, 300));
+  year.addEventListener("change", read);
+  month.addEventListener("change", read);
+  day.addEventListener("change", read);
+  if (age) age.addEventListener("input", debounce(read, 300));
+  const parts = h("div", { class: "yl-row yl-date" },
+    h("span", { class: "yl-part" }, year, h("label", { for: yid, class: "yl-unit" }, "年")),
+    h("span", { class: "yl-part" }, month, h("label", { for: mid, class: "yl-unit" }, "月")),
+    h("span", { class: "yl-part" }, day, h("label", { for: did, class: "yl-unit" }, "日")));
+  const wrap = h("fieldset", { class: "yl-q", "data-field": name }, h("legend", {}, question), parts, error,
+    age ? h("p", { class: "yl-row yl-age" }, h("label", { for: aid }, "不知道出生日期，只知道年龄："), age, h("span", { class: "yl-unit" }, "周岁")) : null);
+  wrap.sync = () => {
+    const v = values[name];
+    if (v) {
+      const [y, m, d] = v.split("-");
+      year.value = y; month.value = String(Number(m)); day.value = String(Number(d));
+    } else { year.value = ""; month.value = ""; day.value = ""; }
+    if (age) { age.value = values.age ?? ""; age.disabled = Boolean(v); }
+    error.hidden = true;
+  };
+  return wrap;
+}
+
+function residenceControl() {
+  // 常住地: the same county as 户籍 (the usual case) or another one.
+  const name = "residence";
+  const select = countySelect("residence_other", "住在哪个县（市、区）？");
+  select.hidden = true;
+  const fs = radios("residence_where", ASK.residence,
+    [["same", "住在户籍所在县"], ["away", "住在别的县（市、区）"]], { unknown: null });
+  fs.dataset.field = name;
+  fs.append(select);
+  const sel = select.querySelector("select");
+  fs.querySelectorAll("input").forEach((input) => input.addEventListener("change", () => {
+    values.residence_where = input.value;
+    select.hidden = input.value !== "away";
+    changed();
+  }));
+  sel.addEventListener("change", () => { values.residence_other = sel.value || undefined; changed(); });
+  fs.sync = () => {
+    const where = values.residence_where;
+    fs.querySelectorAll("input[type=radio]").forEach((i) => { i.checked = i.value === where; });
+    select.hidden = where !== "away";
+    sel.value = values.residence_other ?? "";
+  };
+  return fs;
+}
+
+function control(name) {
+  if (name === "birth") return dateInput("birth_date", "出生日期", { withAge: true });
+  if (name === "residence") return residenceControl();
+  const field = form.fields[name];
+  const question = ASK[name] || field.label;
+  if (name === "hukou") return countySelect(name, question, { hint: "本查询目前收录这些县。户籍在别处、住在这些县的老人选“其他地方”。" });
+  if (name === "months_at_residence") return monthsInput(name, question);
+  switch (field.kind) {
+    case "bool": return radios(name, question, [[true, "是"], [false, "不是"]]);
+    case "enum": return radios(name, question, field.choices, { hint: HINT[name] });
+    case "enum_list": return checkboxes(name, question, field.choices);
+    case "county": return countySelect(name, question);
+    case "date": return dateInput(name, question);
+    case "int": return numberInput(name, question, "", { min: field.min ?? 0, max: field.max ?? 10000 });
+    case "number": return numberInput(name, question, "元/月", { decimals: true });
+    default: return null;
+  }
+}
+
+function choiceValue(name, text) {
+  const field = form.fields[name];
+  const match = (field.choices || []).find(([v]) => String(v) === text);
+  return match ? match[0] : text;
+}
+
+// ---------------------------------------------------------------- state → profile → answer
+
+function set(name, value, { quiet = false } = {}) {
+  if (value === undefined || value === null) delete values[name];
+  else values[name] = typeof value === "string" && name in form.fields ? choiceValue(name, value) : value;
+  if (value === true || value === false) values[name] = value;
+  if (!quiet) changed();
+}
+
+function debounce(fn, ms) {
+  let t = null;
+  return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+}
+
+function profile() {
+  const p = { as_of: today() };
+  for (const [name, value] of Object.entries(values)) {
+    if (name in form.fields && name !== "residence") p[name] = value;
+  }
+  if (p.hukou === OTHER) p.hukou = OTHER_CODE;
+  if (p.child_hukou === OTHER) p.child_hukou = OTHER_CODE;
+  if (values.residence_where === "same" && p.hukou) p.residence = p.hukou;
+  if (values.residence_where === "away" && values.residence_other) {
+    p.residence = values.residence_other === OTHER ? OTHER_CODE : values.residence_other;
+  }
+  return p;
+}
+
+let evalSeq = 0;
+const changed = debounce(run, 60);
+
+async function run() {
+  const p = profile();
+  if (!p.hukou && !p.residence) {
+    showMessage("选好户籍所在县、填好出生日期，这里就会显示结果。");
+    return;
+  }
+  if (p.hukou === OTHER_CODE && (!p.residence || p.residence === OTHER_CODE)) {
+    showMessage(values.residence_where === "away" && values.residence_other ? nothingHere() :
+      "户籍不在这些县的老人：请在“现在平时住在哪里？”选“住在别的县”，再选住的县。");
+    return;
+  }
+  if (failed) return;
+  if (!ready) {
+    $("yl-summary").textContent = "正在准备查询程序，准备好就马上显示结果……";
+    return;
+  }
+  const seq = ++evalSeq;
+  try {
+    const answer = await yanglaoChecker.evaluate(p);
+    if (seq !== evalSeq) return;
+    lastAnswer = answer;
+    lastProfile = p;
+    render(answer, p);
+    updateFollowups(answer);
+  } catch (err) {
+    if (seq !== evalSeq) return;
+    const label = err.field && form.fields[err.field] ? form.fields[err.field].label : "";
+    showMessage(`${label ? label + "：" : ""}${err.zh || err.message}`, true);
+  }
+}
+
+function nothingHere() {
+  return h("span", {}, "本查询目前只收录下面这些县的服务：",
+    form.counties.map((c, i) => [i ? "、" : "", h("a", { href: siteURL(c.url) }, c.name)]),
+    "。户籍和常住地都不在这些县的老人，请向当地民政部门或拨打12345咨询。");
+}
+
+function showMessage(content, isError = false) {
+  lastAnswer = null;
+  const summary = $("yl-summary");
+  summary.replaceChildren(content instanceof Node ? content : document.createTextNode(content));
+  summary.classList.toggle("yl-error", isError);
+  $("yl-groups").replaceChildren();
+  $("yl-actions").hidden = true;
+  $("yl-share-box").hidden = true;
+  document.documentElement.classList.remove("yl-has-card");
+}
+
+// ---------------------------------------------------------------- follow-up questions
+
+function updateFollowups(answer) {
+  const section = $("yl-more");
+  const box = $("yl-followups");
+  const asked = (answer.questions || []).filter((q) => !CORE.includes(q) && q !== "birth_date" && q !== "age"
+                                                     && q !== "residence" && q !== "hukou" && q in form.fields);
+  // drop questions nobody needs any more (unless answered, or the reader is in them)
+  for (const [name, el] of followups) {
+    if (!asked.includes(name) && values[name] === undefined && !el.contains(document.activeElement)) {
+      el.remove();
+      followups.delete(name);
+    }
+  }
+  const limit = showAllFollowups ? Infinity : FIRST_FOLLOWUPS;
+  let shownUnanswered = [...followups.keys()].filter((n) => values[n] === undefined).length;
+  for (const name of asked) {
+    if (followups.has(name)) continue;
+    if (shownUnanswered >= limit) break;
+    const el = control(name);
+    if (!el) continue;
+    el.sync?.();
+    followups.set(name, el);
+    box.append(el);
+    shownUnanswered++;
+  }
+  const hiddenCount = asked.filter((n) => !followups.has(n)).length;
+  const more = $("yl-more-button");
+  more.hidden = hiddenCount === 0;
+  more.textContent = `还有${hiddenCount}个问题，也回答一下`;
+  section.hidden = followups.size === 0;
+}
+
+// ---------------------------------------------------------------- results
+
+function fieldLabel(name) {
+  return form.fields[name] ? form.fields[name].label : name;
+}
+
+function applyBadge(r) {
+  return r.apply === "automatic"
+    ? h("span", { class: "yl-badge yl-badge--auto" }, "不用申请")
+    : h("span", { class: "yl-badge yl-badge--apply" }, "需要申请");
+}
+
+function resultCard(r, multiCounty) {
+  const title = h("h4", { class: "yl-card__title" },
+    h("a", { href: siteURL(r.url) }, r.name), multiCounty ? h("span", { class: "yl-county" }, `（${r.county_name}）`) : null);
+  const body = [];
+  if (r.status === "eligible" || r.status === "upcoming") {
+    if (r.amount && r.amount.text) body.push(h("p", { class: "yl-amount" }, r.amount.text));
+    if (r.status === "upcoming") body.push(h("p", { class: "yl-when" }, r.from ? `${ymd(r.from)}起可以享受。` : "以后可以享受。"));
+    body.push(h("p", { class: "yl-apply" }, applyBadge(r), " ", r.where || ""));
+    for (const n of r.next || []) body.push(h("p", { class: "yl-next" }, n.text));
+    if (r.away) body.push(h("p", { class: "yl-away" }, "住在外地：", typeof r.away === "string" ? r.away : r.away.text || ""));
+  } else if (r.status === "maybe") {
+    body.push(h("p", {}, r.summary || ""));
+    const missing = (r.missing || []).map(fieldLabel);
+    if (missing.length) body.push(h("p", { class: "yl-missing" }, "还要弄清楚：", missing.join("、")));
+    if (r.amount && r.amount.text) body.push(h("p", { class: "yl-amount yl-amount--small" }, "如果符合：", r.amount.text));
+  } else {
+    const reasons = (r.why || []).filter((w) => w.includes("✗"));
+    body.push(h("p", { class: "yl-why" }, "原因：", (reasons.length ? reasons : r.why || []).map((w) => w.replace(/\s*✗.*$/, "")).join("；"), "。"));
+  }
+  const others = (r.exclusive_with || []);
+  if (others.length && r.status !== "ineligible") {
+    body.push(h("p", { class: "yl-exclusive" }, `不能和${others.map((o) => `“${o.name}”`).join("、")}同时享受${others[0].text ? "：" + others[0].text : "。"}`));
+  }
+  return h("article", { class: `yl-result yl-result--${r.status}`, "data-service": r.service, "data-status": r.status }, title, body);
+}
+
+function exclusiveGroups(list) {
+  // eligible services that exclude one another: shown together as 二选一
+  const ids = new Set(list.map((r) => r.service));
+  const parent = new Map(list.map((r) => [r.service, r.service]));
+  const find = (x) => (parent.get(x) === x ? x : find(parent.get(x)));
+  for (const r of list) for (const o of r.exclusive_with || []) {
+    if (ids.has(o.service)) parent.set(find(o.service), find(r.service));
+  }
+  const groups = new Map();
+  for (const r of list) {
+    const root = find(r.service);
+    if (!groups.has(root)) groups.set(root, []);
+    groups.get(root).push(r);
+  }
+  return [...groups.values()];
+}
+
+function render(answer, p) {
+  const results = answer.results || [];
+  const multiCounty = new Set(results.map((r) => r.county)).size > 1;
+  const by = Object.fromEntries(STATUS.map(([s]) => [s, results.filter((r) => r.status === s)]));
+  const groups = [];
+  for (const [status, title] of STATUS) {
+    const list = by[status];
+    if (!list.length) continue;
+    const headingId = nextId(`h-${status}`);
+    const heading = h("h3", { id: headingId }, `${title}（${list.length}项）`);
+    const intro = {
+      eligible: answer.monthly_total && answer.monthly_total.yuan ? h("p", { class: "yl-total" }, `按月领的钱合计：${answer.monthly_total.text}`) : null,
+      maybe: h("p", { class: "yl-hint" }, "还差一些情况不清楚。回答上面的问题，或者向村（社区）、乡镇（街道）问清楚。"),
+      upcoming: h("p", { class: "yl-hint" }, "现在年龄或时间还不够，到了日子就可以。"),
+      ineligible: null,
+    }[status];
+    const cards = [];
+    if (status === "eligible") {
+      for (const group of exclusiveGroups(list)) {
+        if (group.length > 1) {
+          cards.push(h("div", { class: "yl-either", role: "group", "aria-label": "二选一" },
+            h("p", { class: "yl-either__title" }, "二选一：下面几项只能享受其中一项"),
+            group.map((r) => resultCard(r, multiCounty))));
+        } else cards.push(resultCard(group[0], multiCounty));
+      }
+    } else {
+      for (const r of list) cards.push(resultCard(r, multiCounty));
+    }
+    const section = h("section", { class: `yl-group yl-group--${status}`, "aria-labelledby": headingId });
+    if (status === "ineligible") {
+      section.append(h("details", {}, h("summary", {}, heading), cards));
+    } else {
+      section.append(...[heading, intro, ...cards].filter(Boolean));
+    }
+    groups.push(section);
+  }
+  for (const note of answer.notes || []) {
+    if (!note.includes(OTHER_CODE)) groups.push(h("p", { class: "yl-hint" }, note));
+  }
+  $("yl-groups").replaceChildren(...groups);
+  const summary = $("yl-summary");
+  summary.classList.remove("yl-error");
+  const parts = STATUS.filter(([s]) => s !== "ineligible" && by[s].length).map(([s, t]) => `${t}${by[s].length}项`);
+  summary.textContent = results.length
+    ? `结果（${ymd(answer.as_of)}）：${parts.join("，") || "暂时没有找到可以享受的服务"}。${answer.monthly_total && answer.monthly_total.yuan ? "按月领的钱合计" + answer.monthly_total.text + "。" : ""}`
+    : "没有找到这个县的服务。";
+  $("yl-actions").hidden = !results.length;
+  renderCard(answer, p);
+}
+
+// ---------------------------------------------------------------- the printed 明白卡
+
+function describe(p) {
+  const out = [];
+  const county = (code) => (code === OTHER_CODE ? "其他地方" : counties.get(code)?.name || code);
+  if (p.hukou) out.push(`户籍：${county(p.hukou)}`);
+  if (p.residence && p.residence !== p.hukou) out.push(`住在：${county(p.residence)}`);
+  if (p.birth_date) out.push(`出生：${ymd(p.birth_date)}`);
+  else if (p.age !== undefined) out.push(`年龄：${p.age}周岁`);
+  for (const name of ["economic", "care_level"]) {
+    if (p[name] !== undefined) {
+      const choice = (form.fields[name].choices || []).find(([v]) => v === p[name]);
+      out.push(`${form.fields[name].label}：${choice ? choice[1] : p[name]}`);
+    }
+  }
+  return out.join("　");
+}
+
+function renderCard(answer, p) {
+  const results = answer.results || [];
+  const eligible = results.filter((r) => r.status === "eligible");
+  const upcoming = results.filter((r) => r.status === "upcoming");
+  const maybe = results.filter((r) => r.status === "maybe");
+  const codes = [...new Set(results.map((r) => r.county))];
+  const card = $("yl-card");
+  const rows = eligible.map((r) => h("tr", {},
+    h("td", { class: "yl-card__name" }, r.name),
+    h("td", {}, r.amount?.text || ""),
+    h("td", {}, r.apply === "automatic" ? "不用申请" : `需要申请。${r.where || ""}`)));
+  const missingBy = new Map();
+  for (const r of maybe) for (const m of r.missing || []) {
+    if (!missingBy.has(m)) missingBy.set(m, []);
+    missingBy.get(m).push(r.name);
+  }
+  const phones = codes.flatMap((c) => (counties.get(c)?.phones || []).map((ph) => `${ph.name} ${ph.number}`));
+  const docs = codes.map((c) => counties.get(c)).filter(Boolean)
+    .map((c) => `${c.name}：${c.document.title}（${c.document.date || c.document.date_text || ""}）`);
+  document.documentElement.classList.add("yl-has-card");
+  card.classList.toggle("yl-card--compact", eligible.length + upcoming.length + missingBy.size > 12);
+  card.replaceChildren(...[
+    h("h1", {}, "养老服务明白卡"),
+    h("p", { class: "yl-card__who" }, describe(p), `　查询日期：${ymd(answer.as_of)}`),
+    eligible.length ? h("h2", {}, `可以享受（${eligible.length}项）`) : h("h2", {}, "暂时没有查到可以享受的服务"),
+    answer.monthly_total?.yuan ? h("p", { class: "yl-card__total" }, `按月领的钱合计：${answer.monthly_total.text}`) : null,
+    eligible.length ? h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "服务"), h("th", {}, "能得到什么"), h("th", {}, "怎么办"))), h("tbody", {}, rows)) : null,
+    upcoming.length ? [h("h2", {}, "以后可以"), h("ul", {}, upcoming.map((r) => h("li", {}, `${r.name}：${r.from ? ymd(r.from) + "起" : "以后"}${r.amount?.text ? "，" + r.amount.text : ""}`)))] : null,
+    missingBy.size ? [h("h2", {}, "还要问清楚"), h("ul", {}, [...missingBy].map(([m, names]) => h("li", {}, `${fieldLabel(m)}（关系到：${names.join("、")}）`)))] : null,
+    phones.length ? h("p", { class: "yl-card__phones" }, "咨询电话：", phones.join("；")) : h("p", { class: "yl-card__phones" }, "咨询：村（社区）、乡镇（街道），或拨打12345政务服务热线。"),
+    h("p", { class: "yl-card__source" }, "依据：", docs.join("；"), "。本卡由“养老服务明白卡”网站按县里公开的政策文件算出，以当地政府部门的答复为准。"),
+  ].flat(Infinity).filter(Boolean));
+}
+
+// ---------------------------------------------------------------- share link (URL fragment, never sent)
+
+function toFragment() {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) params.set(name, value.join(",") || "-");
+    else if (typeof value === "boolean") params.set(name, value ? "1" : "0");
+    else params.set(name, String(value));
+  }
+  return params.toString();
+}
+
+function fromFragment(hash) {
+  const params = new URLSearchParams(hash.replace(/^#/, ""));
+  let any = false;
+  for (const [name, raw] of params) {
+    if (name === "residence_where" && (raw === "same" || raw === "away")) { values[name] = raw; any = true; continue; }
+    if (name === "residence_other") { values[name] = raw; any = true; continue; }
+    const field = form.fields[name];
+    if (!field) continue;
+    let v = raw;
+    if (field.kind === "bool") v = raw === "1" ? true : raw === "0" ? false : undefined;
+    else if (field.kind === "enum_list") v = raw === "-" ? [] : raw.split(",").map((x) => choiceValue(name, x));
+    else if (field.kind === "enum") v = choiceValue(name, raw);
+    else if (field.kind === "int" || field.kind === "number") v = Number(raw);
+    if (v !== undefined && !(typeof v === "number" && !Number.isFinite(v))) { values[name] = v; any = true; }
+  }
+  return any;
+}
+
+// ---------------------------------------------------------------- start
+
+function showStage({ stage, n, of }) {
+  if (ready || failed || !$("yl-status-text")) return;
+  $("yl-status-text").textContent = `正在准备查询程序：${STAGE_TEXT[stage] || stage}（第${n}步，共${of}步）。现在就可以开始填写。`;
+  $("yl-progress").value = n - 0.5;
+}
+
+function showFailure(err) {
+  failed = err;
+  const status = $("yl-status");
+  status.classList.add("yl-status--failed");
+  status.replaceChildren(
+    h("p", { class: "yl-problem" }, "这部手机（浏览器）没能启动查询程序，所以不能自动计算。",
+      "可以换一个新一点的浏览器再试，或者直接看各县的服务清单：",
+      form ? form.counties.map((c, i) => [i ? "、" : "", h("a", { href: siteURL(c.url) }, c.name)]) : h("a", { href: siteURL("") }, "首页"),
+      "。"),
+    h("p", { class: "yl-hint" }, `（技术原因：${err && err.message ? err.message : err}）`));
+  $("yl-summary").textContent = "查询程序没有启动，暂时不能显示结果。请看上面的各县服务清单。";
+}
+
+function syncAll() {
+  for (const el of document.querySelectorAll("#yl-form .yl-q")) el.sync?.();
+}
+
+async function start() {
+  yanglaoChecker.onStage(showStage);
+  yanglaoChecker.ready.then((info) => {
+    ready = true;
+    $("yl-status-text").textContent = "查询程序已准备好：填写后马上显示结果。以后没有网络也能用。";
+    $("yl-progress").value = 3;
+    $("yl-status").classList.add("yl-status--ready");
+    document.documentElement.dataset.checkerReady = "1";
+    run();
+  }, showFailure);
+
+  const response = await fetch(new URL("form.json", HERE), { cache: "no-cache" });
+  form = await response.json();
+  counties = new Map(form.counties.map((c) => [c.code, c]));
+  const core = $("yl-core");
+  core.append(
+    control("hukou"), control("birth"), control("residence"),
+    control("economic"), control("care_level"));
+  $("yl-more-button").addEventListener("click", () => {
+    showAllFollowups = true;
+    if (lastAnswer) updateFollowups(lastAnswer);
+  });
+  $("yl-print").addEventListener("click", () => window.print());
+  $("yl-share").addEventListener("click", () => {
+    const link = `${location.origin}${location.pathname}#${toFragment()}`;
+    $("yl-share-link").value = link;
+    $("yl-share-box").hidden = false;
+    $("yl-share-link").focus();
+    $("yl-share-link").select();
+  });
+  $("yl-copy").addEventListener("click", async () => {
+    const input = $("yl-share-link");
+    try {
+      await navigator.clipboard.writeText(input.value);
+      $("yl-copied").textContent = "已复制。";
+    } catch {
+      input.select();
+      $("yl-copied").textContent = "请长按上面的链接，选择“复制”。";
+    }
+  });
+  $("yl-reset").addEventListener("click", () => {
+    for (const k of Object.keys(values)) delete values[k];
+    for (const el of followups.values()) el.remove();
+    followups.clear();
+    showAllFollowups = false;
+    $("yl-more").hidden = true;
+    document.querySelectorAll("#yl-form [data-touched]").forEach((el) => delete el.dataset.touched);
+    syncAll();
+    if (location.hash) history.replaceState(null, "", location.pathname);
+    showMessage("选好户籍所在县、填好出生日期，这里就会显示结果。");
+    core.querySelector("select")?.focus();
+  });
+  if (location.hash.length > 1 && fromFragment(location.hash)) {
+    if (values.hukou && !values.residence_where) values.residence_where = "same";
+    syncAll();
+    // follow-up answers from the link get their controls once the first answer arrives
+    for (const name of Object.keys(values)) {
+      if (form.fields[name] && !CORE.includes(name) && !["birth_date", "age", "hukou", "residence"].includes(name) && !followups.has(name)) {
+        const el = control(name);
+        if (el) { followups.set(name, el); $("yl-followups").append(el); el.sync?.(); $("yl-more").hidden = false; }
+      }
+    }
+  }
+  document.documentElement.dataset.checkerForm = "1";
+  run();
+}
+
+start().catch((err) => showFailure(err));

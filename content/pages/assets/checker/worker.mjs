@@ -1,0 +1,77 @@
+// The checker's Web Worker: boots Pyodide, installs the checker wheel, answers profiles.
+//
+// Messages in:  {id, profile}            (profile: a plain object; crosses as a JSON string)
+// Messages out: {type: "stage", stage, n, of}   while starting: runtime → packages → checker
+//               {type: "ready", ms, python}     once, when answers are instant
+//               {type: "failed", stage, message} once, if the start fails
+//               {id, answer} | {id, error: {field, zh, en}}   one per request
+// Every file comes from this site (assets/checker/build.json says which): nothing else is fetched.
+
+const STAGES = ["runtime", "packages", "checker"];
+let checkJson = null;
+let stage = "config";
+const t0 = performance.now();
+
+function report(name) {
+  stage = name;
+  postMessage({ type: "stage", stage: name, n: STAGES.indexOf(name) + 1, of: STAGES.length });
+}
+
+const ready = (async () => {
+  const configURL = new URL("build.json", import.meta.url);
+  const response = await fetch(configURL, { cache: "no-cache" });
+  if (!response.ok) throw new Error(`build.json: HTTP ${response.status}`);
+  const config = await response.json();
+  const at = (path) => new URL(path, configURL).href;
+
+  report("runtime");
+  const indexURL = at(config.pyodide.index);
+  const { loadPyodide } = await import(indexURL + "pyodide.mjs");
+  const pyodide = await loadPyodide({
+    indexURL,
+    stdLibURL: at(config.stdlib),
+    lockFileURL: at(config.lock),
+    stdout: () => {},
+    stderr: () => {},
+  });
+
+  report("packages");
+  const failures = [];
+  const loaded = await pyodide.loadPackage(config.package, {
+    checkIntegrity: true,
+    messageCallback: () => {},
+    errorCallback: (m) => failures.push(m),
+  });
+  if (!loaded.some((p) => p.name === config.package)) {
+    throw new Error(`${config.package} did not load: ${failures.join("; ")}`);
+  }
+
+  report("checker");
+  pyodide.runPython("import checker\nchecker.engine()");  // reads the catalogue, compiles conditions
+  checkJson = pyodide.globals.get("checker").check_json;
+  const python = pyodide.runPython("import sys; sys.version.split()[0]");
+  postMessage({ type: "ready", ms: Math.round(performance.now() - t0), python, build: config.build });
+})();
+
+ready.catch((err) => {
+  postMessage({ type: "failed", stage, message: String(err && err.message || err) });
+});
+
+onmessage = async (event) => {
+  const { id, profile } = event.data || {};
+  if (id === undefined) return;
+  try {
+    await ready;
+  } catch (err) {
+    postMessage({ id, error: { field: null, zh: "查询程序没有启动成功。", en: String(err && err.message || err) } });
+    return;
+  }
+  let reply;
+  try {
+    reply = JSON.parse(checkJson(JSON.stringify(profile)));
+  } catch (err) {
+    postMessage({ id, error: { field: null, zh: "查询时出错了。", en: String(err && err.message || err) } });
+    return;
+  }
+  postMessage(reply.ok ? { id, answer: reply.answer } : { id, error: reply.error });
+};

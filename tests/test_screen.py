@@ -1,0 +1,475 @@
+"""Batch screening (应享未享排摸) and 慈溪's settlement tables, run as a cadre runs them.
+
+A generated register of 1,000 people (tests/registers.py, fixed seed) is screened on the command
+line; every row's expected columns are computed from the engine's full answer for the profile the
+row means, bad rows must come back with their reason, and a handful of rows are checked by hand.
+The 附件1 list and the 附件2/3 settlement tables are checked against numbers copied from seed 004.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import checker
+from checker.idcard import IdCardError, check_char, parse_id
+from checker.profile import FIELDS
+from checker.screen import (ANNEX1_COLUMNS, HOME_CARE, RESULT_COLUMNS, ROW_COLUMN, TEMPLATE_COLUMNS, Screener,
+                            brief_results, map_columns, template_bytes)
+from checker.settle import ANNEX2_COLUMNS, annex2_rows, annex3, settle
+from checker.tables import TableError, csv_bytes, read_table, xlsx_bytes
+from checker.profile import parse_profile
+from profiles import random_profile
+from registers import HEADER, id_number, make_register
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = "2026-11-23"
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "checker", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def read_csv(path):
+    raw = Path(path).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "CSV output starts with a BOM so Excel reads UTF-8"
+    table = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
+    return table[0], table[1:]
+
+
+def write_csv(path, header, rows, encoding="utf-8"):
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows([header, *rows])
+    Path(path).write_bytes(text.getvalue().encode(encoding))
+
+
+def num(x) -> str:
+    return str(int(x)) if x == int(x) else repr(x)
+
+
+def expected_columns(profile, received):
+    """The result columns for one profile, built from the engine's full answer (not brief_results)."""
+    answer = checker.check(profile)
+    results = answer["results"]
+    two = len({r["county"] for r in results}) > 1
+    label = (lambda r: f"{r['county_name']}·{r['name']}") if two else (lambda r: r["name"])
+    amount = lambda r: (r["amount"] or {}).get("text") or ""  # noqa: E731
+    eligible = [r for r in results if r["status"] == "eligible"]
+    missing_out = [r for r in eligible if r["service"] not in received]
+    return {
+        "应享未享": "；".join(label(r) for r in missing_out),
+        "可以享受": "；".join(f"{label(r)}（{amount(r)}）" if amount(r) else label(r) for r in eligible),
+        "每月合计（元）": num(answer["monthly_total"]["yuan"]),
+        "可能可以享受（待核实）": "；".join(
+            f"{label(r)}（需核实：{'、'.join(FIELDS[m][1] for m in r['missing'])}）" if r["missing"] else label(r)
+            for r in results if r["status"] == "maybe"),
+        "还需了解": "、".join(FIELDS[q][1] for q in answer["questions"]),
+        "以后可以享受": "；".join(
+            f"{label(r)}（{'，'.join(x for x in ((r['from'] + '起') if r['from'] else '以后', amount(r)) if x)}）"
+            for r in results if r["status"] == "upcoming"),
+        "错误": "",
+        "_missing_out_ids": [r["service"] for r in missing_out],
+    }
+
+
+# ---------------------------------------------------------------- the 1,000-row register
+
+@pytest.fixture(scope="module")
+def register(tmp_path_factory):
+    header, rows, people = make_register(1000, seed=8, as_of=AS_OF)
+    folder = tmp_path_factory.mktemp("register")
+    path = folder / "登记表.csv"
+    write_csv(path, header, rows)
+    return {"header": header, "rows": rows, "people": people, "path": path, "folder": folder}
+
+
+@pytest.fixture(scope="module")
+def screened(register):
+    out, annex = register["folder"] / "结果.csv", register["folder"] / "附件1.csv"
+    done = run("screen", str(register["path"]), "-o", str(out), "--as-of", AS_OF, "--annex1", str(annex))
+    assert done.returncode == 0, done.stderr
+    header, rows = read_csv(out)
+    return {"header": header, "rows": rows, "annex": read_csv(annex), "stdout": done.stdout, "path": out}
+
+
+def test_the_register_has_bad_rows_of_every_kind(register):
+    kinds = {p.get("what") for p in register["people"] if p["error"]}
+    assert {"bad date", "wrong check digit", "unknown county"} <= kinds
+    assert len(kinds) == 8
+
+
+def test_screening_gives_one_row_per_input_row_with_the_input_untouched(register, screened):
+    header, rows = screened["header"], screened["rows"]
+    assert header == [ROW_COLUMN, *HEADER, *RESULT_COLUMNS]
+    assert len(rows) == len(register["rows"]) == 1000
+    for n, (row, given) in enumerate(zip(rows, register["rows"])):
+        assert row[0] == str(n + 2)
+        assert row[1:1 + len(HEADER)] == given
+
+
+def test_every_row_has_the_engines_answer_or_its_error(register, screened):
+    col = {h: i for i, h in enumerate(screened["header"])}
+    for n, (row, person) in enumerate(zip(screened["rows"], register["people"])):
+        if person["error"]:
+            assert person["error"] in row[col["错误"]], (n + 2, person["what"], row[col["错误"]])
+            assert all(row[col[c]] == "" for c in RESULT_COLUMNS[:-1]), "a bad row gets no answer"
+            continue
+        expected = expected_columns(person["profile"], person["received"])
+        for column in ("应享未享", "可以享受", "每月合计（元）", "可能可以享受（待核实）", "还需了解", "以后可以享受", "错误"):
+            assert row[col[column]] == expected[column], (n + 2, column, person["profile"])
+
+
+def test_the_summary_counts_rows_errors_and_who_misses_out(register, screened):
+    import json
+    summary = json.loads(screened["stdout"])
+    bad = sum(1 for p in register["people"] if p["error"])
+    assert summary["rows"] == 1000 and summary["errors"] == bad and summary["screened"] == 1000 - bad
+    assert bad >= 10
+    assert summary["missing_out"][HOME_CARE] == sum(
+        1 for p in register["people"] if not p["error"] and HOME_CARE in expected_columns(p["profile"], p["received"])["_missing_out_ids"])
+
+
+def test_annex1_lists_exactly_the_cixi_elders_entitled_to_home_care_who_do_not_receive_it(register, screened):
+    header, rows = screened["annex"]
+    assert header == ANNEX1_COLUMNS == ["序号", "行政区划", "姓名", "身份证", "调查到的情况说明", "未享受原因", "电话", "实际居住地", "备注"]
+    expected = []
+    for given, person in zip(register["rows"], register["people"]):
+        if person["error"]:
+            continue
+        if HOME_CARE in expected_columns(person["profile"], person["received"])["_missing_out_ids"]:
+            cell = dict(zip(HEADER, given))
+            expected.append((cell["姓名"], cell["身份证号"], cell["电话"], cell["实际居住地"], cell["备注"]))
+    assert len(rows) == len(expected) > 50
+    assert [(r[2], r[3], r[6], r[7], r[8]) for r in rows] == expected
+    assert [r[0] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
+    assert all(r[1].startswith("慈溪市") for r in rows)
+
+
+# ---------------------------------------------------------------- a handful by hand
+
+HAND = [
+    # (cells, expected 应享未享 contains home care?, phrase in 错误, in 附件1?)
+    ({"姓名": "甲", "出生日期": "1940-05-01", "性别": "男", "户籍": "慈溪", "户籍镇（街道）": "浒山街道",
+      "常住镇（街道）": "古塘街道", "实际居住地": "古塘街道北路3号", "电话": "13800000001"}, True, "", True),
+    ({"姓名": "乙", "身份证号": id_number("330282", dt.date(1952, 1, 1), 5, False), "户籍": "慈溪市",
+      "计划生育特殊家庭": "是"}, True, "", True),
+    ({"姓名": "丙", "出生日期": "1952-01-01", "户籍": "慈溪市", "计划生育特殊家庭": "否"}, False, "", False),
+    ({"姓名": "丁", "出生日期": "1940-05-01", "户籍": "慈溪市", "已享受": "330282-home-care"}, False, "", False),
+    ({"姓名": "戊", "出生日期": "1940-05-01", "户籍": "慈溪市", "常住地": "永嘉县"}, False, "", False),
+    ({"姓名": "己", "出生日期": "1950-02-30", "户籍": "慈溪市"}, False, "出生日期“1950-02-30”这一天不存在", False),
+    ({"姓名": "庚", "身份证号": "110105194912310021", "户籍": "慈溪市"}, False, "校验码不对（最后一位按前17位算应为 X）", False),
+    ({"姓名": "辛", "出生日期": "1940-05-01", "户籍": "火星县"}, False, "户籍所在县（市、区）“火星县”不是本目录收录的县（市）", False),
+]
+
+
+def test_a_handful_of_rows_checked_by_hand(tmp_path):
+    header = ["姓名", "身份证号", "出生日期", "性别", "户籍", "户籍镇（街道）", "常住地", "常住镇（街道）",
+              "实际居住地", "电话", "计划生育特殊家庭", "已享受"]
+    rows = [[cells.get(h, "") for h in header] for cells, *_ in HAND]
+    write_csv(tmp_path / "r.csv", header, rows)
+    done = run("screen", str(tmp_path / "r.csv"), "-o", str(tmp_path / "o.csv"), "--as-of", AS_OF,
+               "--annex1", str(tmp_path / "a.csv"))
+    assert done.returncode == 0, done.stderr
+    out_header, out = read_csv(tmp_path / "o.csv")
+    col = {h: i for i, h in enumerate(out_header)}
+    home_care = checker.engine().services[HOME_CARE]["s"]["name"]
+    for (cells, gets_home_care, error, _), row in zip(HAND, out):
+        assert (home_care in row[col["应享未享"]].split("；")) == gets_home_care, cells["姓名"]
+        assert error in row[col["错误"]] and bool(error) == bool(row[col["错误"]]), (cells["姓名"], row[col["错误"]])
+    # 甲: 86, lives in another town of 慈溪 — where to apply says so
+    assert "人户分离" in out[0][col["应享未享去哪里办"]] and "现在居住地" in out[0][col["应享未享去哪里办"]]
+    # 丁 already receives it: nothing missed
+    assert home_care not in out[3][col["应享未享"]]
+    _, annex = read_csv(tmp_path / "a.csv")
+    assert [r[2] for r in annex] == [cells["姓名"] for cells, _, _, listed in HAND if listed]
+    first = annex[0]
+    assert first[:2] == ["1", "慈溪市浒山街道"]
+    assert first[4] == "86周岁，户籍慈溪市浒山街道，住在古塘街道（人户分离）；符合每月3小时免费居家养老服务条件，未享受"
+    assert first[5] == "" and first[6] == "13800000001" and first[7] == "古塘街道北路3号"
+    assert annex[1][3] == HAND[1][0]["身份证号"]
+    assert annex[1][4].startswith("74周岁，计划生育特殊家庭，户籍慈溪市")
+
+
+# ---------------------------------------------------------------- the fast path agrees with the engine
+
+def test_brief_results_agree_with_the_engine_on_random_profiles():
+    engine = checker.engine()
+    rng = random.Random(11)
+    for _ in range(1500):
+        raw = random_profile(rng)
+        try:
+            full = engine.check(raw)
+        except checker.ProfileError:
+            continue
+        results, monthly, questions = brief_results(engine, parse_profile(raw))
+        assert [(r["service"], r["status"], r["amount"], r["missing"], r["from"]) for r in results] == \
+            [(r["service"], r["status"], r["amount"], r["missing"], r["from"]) for r in full["results"]
+             if r["status"] != "ineligible"], raw
+        assert monthly == full["monthly_total"] and questions == full["questions"], raw
+
+
+# ---------------------------------------------------------------- file formats
+
+def test_gb18030_input_gives_the_same_result_as_utf8(register, screened, tmp_path):
+    path = tmp_path / "gbk.csv"
+    write_csv(path, register["header"], register["rows"], encoding="gb18030")
+    raw = path.read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    done = run("screen", str(path), "-o", str(tmp_path / "o.csv"), "--as-of", AS_OF)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "o.csv").read_bytes() == screened["path"].read_bytes()
+
+
+def test_utf8_with_bom_and_tab_separated_utf16_are_read(register):
+    header, rows = register["header"], register["rows"][:5]
+    text = "\r\n".join("\t".join(r) for r in [header, *rows])
+    for data in (b"\xef\xbb\xbf" + csv_bytes(header, rows)[3:], text.encode("utf-16")):
+        got_header, got_rows, _ = read_table(data)
+        assert got_header == header and got_rows == rows
+
+
+def test_xlsx_written_by_openpyxl_gives_the_same_result_as_csv(register, screened, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(register["header"])
+    birth_col = register["header"].index("出生日期")
+    for row in register["rows"]:
+        cells = list(row)
+        text = cells[birth_col]
+        if len(text) == 10 and text[4] == "-" and text[:4].isdigit():
+            try:
+                cells[birth_col] = dt.datetime.fromisoformat(text)  # a real date cell
+            except ValueError:
+                pass
+        ws.append(cells)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, dt.datetime):
+                cell.number_format = "yyyy/m/d"
+    wb.save(tmp_path / "r.xlsx")
+    done = run("screen", str(tmp_path / "r.xlsx"), "-o", str(tmp_path / "o.csv"), "--as-of", AS_OF)
+    assert done.returncode == 0, done.stderr
+    header, rows = read_csv(tmp_path / "o.csv")
+    expected_header, expected = screened["header"], screened["rows"]
+    col = expected_header.index("出生日期")
+    assert header == expected_header
+    for got, want in zip(rows, expected):
+        assert got[:col] == want[:col] and got[col + 1:] == want[col + 1:]
+
+
+def test_xlsx_output_opens_in_openpyxl_with_the_same_cells_as_csv(screened, register, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    out = tmp_path / "o.xlsx"
+    done = run("screen", str(register["path"]), "-o", str(out), "--as-of", AS_OF)
+    assert done.returncode == 0, done.stderr
+    ws = openpyxl.load_workbook(out, read_only=True).active
+    got = [["" if v is None else (num(v) if isinstance(v, (int, float)) else v) for v in row]
+           for row in ws.iter_rows(values_only=True)]
+    width = len(screened["header"])
+    got = [r + [""] * (width - len(r)) for r in got]
+    assert got[0] == screened["header"]
+    assert got[1:] == screened["rows"]
+    again = tmp_path / "again.xlsx"
+    run("screen", str(register["path"]), "-o", str(again), "--as-of", AS_OF)
+    assert again.read_bytes() == out.read_bytes(), "XLSX output is reproducible byte for byte"
+
+
+def test_our_xlsx_reads_back_through_our_reader():
+    header = ["姓名", "每月合计（元）", "备注"]
+    rows = [["张 三", 60, "a&b<c>"], ["", 1023.75, " 前后空格 "]]
+    got_header, got_rows, enc = read_table(xlsx_bytes([("表", header, rows)]))
+    assert enc == "xlsx" and got_header == header
+    assert got_rows == [["张 三", "60", "a&b<c>"], ["", "1023.75", " 前后空格 "]]
+
+
+def test_an_id_number_that_excel_turned_into_a_number_is_a_row_error_not_a_wrong_answer(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.append(["身份证号", "户籍"])
+    wb.active.append([330282194103091234, "慈溪"])
+    wb.save(tmp_path / "r.xlsx")
+    header, rows, _ = read_table(tmp_path / "r.xlsx")
+    screener = Screener(as_of=AS_OF)
+    _, out, _, _ = screener.screen(header, rows)
+    assert "存成了数字" in out[0][-1]
+
+
+def test_a_file_that_is_not_a_register_exits_2_with_a_chinese_message(tmp_path):
+    (tmp_path / "x.csv").write_text("名字,地址\n张三,某村\n", encoding="utf-8")
+    done = run("screen", str(tmp_path / "x.csv"), "-o", str(tmp_path / "o.csv"))
+    assert done.returncode == 2 and "没有出生日期、年龄或身份证号" in done.stderr and "Traceback" not in done.stderr
+    (tmp_path / "y.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    done = run("screen", str(tmp_path / "y.xlsx"), "-o", str(tmp_path / "o.csv"))
+    assert done.returncode == 2 and "xlsx" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_headers_may_be_profile_field_names_or_chinese_labels_with_notes():
+    mapping = map_columns(["birth_date", "hukou", "经济状况（低保/低边/特困）", "电话（本人、亲属）"])
+    assert list(mapping.values()) == [("field", "birth_date"), ("field", "hukou"), ("field", "economic"), ("carried", "phone")]
+    with pytest.raises(TableError, match="同一项"):
+        map_columns(["出生日期", "birth_date"])
+
+
+def test_the_template_has_only_columns_the_screener_understands():
+    assert set(map_columns(TEMPLATE_COLUMNS)) == set(range(len(TEMPLATE_COLUMNS)))
+    header, rows, _ = read_table(template_bytes())
+    assert header == TEMPLATE_COLUMNS and rows == []
+    shipped = ROOT / "content" / "pages" / "assets" / "screen" / "登记表模板.csv"
+    if shipped.exists():
+        assert shipped.read_bytes() == template_bytes()
+
+
+def test_county_names_and_codes_and_an_outside_county():
+    screener = Screener(as_of=AS_OF)
+    header = ["出生日期", "户籍", "常住地"]
+    rows = [["1940-01-01", x, ""] for x in ("永嘉县", "永嘉", "330324", "浙江省温州市永嘉县")]
+    rows.append(["1940-01-01", "330302", "慈溪"])  # 户籍 outside the catalogue, lives in 慈溪
+    rows.append(["1940-01-01", "330302", ""])
+    _, out, _, _ = screener.screen(header, rows)
+    assert len({tuple(r[4:]) for r in out[:4]}) == 1 and out[0][-1] == ""
+    assert out[4][-1] == "" and "不在本目录中" in out[4][-2]
+    assert "都不在本目录收录的县" in out[5][-1]
+
+
+def test_the_checker_package_imports_only_the_standard_library(tmp_path):
+    data = xlsx_bytes([("s", ["出生日期", "户籍"], [["1940-01-01", "慈溪"]])])
+    (tmp_path / "r.xlsx").write_bytes(data)
+    code = ("import sys, checker.screen, checker.settle, checker.tables;"
+            f"from checker.screen import screen_file; print(screen_file({str(tmp_path / 'r.xlsx')!r}, "
+            f"{str(tmp_path / 'o.xlsx')!r}, '2026-11-23')['screened'])")
+    done = subprocess.run([sys.executable, "-S", "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "1", done.stderr
+
+
+# ---------------------------------------------------------------- ID numbers
+
+def test_id_check_digit_follows_gb11643():
+    assert check_char("11010519491231002") == "X"  # the standard's own example
+    card = parse_id("11010519491231002x")
+    assert card["birth_date"] == dt.date(1949, 12, 31) and card["sex"] == "female"
+    number = "33028219410309123" + check_char("33028219410309123")
+    assert parse_id(number)["sex"] == "male" and parse_id(number)["area"] == "330282"
+    assert parse_id("330282410309123")["birth_date"] == dt.date(1941, 3, 9)  # old 15-digit number
+    for bad, phrase in (("110105194912310021", "校验码不对"), ("1101051949123100", "不是18位"),
+                        ("110105194902300024", "这一天不存在"), ("3.30282194103091E+17", "存成了数字")):
+        with pytest.raises(IdCardError, match=phrase):
+            parse_id(bad)
+
+
+# ---------------------------------------------------------------- 慈溪 settlement (附件2 / 附件3 of seed 004)
+
+# 附件2 as printed: 户籍地 town → [(service centre, people 80+, people 计生 70+)]
+ANNEX2 = {
+    "浒山街道": [("白沙街道居家养老服务中心", 21, 0), ("古塘街道居家养老服务中心", 32, 0), ("龙山镇居家养老服务中心", 7, 0),
+             ("周巷镇颐家居家养老服务中心", 2, 0), ("坎墩街道居家养老服务中心", 3, 0), ("横河子陵居家养老服务中心", 4, 0),
+             ("桥头镇五福居家养老服务中心", 1, 0)],
+    "白沙街道": [("古塘街道居家养老服务中心", 21, 1), ("浒山街道居家养老服务中心", 32, 0), ("观城互联居家养老服务中心", 7, 0),
+             ("匡堰镇樟树村居家养老服务中心", 2, 0), ("横河镇彭桥居家养老服务中心", 3, 0), ("长河镇居家养老服务中心", 4, 0)],
+    "古塘街道": [("白沙街道居家养老服务中心", 29, 0), ("浒山街道居家养老服务中心", 32, 0), ("坎墩街道居家养老服务中心", 7, 0),
+             ("附海镇居家养老服务中心", 2, 0)],
+}
+MONTHS = [("三月", 10), ("四月", 20), ("五月", 40)]  # 附件3: each town 750 / 1500 / 3000 yuan = 10 / 20 / 40 people
+
+
+def served_list():
+    """One row per elder per month, consistent with both 附件2 and 附件3."""
+    header = ["姓名", "户籍镇（街道）", "服务机构", "类别", "月份"]
+    rows = []
+    for town, centres in ANNEX2.items():
+        months = [m for m, n in MONTHS for _ in range(n)]
+        people = [(c, "80周岁及以上") for c, n80, _ in centres for _ in range(n80)] + \
+                 [(c, "计划生育特殊家庭中70周岁及以上") for c, _, nfp in centres for _ in range(nfp)]
+        assert len(people) == len(months) == 70
+        rows += [[f"老人{len(rows) + 1}", town, c, cat, m] for (c, cat), m in zip(people, months)]
+    return header, rows
+
+
+def test_annex2_matches_the_printed_table_to_the_fen():
+    header, rows = served_list()
+    rows2 = annex2_rows(settle(header, rows, "75"))
+    d = Decimal
+    first = rows2[0]
+    assert first == ["浒山街道", 1, "白沙街道居家养老服务中心", 21, d(1575), 0, d(0), d(1575), d("1023.75"), d("551.25")]
+    subtotals = [r for r in rows2 if r[0] == "小计"]
+    assert [r[3:] for r in subtotals] == [
+        [70, d(5250), 0, d(0), d(5250), d("3412.5"), d("1837.5")],   # 浒山街道
+        [70, d(5250), 0, d(0), d(5250), d("3412.5"), d("1837.5")],   # 古塘街道
+        [69, d(5175), 1, d(75), d(5250), d("3412.5"), d("1837.5")],  # 白沙(路)街道
+    ]
+    baisha = next(r for r in rows2 if r[0] == "白沙路街道")
+    assert baisha == ["白沙路街道", 1, "古塘街道居家养老服务中心", 21, d(1575), 1, d(75), d(1650), d("1072.5"), d("577.5")]
+    assert rows2[-1][3:] == [209, d(15675), 1, d(75), d(15750), d("10237.5"), d("5512.5")]
+    printed = {("浒山街道", "古塘街道居家养老服务中心"): (2400, "1560", "840"), ("浒山街道", "龙山镇居家养老服务中心"): (525, "341.25", "183.75"),
+               ("浒山街道", "周巷镇颐家居家养老服务中心"): (150, "97.5", "52.5"), ("浒山街道", "坎墩街道居家养老服务中心"): (225, "146.25", "78.75"),
+               ("浒山街道", "横河子陵居家养老服务中心"): (300, "195", "105"), ("浒山街道", "桥头镇五福居家养老服务中心"): (75, "48.75", "26.25"),
+               ("古塘街道", "白沙街道居家养老服务中心"): (2175, "1413.75", "761.25")}
+    town = None
+    for r in rows2:
+        town = r[0] or town
+        if (town, r[2]) in printed:
+            total, city, own = printed[(town, r[2])]
+            assert r[7:] == [d(total), d(city), d(own)]
+
+
+def test_annex3_matches_the_printed_summary():
+    header, rows = served_list()
+    header3, rows3 = annex3(settle(header, rows, 75))
+    assert header3[:5] == ["序号", "镇（街道）", "三月合计", "三月市财政承担", "三月乡镇（街道）承担"]
+    assert header3[-3:] == ["总合计", "市财政承担", "乡镇（街道）承担"]
+    d = Decimal
+    by_town = {r[1]: r for r in rows3}
+    assert len(rows3) == 19 and [r[1] for r in rows3[:3]] == ["浒山街道", "古塘街道", "白沙路街道"]
+    for town in ("浒山街道", "古塘街道", "白沙路街道"):
+        assert by_town[town][2:] == [d(750), d("487.5"), d("262.5"), d(1500), d(975), d(525), d(3000), d(1950), d(1050),
+                                     d(5250), d("3412.5"), d("1837.5")]
+    assert by_town["周巷镇"][2:] == [""] * 9 + [0, 0, 0]
+    assert rows3[-1][0] == "总合计" and rows3[-1][-3:] == [d(15750), d("10237.5"), d("5512.5")]
+
+
+def test_settle_on_the_command_line_with_the_21_people_of_the_first_row(tmp_path):
+    header = ["户籍镇（街道）", "服务机构", "计划生育特殊家庭"]
+    rows = [["浒山街道", "白沙街道居家养老服务中心", "否"] for _ in range(21)] + [["浒山", "", "否"]]
+    write_csv(tmp_path / "served.csv", header, rows)
+    done = run("settle", str(tmp_path / "served.csv"), "--per-person", "75", "-o", str(tmp_path / "a2.csv"),
+               "--annex3", str(tmp_path / "a3.csv"))
+    assert done.returncode == 0, done.stderr
+    import json
+    summary = json.loads(done.stdout)
+    assert (summary["total"], summary["city"], summary["town"]) == ("1575", "1023.75", "551.25")
+    assert summary["errors"] == [{"row": 23, "error": "服务机构是空的"}]
+    h2, rows2 = read_csv(tmp_path / "a2.csv")
+    assert h2 == ANNEX2_COLUMNS
+    assert rows2[0] == ["浒山街道", "1", "白沙街道居家养老服务中心", "21", "1575", "0", "0", "1575", "1023.75", "551.25"]
+    _, rows3 = read_csv(tmp_path / "a3.csv")
+    assert rows3[0] == ["1", "浒山街道", "1575", "1023.75", "551.25"]
+
+
+def test_an_odd_per_person_amount_still_adds_up_to_the_fen():
+    header = ["户籍镇（街道）", "服务机构", "月份"]
+    rows = [["古塘街道", f"中心{i % 3}", f"{3 + i % 3}月"] for i in range(31)]
+    s = settle(header, rows, "33.33")
+    rows2 = annex2_rows(s)
+    total = rows2[-1]
+    assert total[7] == Decimal("33.33") * 31 and total[8] + total[9] == total[7]
+    assert s["city_each"] == Decimal("21.66")  # 33.33 × 65 % = 21.6645 → 21.66; the town pays 11.67
+    _, rows3 = annex3(s)
+    assert rows3[-1][-3:] == total[7:]
+
+
+def test_settle_xlsx_has_both_tables(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    header, rows = served_list()
+    write_csv(tmp_path / "served.csv", header, rows)
+    done = run("settle", str(tmp_path / "served.csv"), "--per-person", "75", "-o", str(tmp_path / "结算.xlsx"))
+    assert done.returncode == 0, done.stderr
+    wb = openpyxl.load_workbook(tmp_path / "结算.xlsx")
+    assert wb.sheetnames == ["附件2机构结算表", "附件3乡镇汇总表"]
+    assert [c.value for c in wb["附件2机构结算表"][2]] == ["浒山街道", 1, "白沙街道居家养老服务中心", 21, 1575, 0, 0, 1575, 1023.75, 551.25]
