@@ -581,31 +581,50 @@ function renderCard(answer, p) {
   const maybe = results.filter((r) => r.status === "maybe");
   const codes = [...new Set(results.map((r) => r.county))];
   const card = $("yl-card");
-  const rows = eligible.map((r) => h("tr", {},
-    h("td", { class: "yl-card__name" }, r.name),
-    h("td", {}, r.amount?.text || ""),
-    h("td", {}, r.apply === "automatic" ? "不用申请" : `需要申请。${r.where || ""}`)));
+  // money first (by amount), then services without a sum
+  const ranked = [...eligible].sort((a, b) => (b.amount?.yuan ?? -1) - (a.amount?.yuan ?? -1));
+  const rows = ranked.map((r) => h("tr", {},
+    h("td", {}, h("strong", { class: "yl-card__name" }, r.name), r.amount?.text ? h("br") : null, r.amount?.text || ""),
+    h("td", { class: "yl-card__how" }, h("strong", {}, r.apply === "automatic" ? "不用申请" : "需要申请"),
+      r.apply === "automatic" ? "" : `：${r.where || ""}`)));
   const missingBy = new Map();
+  for (const q of answer.questions || []) missingBy.set(q, []);
   for (const r of maybe) for (const m of r.missing || []) {
     if (!missingBy.has(m)) missingBy.set(m, []);
     missingBy.get(m).push(r.name);
   }
+  const toAsk = [...missingBy].filter(([, names]) => names.length);
   const phones = codes.flatMap((c) => (counties.get(c)?.phones || []).map((ph) => `${ph.name} ${ph.number}`));
   const docs = codes.map((c) => counties.get(c)).filter(Boolean)
     .map((c) => `${c.name}：${c.document.title}（${c.document.date || c.document.date_text || ""}）`);
   document.documentElement.classList.add("yl-has-card");
-  card.classList.toggle("yl-card--compact", eligible.length + upcoming.length + missingBy.size > 12);
   card.replaceChildren(...[
     h("h1", {}, "养老服务明白卡"),
     h("p", { class: "yl-card__who" }, describe(p), `　查询日期：${ymd(answer.as_of)}`),
     eligible.length ? h("h2", {}, `可以享受（${eligible.length}项）`) : h("h2", {}, "暂时没有查到可以享受的服务"),
     answer.monthly_total?.yuan ? h("p", { class: "yl-card__total" }, `按月领的钱合计：${answer.monthly_total.text}`) : null,
-    eligible.length ? h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "服务"), h("th", {}, "能得到什么"), h("th", {}, "怎么办"))), h("tbody", {}, rows)) : null,
+    eligible.length ? h("table", { class: "yl-card__table" }, h("thead", {}, h("tr", {}, h("th", {}, "服务和能得到什么"), h("th", {}, "要不要申请、去哪里办"))), h("tbody", {}, rows)) : null,
     upcoming.length ? [h("h2", {}, "以后可以"), h("ul", {}, upcoming.map((r) => h("li", {}, `${r.name}：${r.from ? ymd(r.from) + "起" : "以后"}${r.amount?.text ? "，" + r.amount.text : ""}`)))] : null,
-    missingBy.size ? [h("h2", {}, "还要问清楚"), h("ul", {}, [...missingBy].map(([m, names]) => h("li", {}, `${fieldLabel(m)}（关系到：${names.join("、")}）`)))] : null,
+    toAsk.length ? [h("h2", {}, `可能可以（${maybe.length}项），先问清楚：`), h("ul", {}, toAsk.slice(0, 3).map(([m, names]) => h("li", {}, `${fieldLabel(m)}（关系到${names.slice(0, 3).join("、")}${names.length > 3 ? `等${names.length}项` : ""}）`))),
+      toAsk.length > 3 ? h("p", {}, `还有${toAsk.length - 3}个问题，见网页上的查询结果。`) : null] : null,
     phones.length ? h("p", { class: "yl-card__phones" }, "咨询电话：", phones.join("；")) : h("p", { class: "yl-card__phones" }, "咨询：村（社区）、乡镇（街道），或拨打12345政务服务热线。"),
     h("p", { class: "yl-card__source" }, "依据：", docs.join("；"), "。本卡由“养老服务明白卡”网站按县里公开的政策文件算出，以当地政府部门的答复为准。"),
   ].flat(Infinity).filter(Boolean));
+  fitCard(card);
+}
+
+function fitCard(card) {
+  // One A4 page: 297 mm less 20 mm of margins, measured on a hidden copy in print units.
+  const limit = 275 * 96 / 25.4;
+  const fits = ["", "yl-card--fit1", "yl-card--fit2", "yl-card--fit3", "yl-card--fit4"];
+  for (const fit of fits) {
+    card.classList.remove(...fits.slice(1));
+    if (fit) card.classList.add(fit);
+    card.classList.add("yl-card--measure");
+    const height = card.getBoundingClientRect().height;
+    card.classList.remove("yl-card--measure");
+    if (height <= limit) break;
+  }
 }
 
 // ---------------------------------------------------------------- share link (URL fragment, never sent)
