@@ -1,5 +1,106 @@
-"""Placeholder: filled in by its issue."""
+"""Offline after one visit: writes site/sw.js (the service worker, from sw.template.js) with this
+build's precache list, and adds the registering script (assets/offline.js) to every page.
+
+The precache holds every page and every file a page or the checker loads: HTML, the CSS and JS the
+pages reference, the search index, Pyodide's three runtime files, the trimmed stdlib, the lock file
+and the wheel (which carries the catalogue). Left out: source maps, sitemaps, the theme's own
+scripts no page references, and PDFs (kept by the service worker once opened). The cache name is a
+hash of every precached file, so a new build replaces the old cache as a whole.
+
+The script tag is added here rather than in the theme so the service worker, its file list and its
+registration always come from the same build step.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+TEMPLATE = Path(__file__).with_name("sw.template.js")
+REGISTER = "assets/offline.js"
+SKIP_SUFFIXES = (".map", ".gz", ".pdf", ".xlsx")
+SKIP_NAMES = {"sitemap.xml", "sw.js"}
+THEME_DIRS = ("assets/javascripts/", "assets/stylesheets/")   # mkdocs-material's: only what pages use
+REF_RE = re.compile(r"""(?:src|href)\s*=\s*["']([^"'#?]+)""")
 
 
-def build(site_dir):
-    pass
+def _rel(path: Path, site: Path) -> str:
+    return path.relative_to(site).as_posix()
+
+
+def _referenced(site: Path, pages: list[Path]) -> set[str]:
+    """Site files named by a src= or href= in any page (resolved against the page's URL)."""
+    out = set()
+    for page in pages:
+        base = page.parent
+        for ref in REF_RE.findall(page.read_text(encoding="utf-8", errors="replace")):
+            if "://" in ref or ref.startswith(("mailto:", "tel:", "data:", "javascript:")):
+                continue
+            target = (site / ref.lstrip("/")) if ref.startswith("/") else (base / ref)
+            try:
+                out.add(_rel(target.resolve(), site.resolve()))
+            except ValueError:
+                continue
+    return out
+
+
+def precache_files(site: Path) -> list[Path]:
+    site = Path(site)
+    files = sorted(p for p in site.rglob("*") if p.is_file())
+    pages = [p for p in files if p.suffix == ".html"]
+    used = _referenced(site, pages)
+    out = []
+    for path in files:
+        rel = _rel(path, site)
+        if path.name in SKIP_NAMES or path.suffix in SKIP_SUFFIXES:
+            continue
+        if rel.startswith(THEME_DIRS) and rel not in used:
+            continue
+        out.append(path)
+    return out
+
+
+def url_of(rel: str) -> str:
+    """The URL (relative to the site root) a browser asks for: directory form for index pages."""
+    if rel == "index.html":
+        return "./"
+    if rel.endswith("/index.html"):
+        return rel[: -len("index.html")]
+    return rel
+
+
+def inject_register(site: Path):
+    """Add <script src=".../assets/offline.js" defer> before </head> in every page (once)."""
+    for page in site.rglob("*.html"):
+        rel = _rel(page, site)
+        if rel == "404.html":   # served at any depth, so a relative src would point nowhere
+            continue
+        text = page.read_text(encoding="utf-8")
+        if REGISTER in text:
+            continue
+        depth = rel.count("/")
+        src = "../" * depth + REGISTER
+        tag = f'<script src="{src}" defer></script>'
+        if "</head>" not in text:
+            continue
+        page.write_text(text.replace("</head>", f"{tag}\n</head>", 1), encoding="utf-8")
+
+
+def build(site_dir) -> dict:
+    site = Path(site_dir)
+    if not (site / REGISTER).exists():
+        raise FileNotFoundError(f"{site / REGISTER} is missing: it comes from content/pages/{REGISTER}")
+    inject_register(site)
+    files = precache_files(site)
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(_rel(path, site).encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    cache = f"yanglao-{digest.hexdigest()[:16]}"
+    urls = [url_of(_rel(p, site)) for p in files]
+    sw = TEMPLATE.read_text(encoding="utf-8")
+    sw = sw.replace("__CACHE__", cache).replace("__PRECACHE__", json.dumps(urls, ensure_ascii=False, indent=0))
+    (site / "sw.js").write_text(sw, encoding="utf-8")
+    size = sum(p.stat().st_size for p in files)
+    return {"cache": cache, "files": len(files), "bytes": size}

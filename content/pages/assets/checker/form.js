@@ -692,7 +692,11 @@ async function start() {
     $("yl-status").classList.add("yl-status--ready");
     document.documentElement.dataset.checkerReady = "1";
     run();
-  }, showFailure);
+  }, showFailure).finally(() => {
+    // offline.js registers the service worker now: its precache then finds Pyodide in the HTTP cache
+    document.documentElement.dataset.checkerSettled = "1";
+    document.dispatchEvent(new Event("yl-checker-settled"));
+  });
 
   const response = await fetch(new URL("form.json", HERE), { cache: "no-cache" });
   form = await response.json();
