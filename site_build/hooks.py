@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -66,6 +67,17 @@ def on_page_content(html, page, config, files):
         if marker in html:
             html = html.replace(marker, SITE.render_template(template, page.url))
     return html
+
+
+_BETWEEN_TAGS = re.compile(r">[ \t]*\n\s*<")
+
+
+def on_post_page(output, page, config):
+    """Material's templates leave long runs of blank lines (≈ 900 bytes per nav entry): a run of
+    whitespace holding a line break between two tags renders exactly as one line break."""
+    if "<pre" in output or "<textarea" in output:
+        return output
+    return _BETWEEN_TAGS.sub(">\n<", output)
 
 
 def on_post_build(config):

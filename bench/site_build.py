@@ -1,0 +1,156 @@
+"""Benchmark of the guide site's build: a synthetic catalogue of N counties (copies of the real county
+files, re-coded into provinces of 30 counties) built with mkdocs into a temp dir, reporting build
+time, peak memory and the size of one service page, county page and the search index; plus the
+real site's build time and what a phone downloads on a service page's first visit.
+
+Run: .venv/bin/python -m bench.site_build [--counties 100,300] [--skip-real]
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from checker.profile import PROVINCE_PREFIXES  # noqa: E402
+from site_build import catalogue as loader  # noqa: E402
+
+PER_PROVINCE = 30
+LOADS = re.compile(r'<script\b[^>]*\bsrc="([^"]+)"|<link\b[^>]*\brel="stylesheet"[^>]*\bhref="([^"]+)"', re.I)
+
+
+def first_visit_bytes(page: Path) -> tuple[int, int, list]:
+    """HTML + the stylesheets and scripts it loads: (raw bytes, gzip -9 bytes, files)."""
+    files = [page]
+    for match in LOADS.finditer(page.read_text(encoding="utf-8")):
+        ref = next(g for g in match.groups() if g)
+        target = (page.parent / urlparse(ref).path).resolve()
+        if target.is_file():
+            files.append(target)
+    raw = sum(f.stat().st_size for f in files)
+    gz = sum(len(gzip.compress(f.read_bytes(), 9)) for f in files)
+    return raw, gz, files
+
+
+def synthetic_catalogue(n: int, out: Path) -> Path:
+    """Write n county files into out/<province>/ (re-coded copies of the real ones) and compile them."""
+    real = loader.county_files()
+    if not real:
+        raise SystemExit("catalogue/ has no county files to copy")
+    prefixes = sorted(PROVINCE_PREFIXES)
+    for i in range(n):
+        src = real[i % len(real)]
+        text = src.read_text(encoding="utf-8")
+        old_code = re.search(r'^\s*code:\s*"(\d{6})"', text, re.M).group(1)
+        p = i // PER_PROVINCE
+        k = i % PER_PROVINCE
+        code = f"{prefixes[p % len(prefixes)]}{p // len(prefixes) + 1:02d}{k + 1:02d}"
+        province_slug, slug = f"p{p:02d}", f"c{i:04d}"
+        text = text.replace(f'"{old_code}', f'"{code}')
+        text = re.sub(r"^(\s*slug:\s*)\S+\s*$", rf"\g<1>{slug}", text, count=1, flags=re.M)
+        text = re.sub(r"^(\s*province_slug:\s*)\S+\s*$", rf"\g<1>{province_slug}", text, count=1, flags=re.M)
+        text = re.sub(r"^(\s*province:\s*)\S+\s*$", rf"\g<1>样本省{p:02d}", text, count=1, flags=re.M)
+        text = re.sub(r"^(\s*name:\s*)(\S+?)([县市区])\s*$", rf"\g<1>\g<2>{i}\g<3>", text, count=1, flags=re.M)
+        folder = out / province_slug
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{slug}.yaml").write_text(text, encoding="utf-8")
+    catalogue = loader.load_catalogue(out)
+    return loader.write_compiled(catalogue, out / "catalogue.json")
+
+
+def mkdocs_build(site_dir: Path, catalogue_json: Path | None = None) -> dict:
+    """Build in a child process; wall time and the child's peak resident memory."""
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    if catalogue_json:
+        env["MB_CATALOGUE"] = str(catalogue_json)
+    code = ("import resource, sys, time; from mkdocs.__main__ import cli; t = time.perf_counter()\n"
+            "try: cli(['build', '--strict', '--clean', '--quiet', '--site-dir', sys.argv[1]])\n"
+            "except SystemExit as e:\n    assert not e.code, e.code\n"
+            "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code, str(site_dir)], cwd=ROOT, env=env, check=True,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    build_s, peak_kb = done.stdout.split()[-2:]
+    return {"wall_s": wall, "build_s": float(build_s), "peak_mb": int(peak_kb) / 1024}
+
+
+def sizes(site_dir: Path, catalogue: dict) -> dict:
+    county = next(iter(catalogue["counties"].values()))
+    service = county["services"][0]
+    service_page = site_dir / service["url"] / "index.html"
+    raw, gz, _ = first_visit_bytes(service_page)
+    index = site_dir / "search" / "index.json"
+    html_files = list(site_dir.rglob("*.html"))
+    return {
+        "pages": len(html_files),
+        "service_html_kb": service_page.stat().st_size / 1024,
+        "county_html_kb": (site_dir / county["url"] / "index.html").stat().st_size / 1024,
+        "first_visit_kb": raw / 1024, "first_visit_gz_kb": gz / 1024,
+        "search_index_kb": index.stat().st_size / 1024,
+        "search_index_gz_kb": len(gzip.compress(index.read_bytes(), 9)) / 1024,
+        "site_mb": sum(f.stat().st_size for f in site_dir.rglob("*") if f.is_file()) / 2**20,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counties", default="100,300", help="comma-separated synthetic sizes")
+    parser.add_argument("--skip-real", action="store_true")
+    args = parser.parse_args(argv)
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="mb-bench-") as tmp:
+        tmp = Path(tmp)
+        if not args.skip_real:
+            t = time.perf_counter()
+            compiled = loader.compile_catalogue(tmp / "real.json")
+            compile_s = time.perf_counter() - t
+            real = json.loads(compiled.read_text(encoding="utf-8"))
+            r = mkdocs_build(tmp / "real-site")
+            r.update(sizes(tmp / "real-site", real), compile_s=compile_s, counties=len(real["counties"]),
+                     services=sum(len(c["services"]) for c in real["counties"].values()))
+            # the heaviest service page a phone can open first
+            pages = [tmp / "real-site" / s["url"] / "index.html" for c in real["counties"].values() for s in c["services"]]
+            worst = max(pages, key=lambda p: first_visit_bytes(p)[1])
+            raw, gz, files = first_visit_bytes(worst)
+            r.update(worst_page=str(worst.relative_to(tmp / "real-site")), worst_first_visit_kb=raw / 1024,
+                     worst_first_visit_gz_kb=gz / 1024, first_visit_files=[f.name for f in files])
+            results["real"] = r
+            print(f"real site: {r['counties']} counties, {r['services']} services, {r['pages']} pages: "
+                  f"catalogue {compile_s:.2f} s, mkdocs {r['build_s']:.1f} s, peak {r['peak_mb']:.0f} MB; "
+                  f"service page first visit {r['first_visit_kb']:.1f} KB raw / {r['first_visit_gz_kb']:.1f} KB gzip "
+                  f"(heaviest {r['worst_page']}: {r['worst_first_visit_kb']:.1f} / {r['worst_first_visit_gz_kb']:.1f} KB)",
+                  flush=True)
+        for n in (int(x) for x in args.counties.split(",") if x):
+            work = tmp / f"syn{n}"
+            t = time.perf_counter()
+            compiled = synthetic_catalogue(n, work / "catalogue")
+            compile_s = time.perf_counter() - t
+            catalogue = json.loads(compiled.read_text(encoding="utf-8"))
+            r = mkdocs_build(work / "site", compiled)
+            r.update(sizes(work / "site", catalogue), compile_s=compile_s, counties=n,
+                     services=sum(len(c["services"]) for c in catalogue["counties"].values()))
+            results[f"synthetic_{n}"] = r
+            print(f"synthetic {n} counties, {r['services']} services, {r['pages']} pages: catalogue {compile_s:.1f} s, "
+                  f"mkdocs {r['build_s']:.1f} s, peak {r['peak_mb']:.0f} MB; service page {r['service_html_kb']:.1f} KB, "
+                  f"county page {r['county_html_kb']:.1f} KB, first visit {r['first_visit_gz_kb']:.1f} KB gzip; "
+                  f"search index {r['search_index_kb']:.0f} KB / {r['search_index_gz_kb']:.0f} KB gzip; "
+                  f"site {r['site_mb']:.0f} MB", flush=True)
+            subprocess.run(["rm", "-rf", str(work)], check=True)
+    print(json.dumps(results, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
