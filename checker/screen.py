@@ -15,7 +15,7 @@ import re
 from .engine import LATER, MET, STATUS, UNKNOWN, UNMET, Facts, _ORDER, resolve_amount
 from .idcard import IdCardError, parse_id
 from .profile import FIELDS, ProfileError, age_on, is_county_code, parse_profile
-from .tables import TableError, read_table, table_format, write_table
+from .tables import TableError, read_table, table_bytes, table_format
 
 HOME_CARE = "330282-home-care"  # 慈溪: 每月3小时免费居家养老服务 (seed 004)
 ANNEX1_TITLE = "全市80周岁老年人未享受居家养老服务老人名单"
@@ -425,6 +425,7 @@ class Screener:
         summary = {
             **counts,
             "missing_out": dict(sorted(missing_out.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "service_names": {sid: self._text("name", sid, True) for sid in sorted(missing_out)},
             "as_of": self.as_of.isoformat(),
             "columns": {header[i]: (key if kind == "field" else f"（照抄）{key}") for i, (kind, key) in mapping.items()},
             "ignored_columns": [h for i, h in enumerate(header) if i not in mapping],
@@ -600,17 +601,62 @@ def _as_of(value) -> _dt.date:
 
 # ---------------------------------------------------------------- files
 
+def screen_bytes(data, name="register.csv", as_of=None, *, out_format="csv", annex1_format=None, county=None,
+                 progress=None, engine=None) -> dict:
+    """The core of screen_file, in memory (the browser worker calls this): register bytes in,
+    {"summary", "output": bytes, "annex1": bytes or None} out. Raises TableError for a file that
+    cannot be read as a register at all."""
+    header, rows, encoding = read_table(bytes(data), name)
+    screener = Screener(engine, as_of, county)
+    out_header, out_rows, annex_rows, summary = screener.screen(header, rows, progress, annex1=annex1_format is not None)
+    summary.update(register=str(name), encoding=encoding)
+    result = {"summary": summary, "output": table_bytes(out_format, out_header, out_rows, "排摸结果"), "annex1": None}
+    if annex1_format is not None:
+        result["annex1"] = table_bytes(annex1_format, ANNEX1_COLUMNS, annex_rows, ANNEX1_TITLE)
+    return result
+
+
+def screen_json(data, options_json: str, progress=None) -> str:
+    """For the browser worker: options as JSON ({name, as_of, out_format, annex1_format, county}); returns
+    JSON {"ok": true, "summary"} or {"ok": false, "error": {zh, en}}; the files stay in `last_result`."""
+    import json
+    global last_result
+    options = json.loads(options_json)
+    if hasattr(data, "to_bytes"):  # a JavaScript Uint8Array
+        data = data.to_bytes()
+    try:
+        last_result = screen_bytes(data, options.get("name") or "register.csv", options.get("as_of"),
+                                   out_format=options.get("out_format") or "xlsx",
+                                   annex1_format=options.get("annex1_format"), county=options.get("county"),
+                                   progress=progress)
+    except (TableError, ProfileError) as err:
+        last_result = None
+        return json.dumps({"ok": False, "error": {"zh": err.zh, "en": err.en}}, ensure_ascii=False)
+    return json.dumps({"ok": True, "summary": last_result["summary"]}, ensure_ascii=False)
+
+
+last_result = None
+
+
 def screen_file(register, output, as_of=None, *, annex1=None, county=None, progress=None, engine=None) -> dict:
     """Screen REGISTER (.csv or .xlsx) into OUTPUT (.csv or .xlsx by extension); with `annex1`, also
     write 慈溪's 附件1 list there. Returns the summary. Raises TableError for a file that cannot be read
     at all; bad rows are reported in the output, never raised."""
-    header, rows, encoding = read_table(register)
-    screener = Screener(engine, as_of, county)
-    out_header, out_rows, annex_rows, summary = screener.screen(header, rows, progress, annex1=annex1 is not None)
-    write_table(output, out_header, out_rows, sheet_name="排摸结果")
-    summary.update(register=str(register), encoding=encoding, output=str(output))
+    try:
+        with open(register, "rb") as fh:
+            data = fh.read()
+    except OSError as err:
+        raise TableError(f"无法读取文件 {register}：{err.strerror}", f"cannot read {register}: {err.strerror}") from None
+    result = screen_bytes(data, str(register), as_of, out_format=table_format(output),
+                          annex1_format=table_format(annex1) if annex1 is not None else None,
+                          county=county, progress=progress, engine=engine)
+    with open(output, "wb") as fh:
+        fh.write(result["output"])
+    summary = result["summary"]
+    summary["output"] = str(output)
     if annex1 is not None:
-        write_table(annex1, ANNEX1_COLUMNS, annex_rows, sheet_name=ANNEX1_TITLE)
+        with open(annex1, "wb") as fh:
+            fh.write(result["annex1"])
         summary["annex1"] = str(annex1)
     return summary
 
@@ -622,9 +668,8 @@ TEMPLATE_COLUMNS = ["姓名", "身份证号", "性别", "出生日期", "户籍"
 
 def template_bytes(fmt: str = "csv") -> bytes:
     """A blank register: the header row only (UTF-8 with BOM for CSV)."""
-    from .tables import csv_bytes, xlsx_bytes
-    return xlsx_bytes([("登记表", TEMPLATE_COLUMNS, [])]) if fmt == "xlsx" else csv_bytes(TEMPLATE_COLUMNS, [])
+    return table_bytes(fmt, TEMPLATE_COLUMNS, [], "登记表")
 
 
-__all__ = ["screen_file", "Screener", "brief_results", "map_columns", "parse_cell", "template_bytes",
+__all__ = ["screen_file", "screen_bytes", "screen_json", "Screener", "brief_results", "map_columns", "parse_cell", "template_bytes",
            "ANNEX1_COLUMNS", "RESULT_COLUMNS", "TEMPLATE_COLUMNS", "HOME_CARE", "TableError", "table_format"]

@@ -252,9 +252,14 @@ def _csv_value(value):
     return value
 
 
+def table_bytes(fmt: str, header, rows, sheet_name="Sheet1") -> bytes:
+    """The bytes of a one-sheet table: fmt "xlsx" or "csv"."""
+    return xlsx_bytes([(sheet_name, header, rows)]) if fmt == "xlsx" else csv_bytes(header, rows)
+
+
 def write_table(path, header, rows, sheet_name="Sheet1") -> bytes:
     """Write CSV or XLSX by the file name's extension; returns the bytes written."""
-    data = xlsx_bytes([(sheet_name, header, rows)]) if table_format(path) == "xlsx" else csv_bytes(header, rows)
+    data = table_bytes(table_format(path), header, rows, sheet_name)
     with open(path, "wb") as fh:
         fh.write(data)
     return data

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import catalogue, checker_assets, handouts, offline
+from . import catalogue, checker_assets, handouts, offline, screen_assets
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "site"
@@ -35,6 +35,7 @@ def main(argv=None) -> int:
         return 2
     step("mkdocs pages", mkdocs_build)
     step("checker (wheel, Pyodide)", checker_assets.build, SITE)
+    step("batch screening (stdlib, build.json)", screen_assets.build, SITE)
     if "--no-pdf" not in argv:
         step("handouts (PDF)", handouts.build, SITE)
     step("offline cache (service worker)", offline.build, SITE)

@@ -200,7 +200,7 @@ class Site:
         nav.append({"各县对比": ["compare/index.md"] + [{self.topics[t]["name"]: f"compare/{t}.md"} for t in self.topic_order]})
         nav.append({"住在外地怎么办": "away.md"})
         nav.append({"名词解释": "glossary.md"})
-        for title, src in (("搜索", "search.md"), ("关于本站", "about.md")):
+        for title, src in (("搜索", "search.md"), ("批量排摸（工作人员用）", "screen/index.md"), ("关于本站", "about.md")):
             if have(src):
                 nav.append({title: src})
         return nav

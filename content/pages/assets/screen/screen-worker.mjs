@@ -1,0 +1,111 @@
+// The 批量排摸 page's Web Worker: boots Pyodide with the checker wheel (the same runtime, wheel and
+// lock as the single-profile checker, see assets/screen/build.json) and screens registers on the device.
+//
+// Messages in:  {id, name, bytes: ArrayBuffer, as_of, out_format: "xlsx"|"csv", annex1_format: null|"xlsx"|"csv"}
+// Messages out: {type: "stage", stage, n, of}        while starting: runtime → packages → checker
+//               {type: "ready", ms, python, build}   once
+//               {type: "failed", stage, message}     once, if the start fails
+//               {id, type: "progress", done, total}  while screening (every ~2.5 % of the rows)
+//               {id, summary, output: ArrayBuffer, annex1: ArrayBuffer|null, ms}
+//               {id, error: {zh, en}}                 a file that is not a register at all
+// Python does the work (checker.screen.screen_json); only JSON text and bytes cross the boundary.
+// Nothing is fetched from anywhere but this site, and nothing is sent anywhere.
+
+const STAGES = ["runtime", "packages", "checker"];
+let pyodide = null;
+let screenJson = null;
+let stage = "config";
+const t0 = performance.now();
+
+function report(name) {
+  stage = name;
+  postMessage({ type: "stage", stage: name, n: STAGES.indexOf(name) + 1, of: STAGES.length });
+}
+
+const ready = (async () => {
+  const configURL = new URL("build.json", import.meta.url);
+  const response = await fetch(configURL, { cache: "no-cache" });
+  if (!response.ok) throw new Error(`build.json: HTTP ${response.status}`);
+  const config = await response.json();
+  const at = (path) => new URL(path, configURL).href;
+
+  report("runtime");
+  const indexURL = at(config.pyodide.index);
+  const { loadPyodide } = await import(indexURL + "pyodide.mjs");
+  pyodide = await loadPyodide({
+    indexURL,
+    stdLibURL: at(config.stdlib),
+    lockFileURL: at(config.lock),
+    stdout: () => {},
+    stderr: () => {},
+  });
+
+  report("packages");
+  const failures = [];
+  const loaded = await pyodide.loadPackage(config.package, {
+    checkIntegrity: true,
+    messageCallback: () => {},
+    errorCallback: (m) => failures.push(m),
+  });
+  if (!loaded.some((p) => p.name === config.package)) {
+    throw new Error(`${config.package} did not load: ${failures.join("; ")}`);
+  }
+
+  report("checker");
+  pyodide.runPython("import checker, checker.screen\nchecker.engine()");
+  screenJson = pyodide.pyimport("checker.screen").screen_json;
+  const python = pyodide.runPython("import sys; sys.version.split()[0]");
+  postMessage({ type: "ready", ms: Math.round(performance.now() - t0), python, build: config.build });
+})();
+
+ready.catch((err) => {
+  postMessage({ type: "failed", stage, message: String((err && err.message) || err) });
+});
+
+function takeBytes(pyBytes) {
+  // Python bytes → a fresh ArrayBuffer we can transfer to the page.
+  if (pyBytes === undefined || pyBytes === null) return null;
+  const buffer = pyBytes.getBuffer("u8");
+  try {
+    return buffer.data.slice().buffer;
+  } finally {
+    buffer.release();
+    pyBytes.destroy();
+  }
+}
+
+onmessage = async (event) => {
+  const msg = event.data || {};
+  const { id } = msg;
+  if (id === undefined) return;
+  try {
+    await ready;
+  } catch (err) {
+    postMessage({ id, error: { zh: "排摸程序没有启动成功。", en: String((err && err.message) || err) } });
+    return;
+  }
+  const start = performance.now();
+  const progress = (done, total) => postMessage({ id, type: "progress", done, total });
+  let reply;
+  try {
+    const options = JSON.stringify({
+      name: msg.name, as_of: msg.as_of || null, out_format: msg.out_format || "xlsx",
+      annex1_format: msg.annex1_format || null,
+    });
+    reply = JSON.parse(screenJson(new Uint8Array(msg.bytes), options, progress));
+  } catch (err) {
+    postMessage({ id, error: { zh: "排摸时出错了。", en: String((err && err.message) || err) } });
+    return;
+  }
+  if (!reply.ok) {
+    postMessage({ id, error: reply.error });
+    return;
+  }
+  const result = pyodide.pyimport("checker.screen").last_result;
+  const output = takeBytes(result.get("output"));
+  const annex1 = takeBytes(result.get("annex1"));
+  result.destroy();
+  pyodide.runPython("import checker.screen\nchecker.screen.last_result = None");
+  const transfer = [output, annex1].filter(Boolean);
+  postMessage({ id, summary: reply.summary, output, annex1, ms: Math.round(performance.now() - start) }, transfer);
+};

@@ -1,0 +1,128 @@
+// The 批量排摸 page: picks a register, sends it to screen-worker.mjs (Pyodide, on this device),
+// shows progress, and downloads the result table (and 慈溪's 附件1 list when asked).
+// Nothing is uploaded: the file goes from the file picker to the worker in this tab and back.
+
+const $ = (id) => document.getElementById(id);
+const statusBox = $("ys-status");
+const statusText = $("ys-status-text");
+const bar = $("ys-progress");
+const form = $("ys-form");
+const start = $("ys-start");
+const STAGE_TEXT = { runtime: "正在载入计算程序（第一次要下载约 6 MB，以后就快了）……",
+                     packages: "正在载入养老服务目录……", checker: "马上就好……" };
+
+function today() {
+  const d = new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+$("ys-asof").value = today();
+
+function setStatus(text, state, value, max) {
+  statusText.textContent = text;
+  statusBox.className = "ys-status" + (state ? ` ys-status--${state}` : "");
+  if (value === undefined) bar.removeAttribute("value");
+  else { bar.max = max; bar.value = value; }
+}
+
+let worker;
+let ready = false;
+let job = 0;
+const pending = new Map();
+try {
+  worker = new Worker(new URL("screen-worker.mjs", import.meta.url), { type: "module" });
+} catch (err) {
+  setStatus("这个浏览器不能运行排摸程序，请换用新版的 Chrome、Edge 或手机自带浏览器。", "failed", 0, 1);
+}
+
+if (worker) {
+  worker.onmessage = (event) => {
+    const msg = event.data;
+    if (msg.type === "stage") {
+      setStatus(STAGE_TEXT[msg.stage] || "正在准备排摸程序……", "", msg.n, msg.of + 1);
+    } else if (msg.type === "ready") {
+      ready = true;
+      start.disabled = false;
+      document.body.dataset.screenReady = "1";
+      setStatus("排摸程序已准备好。选择登记表，点“开始排摸”。", "ready", 1, 1);
+    } else if (msg.type === "failed") {
+      setStatus(`排摸程序没有启动成功（${msg.message}）。请刷新页面再试，或换一个浏览器。`, "failed", 0, 1);
+    } else if (msg.type === "progress") {
+      setStatus(`正在排摸：已完成 ${msg.done} / ${msg.total} 人`, "busy", msg.done, msg.total);
+    } else if (pending.has(msg.id)) {
+      const done = pending.get(msg.id);
+      pending.delete(msg.id);
+      done(msg);
+    }
+  };
+  worker.onerror = (event) => {
+    setStatus(`排摸程序出错了（${event.message || "worker error"}）。请刷新页面再试。`, "failed", 0, 1);
+  };
+}
+
+function stem(name) {
+  return name.replace(/\.[^.]+$/, "") || "登记表";
+}
+
+const MIME = { xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", csv: "text/csv;charset=utf-8" };
+const urls = [];
+
+function offer(link, bytes, filename, format) {
+  const url = URL.createObjectURL(new Blob([bytes], { type: MIME[format] }));
+  urls.push(url);
+  link.href = url;
+  link.download = filename;
+  link.hidden = false;
+}
+
+function showSummary(s) {
+  const parts = [`共 ${s.rows} 行：排摸了 ${s.screened} 位老人`];
+  if (s.errors) parts.push(`${s.errors} 行填写有误（看结果表的“错误”列）`);
+  parts.push(`${s.people_missing_out} 位老人有应享未享的服务`);
+  if (s.annex1_rows !== undefined) parts.push(`附件1名单 ${s.annex1_rows} 人`);
+  $("ys-summary").textContent = parts.join("，") + "。" + (s.note ? `（${s.note}）` : "");
+  const top = $("ys-top");
+  top.textContent = "";
+  for (const [sid, count] of Object.entries(s.missing_out).slice(0, 8)) {
+    const li = document.createElement("li");
+    li.textContent = `${(s.service_names && s.service_names[sid]) || sid}：${count} 人应享未享`;
+    top.append(li);
+  }
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const file = $("ys-file").files[0];
+  if (!file) { setStatus("请先选择登记表文件。", "failed", 0, 1); $("ys-file").focus(); return; }
+  if (!ready) return;
+  const format = form.elements.format.value;
+  const annex1 = $("ys-annex1").checked;
+  const asOf = $("ys-asof").value || today();
+  start.disabled = true;
+  for (const url of urls.splice(0)) URL.revokeObjectURL(url);
+  $("ys-result").hidden = true;
+  setStatus(`正在读取 ${file.name} ……`, "busy");
+  const bytes = await file.arrayBuffer();
+  const id = ++job;
+  const reply = await new Promise((resolve) => {
+    pending.set(id, resolve);
+    worker.postMessage({ id, name: file.name, bytes, as_of: asOf, out_format: format,
+                         annex1_format: annex1 ? format : null }, [bytes]);
+  });
+  start.disabled = false;
+  if (reply.error) {
+    setStatus(`这个文件没法排摸：${reply.error.zh}`, "failed", 0, 1);
+    return;
+  }
+  const s = reply.summary;
+  setStatus(`排摸完成：${s.rows} 行，用时 ${(reply.ms / 1000).toFixed(1)} 秒。结果表正在下载。`, "ready", 1, 1);
+  showSummary(s);
+  const main = $("ys-download");
+  offer(main, reply.output, `${stem(file.name)}-排摸结果-${asOf}.${format}`, format);
+  const annexLink = $("ys-download-annex1");
+  if (reply.annex1) offer(annexLink, reply.annex1, `${stem(file.name)}-附件1名单-${asOf}.${format}`, format);
+  else annexLink.hidden = true;
+  $("ys-result").hidden = false;
+  document.body.dataset.screenDone = String(id);
+  main.click();
+});
