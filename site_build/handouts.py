@@ -53,8 +53,7 @@ NOTO = {  # (file, index of "Noto Sans CJK SC" in the collection)
     700: ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2),
 }
 FONT_FAMILY = "MB Sans"                     # the converted subset's CSS name
-FIT_LEVELS = 4                              # 明白卡: 0 = 16 pt … 3 = 14 pt and tighter, see handout.css
-A4_CONTENT_PX = None                        # set from the template's page box, see _fits
+FIT_LEVELS = 8                              # one-page sheets: 0 = 16 pt … 3 = 14 pt, 4-7 shorter (handout.css)
 
 
 # ------------------------------------------------------------------ where the PDFs live
@@ -122,6 +121,16 @@ class Handouts:
         self.env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                                trim_blocks=True, lstrip_blocks=True)
         self.env.filters["css_string"] = css_string
+        # Booklet order and numbers: a service is numbered where sections() prints it in full.
+        self.numbered, self.number_of = {}, {}
+        for county in self.site.counties:
+            n, numbered = 0, []
+            for _key, _group, shown, _others in self.sections(county):
+                for s in shown:
+                    n += 1
+                    numbered.append((n, s))
+                    self.number_of[s["id"]] = n
+            self.numbered[county["code"]] = numbered
         self.env.globals.update(
             h=self, site=self.site, qr=qr_svg, date_text=pages.date_text, tel=pages.tel,
             APPLY_TEXT=pages.APPLY_TEXT, APPLY_AT_TEXT=pages.APPLY_AT_TEXT, PAID_BY_TEXT=pages.PAID_BY_TEXT,
@@ -144,6 +153,65 @@ class Handouts:
         date = pages.date_text(doc["date"])
         return f"来源：《{doc['title']}》{where}，{doc['issuer']}，{date}"
 
+    def footer_line(self, county, service=None) -> str:
+        """The page footer, kept to a line or two: document, where in it, date."""
+        doc = county["document"]
+        where = self.site.source_where(service) if service else ""
+        return f"来源：《{doc['title']}》{where}，{pages.date_text(doc['date'])}"
+
+    def form_footer(self, county, form) -> str:
+        doc = county["document"]
+        return f"{form['source']}，出自《{doc['title']}》，{pages.date_text(doc['date'])}"
+
+    @staticmethod
+    def column_width(column: str, columns: list) -> float:
+        """Percent width of a blank table's column: room to write by hand."""
+        def weight(c):
+            if c == "序号":
+                return 2.5
+            if "身份证" in c:
+                return 11        # 18 digits by hand
+            return min(max(len(c), 4), 9)
+        return round(100 * weight(column) / sum(weight(c) for c in columns), 2)
+
+    @staticmethod
+    def away_title(county) -> str:
+        if "迁居" in county["document"]["title"]:
+            return "迁居的老人：这些事去哪里办"
+        return "人户分离的老人：这些事去哪里办"
+
+    @staticmethod
+    def away_line(service, key) -> str:
+        where = (service.get("where") or "").strip()
+        if key == "paid_home":
+            where = Handouts.unsaid(where)
+            where = where.split("。")[0] + "。" if "。" in where else where
+        paid = ""
+        if service.get("paid_by") and "户籍地" not in where and key != "paid_home":
+            paid = "钱由" + pages.PAID_BY_TEXT[service["paid_by"]] + "。"
+        return f"：{where}{paid}"
+
+    @staticmethod
+    def unsaid(where: str) -> str:
+        """`where` of a service nobody applies for, without a leading 不用申请 the card already says."""
+        return re.sub(r"^(不用申请|无需申请|不需要申请)(（[^）]*）)?[。，；,]?", "", where or "")
+
+    @staticmethod
+    def sentences(text: str) -> list:
+        """Split at 。；： keeping the marks (the 明白卡 may print only the first)."""
+        return [p for p in re.split(r"(?<=[。；])", text) if p]
+
+    @staticmethod
+    def county_text(county) -> str:
+        """The text a booklet prints (for the words it explains at the back)."""
+        parts = []
+        for s in county["services"]:
+            amount = s.get("amount") or {}
+            parts += [s["name"], s["summary"], s.get("target", ""), s.get("where", ""), s.get("away") or "",
+                      amount.get("text", ""), *(s.get("steps") or []), *(s.get("also") or []),
+                      *(s.get("documents") or [])]
+        return "\n".join(parts)
+
     def hotlines(self, county) -> list:
         return county.get("phones") or []
 
@@ -164,7 +232,7 @@ class Handouts:
             "residence": ("在现在住的地方（常住地）办", "到平时住的地方的乡镇（街道）或窗口申请，不用回户口所在地。"),
             "hukou": ("回户口所在地（户籍地）办", "要到户口所在地的乡镇（街道）或部门申请。"),
             "venue": ("直接到服务的地方", "直接去提供服务的场所。"),
-            "paid_home": ("不用申请，户籍地照常发", "住在外地也照样享受，由户口所在地（户籍地）发放。"),
+            "paid_home": ("不用申请，户籍地照常发", "住在外地也照样享受。"),
             "auto": ("不用申请，政府主动提供", "不用跑，不用交材料。"),
             "ask": ("要申请，但文件没写去哪里", "先问现在住的地方的乡镇（街道），或打电话问。"),
         }
@@ -291,6 +359,7 @@ class Printer:
         self.context = self.browser.new_context(locale="zh-CN", offline=True)
         self.context.route(re.compile(r"^(?!file:|data:|about:)"), lambda route: route.abort())
         self.page = self.context.new_page()
+        self.page.emulate_media(media="print")
 
     def load(self, path: Path):
         self.page.goto(path.as_uri(), wait_until="load")
@@ -302,7 +371,7 @@ class Printer:
                              outline=True, tagged=True)
 
     def set_fit(self, level: int):
-        self.page.evaluate("l => document.documentElement.dataset.fit = l", str(level))
+        self.page.evaluate("l => { for (let i = 1; i <= l; i++) document.documentElement.classList.add('fit' + i); }", level)
 
     def overflows(self) -> bool:
         """Whether the one-page sheet is taller than the A4 page box (measured in print layout)."""
@@ -373,7 +442,7 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
                 data = printer.pdf(out)
                 if job.kind != "booklet":
                     break
-                keys = {s["id"]: f"{n}．{s['name']}" for n, s in job.context["county"]["_numbered"]}
+                keys = {s["id"]: f"{n}．{s['name']}" for n, s in h.numbered[job.context["county"]["code"]]}
                 found = _find_pages(out, keys)
                 if found == page_of:
                     break
@@ -385,17 +454,6 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
         printer.close()
     return todo
 
-
-def number_services(h: Handouts):
-    """Booklet order and numbers: the order of sections(); stored on the county as `_numbered`."""
-    for county in h.site.counties:
-        numbered, n = [], 0
-        for _key, _group, shown, _others in h.sections(county):
-            for s in shown:
-                n += 1
-                numbered.append((n, s))
-        county["_numbered"] = numbered
-        county["_number_of"] = {s["id"]: n for n, s in numbered}
 
 
 # ------------------------------------------------------------------ the print footer in every HTML page
@@ -443,7 +501,6 @@ def stamp_pages(site_dir: Path, h: Handouts) -> int:
 def build(site_dir, pdf: bool = True, log=print):
     site_dir = Path(site_dir)
     h = Handouts()
-    number_services(h)
     start = time.perf_counter()
     n = stamp_pages(site_dir, h)
     log(f"handouts: print footer and QR code in {n} pages ({time.perf_counter() - start:.1f} s)")
