@@ -171,7 +171,7 @@ class Handouts:
                 return 2.5
             if "身份证" in c:
                 return 11        # 18 digits by hand
-            return min(max(len(c), 4), 9)
+            return min(max(len(c), 5), 11)
         return round(100 * weight(column) / sum(weight(c) for c in columns), 2)
 
     @staticmethod
