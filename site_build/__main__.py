@@ -36,8 +36,9 @@ def main(argv=None) -> int:
     step("mkdocs pages", mkdocs_build)
     step("checker (wheel, Pyodide)", checker_assets.build, SITE)
     step("batch screening (stdlib, build.json)", screen_assets.build, SITE)
-    if "--no-pdf" not in argv:
-        step("handouts (PDF)", handouts.build, SITE)
+    # The print footer (address, QR code, source) goes into every page; --no-pdf skips only the PDFs.
+    pdf = "--no-pdf" not in argv
+    step("print footers" + (" and handouts (PDF)" if pdf else ""), handouts.build, SITE, pdf)
     step("offline cache (service worker)", offline.build, SITE)
     return 0
 
