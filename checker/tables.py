@@ -147,30 +147,36 @@ def _read_xlsx(data: bytes):
         raise TableError("在 .xlsx 文件里找不到第一个工作表", "the first worksheet is missing")
     shared = []
     if "xl/sharedStrings.xml" in names:
-        shared = [_text_of(si) for si in ET.fromstring(z.read("xl/sharedStrings.xml")) if _local(si.tag) == "si"]
+        shared = [(si[0].text or "") if len(si) == 1 and _local(si[0].tag) == "t" else _text_of(si)
+                  for si in ET.fromstring(z.read("xl/sharedStrings.xml")) if _local(si.tag) == "si"]
     date_styles = _date_styles(z.read("xl/styles.xml")) if "xl/styles.xml" in names else set()
 
+    sheet = ET.fromstring(z.read(sheet_path))
+    ns = sheet.tag[:sheet.tag.index("}") + 1] if sheet.tag.startswith("{") else ""
+    ROW, C, V, IS, T = ns + "row", ns + "c", ns + "v", ns + "is", ns + "t"
     table = []
-    for row in ET.fromstring(z.read(sheet_path)).iter():
-        if _local(row.tag) != "row":
-            continue
+    for row in sheet.iter(ROW):
         index = int(row.get("r", len(table) + 1)) - 1
         while len(table) < index:
             table.append([])
         cells: list = []
         for c in row:
-            if _local(c.tag) != "c":
+            if c.tag != C:
                 continue
             ref = c.get("r")
             col = _col_index(ref) if ref else len(cells)
             kind = c.get("t", "n")
-            value = ""
             if kind == "inlineStr":
-                for child in c:
-                    if _local(child.tag) == "is":
-                        value = _text_of(child)
+                el = c.find(IS)
+                if el is None:
+                    value = ""
+                elif len(el) == 1 and el[0].tag == T:  # the usual <is><t>text</t></is>
+                    value = el[0].text or ""
+                else:
+                    value = _text_of(el)
             else:
-                v = next((child.text or "" for child in c if _local(child.tag) == "v"), "")
+                el = c.find(V)
+                v = (el.text or "") if el is not None else ""
                 if kind == "s":
                     value = shared[int(v)] if v.strip().isdigit() and int(v) < len(shared) else ""
                 elif kind == "b":
@@ -179,9 +185,11 @@ def _read_xlsx(data: bytes):
                     value = v[:10] if kind == "d" else v
                 else:
                     value = _number(v, c.get("s"), date_styles, epoch)
-            while len(cells) < col:
-                cells.append("")
-            if len(cells) == col:
+            n = len(cells)
+            if n == col:
+                cells.append(value)
+            elif n < col:
+                cells.extend([""] * (col - n))
                 cells.append(value)
             else:
                 cells[col] = value
@@ -238,7 +246,9 @@ def csv_bytes(header, rows) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows([[c if c.__class__ is str else _csv_value(c) for c in r] for r in rows])
+    plain = (str, int)  # what csv writes as we want; floats, Decimals, bools and None are converted
+    writer.writerows(r if all(c.__class__ in plain for c in r) else [c if c.__class__ in plain else _csv_value(c) for c in r]
+                     for r in rows)
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
 
 

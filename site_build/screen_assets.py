@@ -4,7 +4,8 @@ wheel and lock (site_build/checker_assets.py), plus a standard library cut to wh
 Screening imports more of the standard library than a single check (csv, xml.etree for XLSX, the
 GB18030 and UTF-16 codecs …). Those files are listed in site_build/pyodide_stdlib_screen.txt; the
 page's stdlib zip is the checker's list plus that one, so the single-profile checker page does not
-grow. Regenerate the list after changing what checker/screen.py or checker/tables.py import:
+grow (if the checker's list ever holds these files too, the page shares the checker's zip and no
+second one is built). Regenerate the list after changing what checker/screen.py or checker/tables.py import:
 
     .venv/bin/python -m site_build.screen_assets --trace
 
@@ -108,9 +109,12 @@ def build(site_dir) -> dict:
     if py_dir.exists():
         shutil.rmtree(py_dir)
     py_dir.mkdir(parents=True)
-    stdlib = checker_assets.trimmed_stdlib(page_stdlib_keep())
-    stdlib_rel = f"py/python_stdlib-{hashlib.sha256(stdlib).hexdigest()[:12]}.zip"
-    (screen_dir / stdlib_rel).write_bytes(stdlib)
+    if set(screen_keep()) <= set(checker_assets.stdlib_keep()):
+        stdlib_rel = "../checker/" + checker_config["stdlib"]  # the checker's zip already has it all: share it
+    else:
+        stdlib = checker_assets.trimmed_stdlib(page_stdlib_keep())
+        stdlib_rel = f"py/python_stdlib-{hashlib.sha256(stdlib).hexdigest()[:12]}.zip"
+        (screen_dir / stdlib_rel).write_bytes(stdlib)
     build_id = hashlib.sha256((checker_config["build"] + stdlib_rel).encode()).hexdigest()[:16]
     config = {
         "build": build_id,

@@ -1,0 +1,152 @@
+"""Batch screening (批量排摸) of a generated 10,000-row register (tests/registers.py, fixed seed, ~1 % bad
+rows): on CPython in-process and through the command line, in Pyodide under Node, and on the
+批量排摸 page in Chromium (from clicking 开始排摸 to the download; needs `make site`).
+Goals (issue 8): ≤ 1 s on CPython, ≤ 5 s in the browser.
+
+Run: .venv/bin/python -m bench.screen [--rows 10000] [--repeat 3] [--skip-browser] [--skip-node]
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import functools
+import http.server
+import io
+import json
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import checker  # noqa: E402
+from checker.screen import screen_file  # noqa: E402
+from checker.tables import xlsx_bytes  # noqa: E402
+from registers import make_register  # noqa: E402
+
+AS_OF = "2026-11-23"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def write_registers(folder: Path, rows_n: int):
+    header, rows, _ = make_register(rows_n, seed=10, as_of=AS_OF)
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows([header, *rows])
+    paths = {"csv": folder / "register.csv", "xlsx": folder / "register.xlsx"}
+    paths["csv"].write_text(text.getvalue(), encoding="utf-8")
+    paths["xlsx"].write_bytes(xlsx_bytes([("登记表", header, rows)]))
+    return paths
+
+
+def timed(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return {"best_s": round(min(times), 3), "median_s": round(statistics.median(times), 3)}
+
+
+def bench_cpython(paths, folder, repeat):
+    engine = checker.engine()
+    out = {}
+    for src, dst in (("csv", "csv"), ("csv", "xlsx"), ("xlsx", "xlsx")):
+        out[f"{src}→{dst}"] = timed(lambda: screen_file(paths[src], folder / f"out.{dst}", AS_OF, engine=engine), repeat)
+    annex = timed(lambda: screen_file(paths["csv"], folder / "out.csv", AS_OF, annex1=folder / "a1.csv", engine=engine), repeat)
+    out["csv→csv + 附件1"] = annex
+    cmd = [sys.executable, "-m", "checker", "screen", str(paths["csv"]), "-o", str(folder / "cli.csv"), "--as-of", AS_OF]
+    out["command line csv→csv (whole process)"] = timed(lambda: subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True), repeat)
+    return out
+
+
+def bench_node(paths, repeat):
+    from site_build import screen_assets
+    with tempfile.TemporaryDirectory() as tmp:
+        files = screen_assets.build_py(Path(tmp))
+        data = base64.b64encode(paths["csv"].read_bytes()).decode()
+        job = {"dir": tmp, **files, "as_of": AS_OF, "annex1": False, "out_ext": "csv",
+               "files": [{"name": f"r{i}.csv", "b64": data} for i in range(repeat)]}
+        out = screen_assets.run_node(job, timeout=900)
+    ms = [r["ms"] / 1000 for r in out["results"]]
+    return {"csv→csv": {"best_s": round(min(ms), 3), "median_s": round(statistics.median(ms), 3)},
+            "python": out["python"]}
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def bench_browser(paths, repeat):
+    from playwright.sync_api import sync_playwright
+    site = ROOT / "site"
+    if not (site / "screen" / "index.html").is_file() or not (site / "assets" / "screen" / "build.json").is_file():
+        return {"skipped": "site/ is not built with the 批量排摸 page: run `make site`"}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(_Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    result = {}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_context(accept_downloads=True).new_page()
+            start = time.perf_counter()
+            page.goto(f"http://127.0.0.1:{port}/screen/")
+            page.wait_for_selector("body[data-screen-ready]", timeout=180_000)
+            result["worker_ready_cold_s"] = round(time.perf_counter() - start, 2)
+            for fmt in ("csv", "xlsx"):
+                walls, worker = [], []
+                for _ in range(repeat):
+                    page.set_input_files("#ys-file", str(paths[fmt]))
+                    page.fill("#ys-asof", AS_OF)
+                    page.check(f"input[name=format][value={fmt}]")
+                    start = time.perf_counter()
+                    with page.expect_download(timeout=300_000) as download:
+                        page.click("#ys-start")
+                    download.value.path()
+                    walls.append(time.perf_counter() - start)
+                    text = page.inner_text("#ys-status-text")
+                    worker.append(float(text.split("用时 ")[1].split(" 秒")[0]))
+                result[f"{fmt}→{fmt} click to download"] = {"best_s": round(min(walls), 2), "median_s": round(statistics.median(walls), 2)}
+                result[f"{fmt}→{fmt} in the worker"] = {"best_s": min(worker), "median_s": statistics.median(worker)}
+            browser.close()
+    finally:
+        server.shutdown()
+    return result
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench.screen")
+    parser.add_argument("--rows", type=int, default=10000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--skip-node", action="store_true")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        paths = write_registers(folder, args.rows)
+        out = {"python": platform.python_version(), "rows": args.rows,
+               "register_bytes": {k: p.stat().st_size for k, p in paths.items()},
+               "cpython": bench_cpython(paths, folder, args.repeat)}
+        if not args.skip_node:
+            out["pyodide_node"] = bench_node(paths, args.repeat)
+        if not args.skip_browser:
+            out["browser"] = bench_browser(paths, args.repeat)
+    print(json.dumps(out, ensure_ascii=False, indent=1))
+    return out
+
+
+if __name__ == "__main__":
+    main()
