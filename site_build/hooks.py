@@ -81,7 +81,7 @@ def on_post_page(output, page, config):
 
 
 def on_post_build(config):
-    out = Path(config["site_dir"]) / "search" / "index.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    index = site_search.build_index(SITE)
-    out.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    out = Path(config["site_dir"]) / "search"
+    out.mkdir(parents=True, exist_ok=True)
+    for name, content in site_search.build_index(SITE).items():
+        (out / name).write_text(json.dumps(content, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

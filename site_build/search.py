@@ -1,19 +1,24 @@
-"""The site's own Chinese search index, segmented with jieba at build time.
+"""The site's own Chinese search index, segmented with jieba at build time, split into small files.
 
-Written to site/search/index.json and fetched only by the /search/ page when the reader searches
-(assets/search.js), never by other pages. Format (version 1):
+Written to site/search/ and fetched only by the /search/ page when the reader searches
+(assets/search.js), never by other pages. A search downloads only the shards its words hash to,
+so its cost stays the same as the catalogue grows to every county. Files (version 2):
 
-    {"v": 1,
-     "docs":  [[url, title, where, summary], ...],
-     "terms": {"高龄津贴": [posting, ...], ...}}
+    meta.json   {"v": 2, "term_shards": N, "docs_per_shard": D, "docs": total, "max_len": longest word}
+    t<i>.json   {"高龄津贴": [posting, ...], ...}  — the words whose term_hash(word) % N == i
+    d<k>.json   [[url, title, where, summary], ...] — documents k*D … k*D+D-1
 
 A posting is `doc_number * 2 + 1` when the word is in the page's title, `doc_number * 2` when it is
-only in the text. The browser splits a query by longest match against the words in `terms`.
+only in the text. The browser takes every substring of the query (up to max_len), fetches the
+shards they hash to, and splits the query by longest match against the words found.
 """
 from __future__ import annotations
 
+import json
 import logging
+import math
 import re
+from pathlib import Path
 
 import jieba
 
@@ -21,7 +26,18 @@ jieba.setLogLevel(logging.WARNING)
 
 STOP = set("的 了 和 与 及 或 在 是 为 等 由 对 按 向 从 把 被 并 其 可 以 之 也 都 有 无 不".split())
 WORD = re.compile(r"[\w\u4e00-\u9fff]")
+DOCS_PER_SHARD = 500
+TERM_SHARD_BYTES = 24_000   # a shard's target size before compression
 _ready = False
+
+
+def term_hash(word: str) -> int:
+    """31-multiplier hash over UTF-16 code units, mod 2^32: the same as termHash() in search.js."""
+    h = 0
+    units = word.encode("utf-16-le")
+    for i in range(0, len(units), 2):
+        h = (h * 31 + (units[i] | units[i + 1] << 8)) & 0xFFFFFFFF
+    return h
 
 
 def _prepare(site):
@@ -70,6 +86,7 @@ def documents(site):
 
 
 def build_index(site) -> dict:
+    """{file name: JSON-able content} for site/search/."""
     if not _ready:
         _prepare(site)
     docs, terms = [], {}
@@ -78,4 +95,25 @@ def build_index(site) -> dict:
         in_title = tokens(title_text)
         for tok in in_title | tokens(body_text):
             terms.setdefault(tok, []).append(n * 2 + (1 if tok in in_title else 0))
-    return {"v": 1, "docs": docs, "terms": terms}
+    size = len(json.dumps(terms, ensure_ascii=False, separators=(",", ":")).encode())
+    n_shards = max(1, math.ceil(size / TERM_SHARD_BYTES))
+    shards = [{} for _ in range(n_shards)]
+    for word, postings in terms.items():
+        shards[term_hash(word) % n_shards][word] = postings
+    files = {"meta.json": {"v": 2, "term_shards": n_shards, "docs_per_shard": DOCS_PER_SHARD, "docs": len(docs),
+                           "max_len": max((len(w) for w in terms), default=1)}}
+    files.update((f"t{i}.json", shard) for i, shard in enumerate(shards))
+    files.update((f"d{k // DOCS_PER_SHARD}.json", docs[k:k + DOCS_PER_SHARD]) for k in range(0, len(docs), DOCS_PER_SHARD))
+    return files
+
+
+def load_index(directory) -> dict:
+    """Read site/search/ back into {"docs": [...], "terms": {...}} (tests, tools)."""
+    directory = Path(directory)
+    meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+    terms, docs = {}, []
+    for i in range(meta["term_shards"]):
+        terms.update(json.loads((directory / f"t{i}.json").read_text(encoding="utf-8")))
+    for k in range(math.ceil(meta["docs"] / meta["docs_per_shard"])):
+        docs += json.loads((directory / f"d{k}.json").read_text(encoding="utf-8"))
+    return {"meta": meta, "docs": docs, "terms": terms}

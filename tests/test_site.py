@@ -15,6 +15,7 @@ import pytest
 
 from checker.catalogue import load_catalogue
 from site_build import pages as site_pages
+from site_build import search as site_search
 
 CATALOGUE = load_catalogue()
 SITE_MODEL = site_pages.Site(CATALOGUE)
@@ -219,12 +220,14 @@ def test_the_theme_does_not_pull_fonts_or_search_from_elsewhere(site_dir):
     page = read(site_dir, SERVICES[0]["url"])
     assert "fonts.googleapis" not in page and "fonts.gstatic" not in page
     assert "bundle." not in page, "Material's JS bundle is not needed and not loaded"
-    assert "search_index.json" not in page and "index.json" not in page
+    assert "search_index.json" not in page and "search/meta.json" not in page and "search.js" not in page
 
 
 # ---------------------------------------------------------------- links, size, nav pruning
 
 def test_every_internal_link_resolves(site_dir):
+    # `python -m site_build --no-pdf` skips the PDFs but keeps their links; `make site` builds them all
+    pdfs_built = any(site_dir.rglob("*.pdf"))
     missing = []
     for path in html_files(site_dir):
         if path.name == "404.html":
@@ -232,6 +235,8 @@ def test_every_internal_link_resolves(site_dir):
         page_url = "http://site/" + str(path.relative_to(site_dir)).replace("index.html", "")
         for href in re.findall(r'\b(?:href|src)="([^"#?]+)(?:[#?][^"]*)?"', path.read_text(encoding="utf-8")):
             if EXTERNAL.match(href) or href.startswith(("tel:", "mailto:", "data:", "javascript:")):
+                continue
+            if href.endswith(".pdf") and not pdfs_built:
                 continue
             target = urlparse(urljoin(page_url, href)).path
             local = site_dir / unquote(target.lstrip("/"))
@@ -274,7 +279,7 @@ def test_a_service_page_first_visit_is_under_80_kb_compressed(site_dir):
 # ---------------------------------------------------------------- search index
 
 def test_search_index_has_every_service_and_finds_gaoling_everywhere(site_dir):
-    index = json.loads((site_dir / "search" / "index.json").read_text(encoding="utf-8"))
+    index = site_search.load_index(site_dir / "search")
     urls = [d[0] for d in index["docs"]]
     for s in SERVICES:
         assert s["url"] in urls
@@ -282,3 +287,20 @@ def test_search_index_has_every_service_and_finds_gaoling_everywhere(site_dir):
     gaoling = {s["url"] for s in SERVICES if s.get("topic") == "gaoling"}
     assert gaoling <= postings
     assert index["terms"].get("低保") and index["terms"].get("体检")
+
+
+def test_search_shards_hold_the_words_that_hash_to_them(site_dir):
+    meta = json.loads((site_dir / "search" / "meta.json").read_text(encoding="utf-8"))
+    for i in range(meta["term_shards"]):
+        shard = json.loads((site_dir / "search" / f"t{i}.json").read_text(encoding="utf-8"))
+        assert all(site_search.term_hash(w) % meta["term_shards"] == i for w in shard)
+        assert len(json.dumps(shard, ensure_ascii=False).encode()) < 4 * site_search.TERM_SHARD_BYTES
+    assert max(len(w) for i in range(meta["term_shards"])
+               for w in json.loads((site_dir / "search" / f"t{i}.json").read_text(encoding="utf-8"))) == meta["max_len"]
+
+
+def test_term_hash_matches_the_browsers():
+    # values computed with search.js's termHash in Chromium
+    assert site_search.term_hash("") == 0
+    assert site_search.term_hash("a") == 97
+    assert site_search.term_hash("高龄津贴") == ((((0x9AD8 * 31 + 0x9F84) * 31 + 0x6D25) * 31 + 0x8D34) & 0xFFFFFFFF)

@@ -1,6 +1,7 @@
-/* 养老服务明白卡: search, loaded only by the /search/ page. The index (search/index.json, built with
-   jieba by site_build/search.py) is fetched once, when the reader starts a search; the query is
-   split by longest match against the index's own words. Nothing leaves the phone. */
+/* 养老服务明白卡: search, loaded only by the /search/ page. Nothing is fetched until the reader
+   searches; then only meta.json, the few word shards the query's substrings hash to, and the
+   document shards of the results shown (files written by site_build/search.py). The query is split
+   by longest match against the index's own (jieba) words. Nothing leaves the phone. */
 (function () {
   "use strict";
   var form = document.querySelector(".mb-search");
@@ -8,38 +9,65 @@
   var out = document.getElementById("mb-results");
   if (!form || !input || !out) return;
   var base = form.getAttribute("action") || "./";
-  var indexPromise = null, maxLen = 1;
+  var metaPromise = null, files = {};
 
-  function load() {
-    if (!indexPromise) {
-      indexPromise = fetch(base + "index.json").then(function (r) {
-        if (!r.ok) throw new Error(r.status);
+  function getJSON(name) {
+    if (!files[name]) {
+      files[name] = fetch(base + name).then(function (r) {
+        if (!r.ok) throw new Error(name + " " + r.status);
         return r.json();
-      }).then(function (index) {
-        for (var w in index.terms) if (w.length > maxLen) maxLen = w.length;
-        return index;
       });
     }
-    return indexPromise;
+    return files[name];
+  }
+  function meta() { return metaPromise || (metaPromise = getJSON("meta.json")); }
+
+  // The same hash as term_hash() in site_build/search.py: 31-multiplier over UTF-16 units, mod 2^32.
+  function termHash(word) {
+    var h = 0;
+    for (var i = 0; i < word.length; i++) h = (Math.imul(h, 31) + word.charCodeAt(i)) >>> 0;
+    return h;
   }
 
-  function split(query, terms) {
-    var words = [], i = 0, q = query.toLowerCase();
+  function lookup(m, query) {
+    // every substring up to the longest indexed word: fetch the shards they live in
+    var q = query.toLowerCase().slice(0, 40), maxLen = Math.min(m.max_len, 12), cands = {}, shards = {};
+    for (var i = 0; i < q.length; i++) {
+      for (var n = 1; n <= maxLen && i + n <= q.length; n++) {
+        var w = q.substr(i, n);
+        if (/\s/.test(w)) break;
+        cands[w] = termHash(w) % m.term_shards;
+        shards[cands[w]] = true;
+      }
+    }
+    return Promise.all(Object.keys(shards).map(function (s) { return getJSON("t" + s + ".json"); }))
+      .then(function () {
+        var found = {};
+        return Promise.all(Object.keys(cands).map(function (w) {
+          return getJSON("t" + cands[w] + ".json").then(function (shard) {
+            if (Object.prototype.hasOwnProperty.call(shard, w)) found[w] = shard[w];
+          });
+        })).then(function () { return { q: q, found: found, maxLen: maxLen }; });
+      });
+  }
+
+  function split(q, found, maxLen) {
+    var words = [], i = 0;
     while (i < q.length) {
-      var found = null;
+      var hit = null;
       for (var n = Math.min(maxLen, q.length - i); n >= 1; n--) {
         var w = q.substr(i, n);
-        if (Object.prototype.hasOwnProperty.call(terms, w)) { found = w; break; }
+        if (Object.prototype.hasOwnProperty.call(found, w)) { hit = w; break; }
       }
-      if (found) { if (words.indexOf(found) < 0) words.push(found); i += found.length; } else { i += 1; }
+      if (hit) { if (words.indexOf(hit) < 0) words.push(hit); i += hit.length; } else { i += 1; }
     }
     return words;
   }
 
-  function search(index, query) {
-    var words = split(query, index.terms), scores = {}, hits = {};
+  function rank(found, words) {
+    var scores = {}, hits = {};
     words.forEach(function (w) {
-      index.terms[w].forEach(function (p) {
+      found[w].forEach(function (p) {
         var doc = p >> 1;
         scores[doc] = (scores[doc] || 0) + (p & 1 ? 5 : 1);
         hits[doc] = (hits[doc] || 0) + 1;
@@ -49,7 +77,18 @@
     var full = all.filter(function (d) { return hits[d] === words.length; });
     var docs = full.length ? full : all;
     docs.sort(function (a, b) { return scores[b] - scores[a] || a - b; });
-    return { words: words, partial: !full.length && all.length > 0, docs: docs };
+    return { partial: !full.length && all.length > 0, docs: docs };
+  }
+
+  function docsFor(m, ids) {
+    var shards = {};
+    ids.forEach(function (d) { shards[Math.floor(d / m.docs_per_shard)] = true; });
+    return Promise.all(Object.keys(shards).map(function (k) { return getJSON("d" + k + ".json"); }))
+      .then(function () {
+        return Promise.all(ids.map(function (d) {
+          return getJSON("d" + Math.floor(d / m.docs_per_shard) + ".json").then(function (s) { return s[d % m.docs_per_shard]; });
+        }));
+      });
   }
 
   function el(tag, cls, text) {
@@ -59,49 +98,63 @@
     return e;
   }
 
-  function show(index, query) {
-    var result = search(index, query), shown = 0;
+  function show(m, result, query) {
+    var shown = 0, busy = false;
     out.textContent = "";
     var head = el("p", "mb-lead");
     if (!result.docs.length) {
       head.textContent = "没有找到“" + query + "”。换个说法试试，例如：高龄津贴、低保、体检、助餐。";
       out.appendChild(head);
-      return;
+      out.dataset.state = "done";
+      return Promise.resolve();
     }
     head.textContent = (result.partial ? "没有完全符合的，下面是部分符合的" : "找到") + " " + result.docs.length + " 项：";
     out.appendChild(head);
     var list = el("ol");
     out.appendChild(list);
     function more() {
-      result.docs.slice(shown, shown + 40).forEach(function (d) {
-        var doc = index.docs[d], li = el("li"), a = el("a", "mb-card");
-        a.href = base + "../" + doc[0];
-        var headLine = el("span", "mb-card__name", doc[1]);
-        a.appendChild(headLine);
-        a.appendChild(el("span", "mb-results__where", doc[2]));
-        a.appendChild(el("span", "mb-results__summary", doc[3]));
-        li.appendChild(a);
-        list.appendChild(li);
+      if (busy) return Promise.resolve();
+      busy = true;
+      out.dataset.state = "busy";
+      var ids = result.docs.slice(shown, shown + 40);
+      return docsFor(m, ids).then(function (docs) {
+        busy = false;
+        docs.forEach(function (doc) {
+          var li = el("li"), a = el("a", "mb-card");
+          a.href = base + "../" + doc[0];
+          a.appendChild(el("span", "mb-card__name", doc[1]));
+          a.appendChild(el("span", "mb-results__where", doc[2]));
+          a.appendChild(el("span", "mb-results__summary", doc[3]));
+          li.appendChild(a);
+          list.appendChild(li);
+        });
+        shown += ids.length;
+        var old = out.querySelector(".mb-more");
+        if (old) old.remove();
+        if (shown < result.docs.length) {
+          var b = el("button", "mb-button mb-more", "再显示 " + Math.min(40, result.docs.length - shown) + " 项");
+          b.type = "button";
+          b.addEventListener("click", more);
+          out.appendChild(b);
+        }
+        out.dataset.state = "done";
       });
-      shown = Math.min(shown + 40, result.docs.length);
-      var old = out.querySelector(".mb-more");
-      if (old) old.remove();
-      if (shown < result.docs.length) {
-        var b = el("button", "mb-button mb-more", "再显示 " + Math.min(40, result.docs.length - shown) + " 项");
-        b.type = "button";
-        b.addEventListener("click", more);
-        out.appendChild(b);
-      }
     }
-    more();
+    return more();
   }
 
   function run(query) {
     query = (query || "").trim();
     if (!query) return;
+    out.dataset.state = "busy";
     out.textContent = "正在查找……";
-    load().then(function (index) { show(index, query); }, function () {
+    meta().then(function (m) {
+      return lookup(m, query).then(function (l) {
+        return show(m, rank(l.found, split(l.q, l.found, l.maxLen)), query);
+      });
+    }).catch(function () {
       out.textContent = "搜索索引没有加载成功，请检查网络后再试。";
+      out.dataset.state = "error";
     });
   }
 
