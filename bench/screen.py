@@ -3,7 +3,7 @@ rows): on CPython in-process and through the command line, in Pyodide under Node
 批量排摸 page in Chromium (from clicking 开始排摸 to the download; needs `make site`).
 Goals (issue 8): ≤ 1 s on CPython, ≤ 5 s in the browser.
 
-Run: .venv/bin/python -m bench.screen [--rows 10000] [--repeat 3] [--skip-browser] [--skip-node]
+Run: .venv/bin/python -m bench.screen [--rows 10000] [--repeat 3] [--skip-browser] [--skip-node] [--site DIR]
 """
 from __future__ import annotations
 
@@ -87,9 +87,8 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def bench_browser(paths, repeat):
+def bench_browser(paths, repeat, site: Path):
     from playwright.sync_api import sync_playwright
-    site = ROOT / "site"
     if not (site / "screen" / "index.html").is_file() or not (site / "assets" / "screen" / "build.json").is_file():
         return {"skipped": "site/ is not built with the 批量排摸 page: run `make site`"}
     with socket.socket() as s:
@@ -133,6 +132,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-node", action="store_true")
+    parser.add_argument("--site", type=Path, default=ROOT / "site", help="the built site to serve (default site/)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -143,7 +143,7 @@ def main(argv=None) -> dict:
         if not args.skip_node:
             out["pyodide_node"] = bench_node(paths, args.repeat)
         if not args.skip_browser:
-            out["browser"] = bench_browser(paths, args.repeat)
+            out["browser"] = bench_browser(paths, args.repeat, args.site)
     print(json.dumps(out, ensure_ascii=False, indent=1))
     return out
 

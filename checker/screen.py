@@ -410,7 +410,10 @@ class Screener:
         self.counties = Counties(self.catalogue)
         self.received = Received(engine, self.catalogue)
         self.as_of = _as_of(as_of)
-        self.default_county = self.counties.resolve("--county", county) if county else None
+        try:
+            self.default_county = self.counties.resolve("--county", county) if county else None
+        except CellError as err:
+            raise ProfileError("--county", str(err), f"{county!r} is not a county of the catalogue (name or 6-digit code)") from None
         self._texts: dict = {}
 
     def screen(self, header, rows, progress=None, annex1=False):

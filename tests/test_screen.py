@@ -473,3 +473,15 @@ def test_settle_xlsx_has_both_tables(tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "结算.xlsx")
     assert wb.sheetnames == ["附件2机构结算表", "附件3乡镇汇总表"]
     assert [c.value for c in wb["附件2机构结算表"][2]] == ["浒山街道", 1, "白沙街道居家养老服务中心", 21, 1575, 0, 0, 1575, 1023.75, 551.25]
+
+
+def test_county_option_fills_a_blank_hukou_but_never_overrides_one(tmp_path):
+    write_csv(tmp_path / "r.csv", ["出生日期", "户籍"], [["1940-01-01", ""], ["1940-01-01", "永嘉"]])
+    done = run("screen", str(tmp_path / "r.csv"), "-o", str(tmp_path / "o.csv"), "--as-of", AS_OF, "--county", "慈溪")
+    assert done.returncode == 0, done.stderr
+    header, rows = read_csv(tmp_path / "o.csv")
+    missed = header.index("应享未享")
+    home_care = checker.engine().services[HOME_CARE]["s"]["name"]
+    assert home_care in rows[0][missed] and home_care not in rows[1][missed]
+    done = run("screen", str(tmp_path / "r.csv"), "-o", str(tmp_path / "o.csv"), "--county", "火星县")
+    assert done.returncode == 2 and "火星县" in done.stderr and "Traceback" not in done.stderr
