@@ -226,6 +226,11 @@ class Handouts:
             out.append((key, group, shown, others))
         return out
 
+    def toc(self, county):
+        """Contents: [(key, group, services in booklet order)], a service under each of its groups."""
+        return [(key, group, sorted(services, key=lambda s: self.number_of[s["id"]]))
+                for key, group, services in self.site.county_groups(county)]
+
     def where_groups(self, county):
         """The away guide: services sorted by what the reader does and where."""
         boxes = {
@@ -363,7 +368,11 @@ class Printer:
 
     def load(self, path: Path):
         self.page.goto(path.as_uri(), wait_until="load")
-        self.page.evaluate("document.fonts.ready.then(() => true)")
+        # Load both faces before printing: the page footer (an @page margin box) does not make the
+        # browser fetch a face, and without it falls back to the system's CFF font (Type 3).
+        self.page.evaluate("""family => Promise.all([document.fonts.load(`400 16px "${family}"`),
+                                                    document.fonts.load(`700 16px "${family}"`)])
+                                 .then(() => document.fonts.ready).then(() => true)""", FONT_FAMILY)
 
     def pdf(self, out: Path) -> bytes:
         out.parent.mkdir(parents=True, exist_ok=True)
