@@ -25,6 +25,7 @@ if str(ROOT) not in sys.path:
 
 from checker.profile import PROVINCE_PREFIXES  # noqa: E402
 from site_build import catalogue as loader  # noqa: E402
+from site_build import search as site_search  # noqa: E402
 
 PER_PROVINCE = 30
 LOADS = re.compile(r'<script\b[^>]*\bsrc="([^"]+)"|<link\b[^>]*\brel="stylesheet"[^>]*\bhref="([^"]+)"', re.I)
@@ -86,20 +87,30 @@ def mkdocs_build(site_dir: Path, catalogue_json: Path | None = None) -> dict:
     return {"wall_s": wall, "build_s": float(build_s), "peak_mb": int(peak_kb) / 1024}
 
 
+def search_download(search_dir: Path, query: str) -> tuple[int, int]:
+    """Bytes (raw, gzip -9) the /search/ page fetches for `query` (site_build.search.query does
+    what search.js does): meta.json, the word shards it needs, the document shards of 40 results."""
+    _, names = site_search.query(search_dir, query)
+    data = [(search_dir / name).read_bytes() for name in names]
+    return sum(map(len, data)), sum(len(gzip.compress(b, 9)) for b in data)
+
+
 def sizes(site_dir: Path, catalogue: dict) -> dict:
     county = next(iter(catalogue["counties"].values()))
     service = county["services"][0]
     service_page = site_dir / service["url"] / "index.html"
     raw, gz, _ = first_visit_bytes(service_page)
-    index = site_dir / "search" / "index.json"
+    index = [p for p in (site_dir / "search").glob("*.json")]
+    one_raw, one_gz = search_download(site_dir / "search", "高龄津贴")
     html_files = list(site_dir.rglob("*.html"))
     return {
         "pages": len(html_files),
         "service_html_kb": service_page.stat().st_size / 1024,
         "county_html_kb": (site_dir / county["url"] / "index.html").stat().st_size / 1024,
         "first_visit_kb": raw / 1024, "first_visit_gz_kb": gz / 1024,
-        "search_index_kb": index.stat().st_size / 1024,
-        "search_index_gz_kb": len(gzip.compress(index.read_bytes(), 9)) / 1024,
+        "search_index_kb": sum(p.stat().st_size for p in index) / 1024,
+        "search_index_files": len(index),
+        "search_gaoling_kb": one_raw / 1024, "search_gaoling_gz_kb": one_gz / 1024,
         "site_mb": sum(f.stat().st_size for f in site_dir.rglob("*") if f.is_file()) / 2**20,
     }
 
@@ -145,7 +156,8 @@ def main(argv=None) -> int:
             print(f"synthetic {n} counties, {r['services']} services, {r['pages']} pages: catalogue {compile_s:.1f} s, "
                   f"mkdocs {r['build_s']:.1f} s, peak {r['peak_mb']:.0f} MB; service page {r['service_html_kb']:.1f} KB, "
                   f"county page {r['county_html_kb']:.1f} KB, first visit {r['first_visit_gz_kb']:.1f} KB gzip; "
-                  f"search index {r['search_index_kb']:.0f} KB / {r['search_index_gz_kb']:.0f} KB gzip; "
+                  f"search index {r['search_index_kb']:.0f} KB in {r['search_index_files']} files, a search for 高龄津贴 "
+                  f"fetches {r['search_gaoling_kb']:.0f} KB / {r['search_gaoling_gz_kb']:.0f} KB gzip; "
                   f"site {r['site_mb']:.0f} MB", flush=True)
             subprocess.run(["rm", "-rf", str(work)], check=True)
     print(json.dumps(results, ensure_ascii=False, indent=1))

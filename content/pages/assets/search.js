@@ -29,26 +29,43 @@
     return h;
   }
 
+  // Phase 1: every substring of two or more characters; phase 2: only the single characters no
+  // longer word covers (a single character's list can be huge). Mirrors query() in search.py.
   function lookup(m, query) {
-    // every substring up to the longest indexed word: fetch the shards they live in
-    var q = query.toLowerCase().slice(0, 40), maxLen = Math.min(m.max_len, 12), cands = {}, shards = {};
-    for (var i = 0; i < q.length; i++) {
-      for (var n = 1; n <= maxLen && i + n <= q.length; n++) {
-        var w = q.substr(i, n);
-        if (/\s/.test(w)) break;
-        cands[w] = termHash(w) % m.term_shards;
-        shards[cands[w]] = true;
+    var q = query.toLowerCase().slice(0, 40), maxLen = Math.min(m.max_len, 12), found = {};
+    function subs(lo) {
+      var out = {};
+      for (var i = 0; i < q.length; i++) {
+        for (var n = lo; n <= maxLen && i + n <= q.length; n++) {
+          var w = q.substr(i, n);
+          if (/\s/.test(w)) break;
+          out[w] = true;
+        }
       }
+      return Object.keys(out);
     }
-    return Promise.all(Object.keys(shards).map(function (s) { return getJSON("t" + s + ".json"); }))
-      .then(function () {
-        var found = {};
-        return Promise.all(Object.keys(cands).map(function (w) {
-          return getJSON("t" + cands[w] + ".json").then(function (shard) {
-            if (Object.prototype.hasOwnProperty.call(shard, w)) found[w] = shard[w];
-          });
-        })).then(function () { return { q: q, found: found, maxLen: maxLen }; });
+    function look(words) {
+      var shards = {};
+      words.forEach(function (w) { shards[termHash(w) % m.term_shards] = true; });
+      return Promise.all(Object.keys(shards).map(function (s) { return getJSON("t" + s + ".json"); }))
+        .then(function () {
+          return Promise.all(words.map(function (w) {
+            return getJSON("t" + (termHash(w) % m.term_shards) + ".json").then(function (shard) {
+              if (Object.prototype.hasOwnProperty.call(shard, w)) found[w] = shard[w];
+            });
+          }));
+        });
+    }
+    return look(subs(2)).then(function () {
+      var covered = {}, singles = {};
+      split(q, found, maxLen).forEach(function (w) {
+        for (var s = q.indexOf(w); s >= 0; s = q.indexOf(w, s + 1)) {
+          for (var k = s; k < s + w.length; k++) covered[k] = true;
+        }
       });
+      for (var i = 0; i < q.length; i++) if (!covered[i] && !/\s/.test(q[i])) singles[q[i]] = true;
+      return look(Object.keys(singles));
+    }).then(function () { return { q: q, found: found, maxLen: maxLen }; });
   }
 
   function split(q, found, maxLen) {
