@@ -272,6 +272,7 @@ class Job:
         self.pages = 0
         self.bytes = 0
         self.fit = 0
+        self.seconds = 0.0
 
     @property
     def name(self) -> str:
@@ -437,6 +438,7 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
     printer = Printer()
     try:
         for job in todo:
+            started = time.perf_counter()
             src = work / f"{job.name}.html"
             out = site_dir / job.url
             page_of = {}
@@ -457,6 +459,7 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
                     break
                 page_of = found
             job.pages, job.bytes = pdf_pages(data), len(data)
+            job.seconds = time.perf_counter() - started
             if job.one_page and job.pages != 1:
                 log(f"handouts: WARNING {job.url} has {job.pages} pages at the smallest type")
     finally:
@@ -522,7 +525,8 @@ def build(site_dir, pdf: bool = True, log=print):
         "base": h.base,
         "built_seconds": round(took, 1),
         "handouts": [{"url": j.url, "kind": j.kind, "title": j.title, "pages": j.pages, "bytes": j.bytes,
-                      "fit": j.fit, "page": j.context.get("s", j.context["county"])["url"]} for j in done],
+                      "fit": j.fit, "seconds": round(j.seconds, 2),
+                      "page": j.context.get("s", j.context["county"])["url"]} for j in done],
     }
     (site_dir / "handouts.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     total = sum(j.bytes for j in done)
