@@ -415,6 +415,7 @@ class Screener:
         except CellError as err:
             raise ProfileError("--county", str(err), f"{county!r} is not a county of the catalogue (name or 6-digit code)") from None
         self._texts: dict = {}
+        self._cells: dict = {}  # (field, cell text) → parsed value or CellError
 
     def screen(self, header, rows, progress=None, annex1=False):
         """(output header, output rows, 附件1 rows or None, summary)."""
@@ -460,14 +461,21 @@ class Screener:
 
     def screen_row(self, cells, fields, carried):
         errors, raw = [], {"as_of": self.as_of.isoformat()}
+        memo = self._cells
         for i, field in fields.items():
             text = cells[i] if i < len(cells) else ""
-            try:
-                value = parse_cell(field, text, self.counties)
-            except CellError as err:
-                errors.append(str(err))
-                continue
-            if value is not None:
+            key = (field, text)
+            value = memo.get(key, memo)
+            if value is memo:  # not seen yet: parse (dates are almost all different, so not kept)
+                try:
+                    value = parse_cell(field, text, self.counties)
+                except CellError as err:
+                    value = err
+                if FIELDS[field][0] != "date" and len(memo) < 50000:
+                    memo[key] = value
+            if value.__class__ is CellError:
+                errors.append(str(value))
+            elif value is not None:
                 raw[field] = value
         id_text = _cell(cells, carried, "id")
         if id_text:
