@@ -4,7 +4,9 @@ get, what they get but do not receive yet, and where to apply; plus 慈溪's 附
 Registers are CSV or XLSX (see tables.py) with Chinese headers (出生日期, 性别, 户籍 …, matched
 against the labels of profile.FIELDS and the aliases below) or the profile's own field names.
 A bad row never stops the batch and is never dropped: it comes back with the reason in 错误.
-Standard library only, so the same code runs on CPython and in the browser (Pyodide).
+Standard library only, so the same code runs on CPython and in the browser (Pyodide); XLSX is read
+and written by our own small stdlib reader/writer (tables.py says why not openpyxl). The command
+line (screen_file) and the browser worker (screen_json) share screen_bytes, so both give the same bytes.
 """
 from __future__ import annotations
 
