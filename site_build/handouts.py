@@ -53,7 +53,7 @@ NOTO = {  # (file, index of "Noto Sans CJK SC" in the collection)
     700: ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2),
 }
 FONT_FAMILY = "MB Sans"                     # the converted subset's CSS name
-FIT_LEVELS = 8                              # one-page sheets: 0 = 16 pt … 3 = 14 pt, 4-7 shorter (handout.css)
+FIT_LEVELS = 8                              # one-page sheets: -1 = 18 pt, 0 = 16 pt … 3 = 14 pt, 4-7 shorter
 
 
 # ------------------------------------------------------------------ where the PDFs live
@@ -383,6 +383,9 @@ class Printer:
     def set_fit(self, level: int):
         self.page.evaluate("l => { for (let i = 1; i <= l; i++) document.documentElement.classList.add('fit' + i); }", level)
 
+    def set_big(self, on: bool):
+        self.page.evaluate("on => document.documentElement.classList.toggle('big', on)", on)
+
     def overflows(self) -> bool:
         """Whether the one-page sheet is taller than the A4 page box (measured in print layout)."""
         return self.page.evaluate("""() => {
@@ -446,8 +449,13 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
                 _write(src, h.render(job.template, job=job, fonts=fonts, page_of=page_of, **job.context))
                 printer.load(src)
                 if job.one_page:
-                    job.fit = 0
-                    while printer.overflows() and job.fit < FIT_LEVELS - 1:
+                    # Largest type that fits: 18 pt where there is room, else 16 pt and down.
+                    job.fit = -1
+                    printer.set_big(True)
+                    if printer.overflows():
+                        printer.set_big(False)
+                        job.fit = 0
+                    while job.fit >= 0 and printer.overflows() and job.fit < FIT_LEVELS - 1:
                         job.fit += 1
                         printer.set_fit(job.fit)
                 data = printer.pdf(out)
