@@ -44,7 +44,7 @@ from .catalogue import load_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "content" / "templates" / "print"
-WORK = ROOT / "build" / "handouts"          # HTML and fonts that Chromium prints from
+WORK = ROOT / "build" / "handouts"          # HTML and fonts that Chromium prints from (kept for a look)
 CHROMIUM = os.environ.get("MB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -426,8 +426,10 @@ def _write(path: Path, text: str):
 
 
 def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=print) -> list[Job]:
-    """Render every handout to HTML in `work`, then to PDF in `site_dir`. `only`: kinds to make."""
+    """Render every handout to HTML in `work`, then to PDF in `site_dir`. `only`: kinds to make.
+    `work` is replaced whole at the end, so two builds at once do not trip over each other."""
     todo = [j for j in jobs(h) if only is None or j.kind in only]
+    final, work = work, work.with_name(f"{work.name}.{os.getpid()}")
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -472,6 +474,11 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
                 log(f"handouts: WARNING {job.url} has {job.pages} pages at the smallest type")
     finally:
         printer.close()
+    shutil.rmtree(final, ignore_errors=True)
+    try:
+        work.rename(final)
+    except OSError:   # another build put its own there meanwhile
+        shutil.rmtree(work, ignore_errors=True)
     return todo
 
 
