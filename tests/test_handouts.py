@@ -298,3 +298,13 @@ def test_printing_a_service_page(manifest, site_server, browser, tmp_path, catal
     pages = int(pdfinfo(pdf)["Pages"])
     codes = qr_codes(pdf, tmp_path, page=pages)
     assert codes == [manifest["base"] + s["url"]]
+
+
+def test_booklet_service_qr_codes_decode(manifest, counties, tmp_path):
+    """Each service in a booklet carries a small QR code to its own page."""
+    h = handouts.Handouts(base=manifest["base"])
+    for c in counties:
+        pdf = SITE / handouts.booklet_url(c)
+        n, s = h.numbered[c["code"]][0]
+        page = handouts._find_pages(pdf, {s["id"]: f"{n}．{s['name']}"})[s["id"]]
+        assert manifest["base"] + s["url"] in qr_codes(pdf, tmp_path, page=page), (c["name"], s["name"])
