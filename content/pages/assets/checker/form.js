@@ -536,7 +536,7 @@ function render(answer, p) {
     }
     const section = h("section", { class: `yl-group yl-group--${status}`, "aria-labelledby": headingId });
     if (status === "ineligible") {
-      section.append(h("details", {}, h("summary", {}, heading), cards));
+      section.append(h("details", {}, h("summary", {}, heading, h("span", { class: "yl-hint" }, "点开看原因")), cards));
     } else {
       section.append(...[heading, intro, ...cards].filter(Boolean));
     }
@@ -614,8 +614,9 @@ function renderCard(answer, p) {
 }
 
 function fitCard(card) {
-  // One A4 page: 297 mm less 20 mm of margins, measured on a hidden copy in print units.
-  const limit = 275 * 96 / 25.4;
+  // One A4 page: 297 mm less 20 mm of margins (checker.css @page) and a little room for the
+  // browser's page footer, measured on a hidden copy in print units.
+  const limit = 268 * 96 / 25.4;
   const fits = ["", "yl-card--fit1", "yl-card--fit2", "yl-card--fit3", "yl-card--fit4"];
   for (const fit of fits) {
     card.classList.remove(...fits.slice(1));

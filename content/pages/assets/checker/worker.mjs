@@ -8,6 +8,22 @@
 // Every file comes from this site (assets/checker/build.json says which): nothing else is fetched.
 
 const STAGES = ["runtime", "packages", "checker"];
+
+// Pyodide 314 warns about a failed WebAssembly download or instantiation ("wasm instantiation failed!",
+// out of memory …) to the console and then never settles. Watch the console so such a start fails
+// loudly instead of waiting forever.
+let startFailed;
+const startFailure = new Promise((_, reject) => { startFailed = reject; });
+for (const level of ["error", "warn"]) {
+  const original = console[level].bind(console);
+  console[level] = (...args) => {
+    original(...args);
+    const text = args.map(String).join(" ");
+    if (checkJson === null && /instantiation failed|Aborted\(|out of memory|Failed to fetch|NetworkError/i.test(text)) {
+      startFailed(new Error(text.slice(0, 300)));
+    }
+  };
+}
 let checkJson = null;
 let stage = "config";
 const t0 = performance.now();
@@ -27,13 +43,13 @@ const ready = (async () => {
   report("runtime");
   const indexURL = at(config.pyodide.index);
   const { loadPyodide } = await import(indexURL + "pyodide.mjs");
-  const pyodide = await loadPyodide({
+  const pyodide = await Promise.race([startFailure, loadPyodide({
     indexURL,
     stdLibURL: at(config.stdlib),
     lockFileURL: at(config.lock),
     stdout: () => {},
     stderr: () => {},
-  });
+  })]);
 
   report("packages");
   const failures = [];
@@ -52,6 +68,10 @@ const ready = (async () => {
   const python = pyodide.runPython("import sys; sys.version.split()[0]");
   postMessage({ type: "ready", ms: Math.round(performance.now() - t0), python, build: config.build });
 })();
+
+self.addEventListener("unhandledrejection", (event) => {
+  if (checkJson === null) startFailed(event.reason instanceof Error ? event.reason : new Error(String(event.reason)));
+});
 
 ready.catch((err) => {
   postMessage({ type: "failed", stage, message: String(err && err.message || err) });
