@@ -34,7 +34,6 @@ PAID_BY_TEXT = {
     "residence": "常住地（平时住的地方）发放",
     "shared": "户籍地和常住地分担",
 }
-PER_TEXT = {"month": "每月", "year": "每年", "once": "一次性", "household": "每户"}
 
 # Hand-written pages that the nav lists after the generated ones, if they exist in docs_dir.
 CHECKER_PAGES = ("checker/index.md", "checker.md")
@@ -177,12 +176,6 @@ class Site:
         self._add(Page("away.md", "住在外地、人户分离怎么办", "住在外地怎么办", "away.html"))
         self._add(Page("glossary.md", "名词解释", "名词解释", "glossary.html"))
 
-    def page_for_url(self, url: str) -> Page | None:
-        for src in (f"{url}index.md", f"{url[:-1]}.md" if url else "index.md"):
-            if src in self.pages:
-                return self.pages[src]
-        return None
-
     def nav(self, existing: set) -> list:
         """mkdocs `nav`: home, checker, provinces → counties → services, comparisons, the rest.
         `existing` holds the hand-written pages' paths; missing ones are left out."""
@@ -285,9 +278,6 @@ class Site:
     def excluded(self, ex):
         return self.services.get(ex["service"])
 
-    def county_of(self, service):
-        return self.catalogue["counties"][service["county"]]
-
     def source_where(self, service) -> str:
         src = service["source"]
         where = f"第{src['item']}项" if src.get("item") else ""
@@ -298,9 +288,6 @@ class Site:
     def show_all_counties_on_home(self) -> bool:
         """The home page lists counties directly while there are few; later only provinces."""
         return len(self.counties) <= 40
-
-    def sorted_glossary(self):
-        return list(self.glossary.items())
 
 
 def tel(number: str) -> str:
