@@ -115,7 +115,7 @@ BROKEN_MESSAGES = {
     'bad-date': 'tests/fixtures/broken/zhejiang/bad-date.yaml:12: county.document.date: \'2023-02-30\' is not an existing date — write "YYYY-MM-DD" in quotes',
     'bad-field-value': "tests/fixtures/broken/zhejiang/bad-field-value.yaml:30: services[0].conditions[2].in: ['dibao', 'poor'] — values of economic are: none, dibao, dibian, tekun",
     'bad-per': "tests/fixtures/broken/zhejiang/bad-per.yaml:30: services[0].amount.per: 'monthly' is not allowed — use one of month, year, once, household",
-    'bad-yaml': "tests/fixtures/broken/zhejiang/bad-yaml.yaml:22: (yaml): expected ',' or ']', but got ':'",
+    'bad-yaml': "tests/fixtures/broken/zhejiang/bad-yaml.yaml:22: (yaml): did not find expected ',' or ']'",
     'duplicate-key': "tests/fixtures/broken/zhejiang/duplicate-key.yaml:20: (yaml): duplicate key 'name' (重复的字段 'name'): first on line 19",
     'long-summary': 'tests/fixtures/broken/zhejiang/long-summary.yaml:24: services[0].summary: is 50 characters; at most 40 (不超过40个字)',
     'missing-source': 'tests/fixtures/broken/zhejiang/missing-source.yaml:16: services[0].source: is required (必填)',
