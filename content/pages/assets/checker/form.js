@@ -445,6 +445,8 @@ function updateFollowups(answer) {
     shownUnanswered++;
   }
   const hiddenCount = asked.filter((n) => !followups.has(n)).length;
+  const eligible = (answer.results || []).filter((r) => r.status === "eligible").length;
+  $("yl-jump").textContent = `先看结果：可以享受${eligible}项 ↓`;
   const more = $("yl-more-button");
   more.hidden = hiddenCount === 0;
   more.textContent = `还有${hiddenCount}个问题，也回答一下`;
@@ -524,7 +526,8 @@ function render(answer, p) {
     }[status];
     const cards = [];
     if (status === "eligible") {
-      for (const group of exclusiveGroups(list)) {
+      const money = (r) => (r.amount && typeof r.amount.yuan === "number" && r.amount.per === "month" ? r.amount.yuan : -1);
+      for (const group of exclusiveGroups([...list].sort((a, b) => money(b) - money(a)))) {
         if (group.length > 1) {
           cards.push(h("div", { class: "yl-either", role: "group", "aria-label": "二选一" },
             h("p", { class: "yl-either__title" }, "二选一：下面几项只能享受其中一项"),
@@ -583,10 +586,13 @@ function renderCard(answer, p) {
   const card = $("yl-card");
   // money first (by amount), then services without a sum
   const ranked = [...eligible].sort((a, b) => (b.amount?.yuan ?? -1) - (a.amount?.yuan ?? -1));
-  const rows = ranked.map((r) => h("tr", {},
+  // what comes by itself, in one list; what the elder must go and ask for, with where to go
+  const automatic = ranked.filter((r) => r.apply === "automatic");
+  const toApply = ranked.filter((r) => r.apply !== "automatic");
+  const autoItems = automatic.map((r) => h("li", {}, h("strong", {}, r.name), r.amount?.text ? `：${r.amount.text}` : ""));
+  const rows = toApply.map((r) => h("tr", {},
     h("td", {}, h("strong", { class: "yl-card__name" }, r.name), r.amount?.text ? h("br") : null, r.amount?.text || ""),
-    h("td", { class: "yl-card__how" }, h("strong", {}, r.apply === "automatic" ? "不用申请" : "需要申请"),
-      r.apply === "automatic" ? "" : `：${r.where || ""}`)));
+    h("td", { class: "yl-card__how" }, r.where || "")));
   const missingBy = new Map();
   for (const q of answer.questions || []) missingBy.set(q, []);
   for (const r of maybe) for (const m of r.missing || []) {
@@ -601,9 +607,11 @@ function renderCard(answer, p) {
   card.replaceChildren(...[
     h("h1", {}, "养老服务明白卡"),
     h("p", { class: "yl-card__who" }, describe(p), `　查询日期：${ymd(answer.as_of)}`),
-    eligible.length ? h("h2", {}, `可以享受（${eligible.length}项）`) : h("h2", {}, "暂时没有查到可以享受的服务"),
-    answer.monthly_total?.yuan ? h("p", { class: "yl-card__total" }, `按月领的钱合计：${answer.monthly_total.text}`) : null,
-    eligible.length ? h("table", { class: "yl-card__table" }, h("thead", {}, h("tr", {}, h("th", {}, "服务和能得到什么"), h("th", {}, "要不要申请、去哪里办"))), h("tbody", {}, rows)) : null,
+    eligible.length ? null : h("h2", {}, "暂时没有查到可以享受的服务"),
+    answer.monthly_total?.yuan ? h("p", { class: "yl-card__total" }, `可以享受${eligible.length}项，按月领的钱合计：${answer.monthly_total.text}`) : null,
+    automatic.length ? [h("h2", {}, `不用申请，自动享受（${automatic.length}项）`), h("ul", { class: "yl-card__auto" }, autoItems)] : null,
+    toApply.length ? [h("h2", {}, `需要去申请（${toApply.length}项）`),
+      h("table", { class: "yl-card__table" }, h("thead", {}, h("tr", {}, h("th", {}, "服务和能得到什么"), h("th", {}, "去哪里办、怎么办"))), h("tbody", {}, rows))] : null,
     upcoming.length ? [h("h2", {}, "以后可以"), h("ul", {}, upcoming.map((r) => h("li", {}, `${r.name}：${r.from ? ymd(r.from) + "起" : "以后"}${r.amount?.text ? "，" + r.amount.text : ""}`)))] : null,
     toAsk.length ? [h("h2", {}, `可能可以（${maybe.length}项），先问清楚：`), h("ul", {}, toAsk.slice(0, 3).map(([m, names]) => h("li", {}, `${fieldLabel(m)}（关系到${names.slice(0, 3).join("、")}${names.length > 3 ? `等${names.length}项` : ""}）`))),
       toAsk.length > 3 ? h("p", {}, `还有${toAsk.length - 3}个问题，见网页上的查询结果。`) : null] : null,
