@@ -154,19 +154,35 @@ def _read_xlsx(data: bytes):
     sheet = ET.fromstring(z.read(sheet_path))
     ns = sheet.tag[:sheet.tag.index("}") + 1] if sheet.tag.startswith("{") else ""
     ROW, C, V, IS, T = ns + "row", ns + "c", ns + "v", ns + "is", ns + "t"
+    columns: dict = {}  # "AB" → 27
     table = []
+    n_shared = len(shared)
     for row in sheet.iter(ROW):
         index = int(row.get("r", len(table) + 1)) - 1
         while len(table) < index:
             table.append([])
         cells: list = []
+        append = cells.append
         for c in row:
             if c.tag != C:
                 continue
             ref = c.get("r")
-            col = _col_index(ref) if ref else len(cells)
-            kind = c.get("t", "n")
-            if kind == "inlineStr":
+            if ref:
+                letters = ref.rstrip("0123456789")
+                col = columns.get(letters)
+                if col is None:
+                    col = columns[letters] = _col_index(letters)
+            else:
+                col = len(cells)
+            kind = c.get("t")
+            if kind == "s":  # shared string: what Excel and WPS write for text
+                el = c.find(V)
+                try:
+                    i = int(el.text)
+                    value = shared[i] if 0 <= i < n_shared else ""
+                except (AttributeError, TypeError, ValueError):
+                    value = ""
+            elif kind == "inlineStr":
                 el = c.find(IS)
                 if el is None:
                     value = ""
@@ -177,9 +193,7 @@ def _read_xlsx(data: bytes):
             else:
                 el = c.find(V)
                 v = (el.text or "") if el is not None else ""
-                if kind == "s":
-                    value = shared[int(v)] if v.strip().isdigit() and int(v) < len(shared) else ""
-                elif kind == "b":
+                if kind == "b":
                     value = "是" if v.strip() == "1" else "否"
                 elif kind in ("str", "e", "d"):
                     value = v[:10] if kind == "d" else v
@@ -187,10 +201,10 @@ def _read_xlsx(data: bytes):
                     value = _number(v, c.get("s"), date_styles, epoch)
             n = len(cells)
             if n == col:
-                cells.append(value)
+                append(value)
             elif n < col:
                 cells.extend([""] * (col - n))
-                cells.append(value)
+                append(value)
             else:
                 cells[col] = value
         if len(table) == index:
@@ -293,17 +307,37 @@ def _col_name(i: int) -> str:
     return name
 
 
-def _cell(ref: str, value, style: int) -> str:
+def _cell(ref: str, value, style: int, strings: dict) -> str:
+    """One <c>: numbers as numbers, text as an index into the shared strings (`strings`: text → index)."""
     s = f' s="{style}"' if style else ""
     if value is None or value == "":
         return f'<c r="{ref}"{s}/>' if style else ""
-    if isinstance(value, bool):
-        value = "是" if value else "否"
-    if isinstance(value, (int, float)) or type(value).__name__ == "Decimal":
-        return f'<c r="{ref}"{s}><v>{_num_text(value)}</v></c>'
-    text = _esc(str(value))
-    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    if value.__class__ is not str:
+        if isinstance(value, bool):
+            value = "是" if value else "否"
+        elif isinstance(value, (int, float)) or type(value).__name__ == "Decimal":
+            return f'<c r="{ref}"{s}><v>{_num_text(value)}</v></c>'
+        else:
+            value = str(value)
+    index = strings.get(value)
+    if index is None:
+        index = strings[value] = len(strings)
+    return f'<c r="{ref}"{s} t="s"><v>{index}</v></c>'
+
+
+def _shared_strings_xml(strings: dict) -> str:
+    parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+             f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="{len(strings)}">']
+    for text in strings:  # dicts keep insertion order = index order
+        if _NEEDS_ESCAPE.search(text):
+            text = _esc(text)
+        space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+        parts.append(f"<si><t{space}>{text}</t></si>")
+    parts.append("</sst>")
+    return "".join(parts)
+
+
+_NEEDS_ESCAPE = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
 
 
 def _num_text(value) -> str:
@@ -315,7 +349,7 @@ def _num_text(value) -> str:
     return text
 
 
-def _sheet_xml(header, rows) -> str:
+def _sheet_xml(header, rows, strings: dict) -> str:
     widths = [min(60, max(8, _display_width(h) + 2)) for h in header]
     for r in rows[:200]:
         for i, v in enumerate(r[:len(widths)]):
@@ -329,9 +363,9 @@ def _sheet_xml(header, rows) -> str:
     if cols:
         parts.append(f"<cols>{cols}</cols>")
     parts.append("<sheetData>")
-    parts.append('<row r="1">' + "".join(_cell(f"{names[i]}1", h, 1) for i, h in enumerate(header)) + "</row>")
+    parts.append('<row r="1">' + "".join(_cell(f"{names[i]}1", h, 1, strings) for i, h in enumerate(header)) + "</row>")
     for n, r in enumerate(rows, start=2):
-        parts.append(f'<row r="{n}">' + "".join(_cell(f"{names[i]}{n}", v, 0) for i, v in enumerate(r)) + "</row>")
+        parts.append(f'<row r="{n}">' + "".join(_cell(f"{names[i]}{n}", v, 0, strings) for i, v in enumerate(r)) + "</row>")
     parts.append("</sheetData></worksheet>")
     return "".join(parts)
 
@@ -373,6 +407,7 @@ def xlsx_bytes(sheets) -> bytes:
                      '<Default Extension="xml" ContentType="application/xml"/>'
                      '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
                      '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+                     '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
                      + "".join(f'<Override PartName="/xl/worksheets/sheet{i + 1}.xml" '
                                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
                                for i in range(n))
@@ -391,10 +426,13 @@ def xlsx_bytes(sheets) -> bytes:
                + "".join(f'<Relationship Id="rId{i + 1}" Type="{_REL_NS}/worksheet" Target="worksheets/sheet{i + 1}.xml"/>'
                          for i in range(n))
                + f'<Relationship Id="rId{n + 1}" Type="{_REL_NS}/styles" Target="styles.xml"/>'
+               + f'<Relationship Id="rId{n + 2}" Type="{_REL_NS}/sharedStrings" Target="sharedStrings.xml"/>'
                "</Relationships>")
     files = [("[Content_Types].xml", content_types), ("_rels/.rels", root_rels), ("xl/workbook.xml", workbook),
              ("xl/_rels/workbook.xml.rels", wb_rels), ("xl/styles.xml", _STYLES)]
-    files += [(f"xl/worksheets/sheet{i + 1}.xml", _sheet_xml(header, rows)) for i, (_, header, rows) in enumerate(sheets)]
+    strings: dict = {}
+    files += [(f"xl/worksheets/sheet{i + 1}.xml", _sheet_xml(header, rows, strings)) for i, (_, header, rows) in enumerate(sheets)]
+    files.append(("xl/sharedStrings.xml", _shared_strings_xml(strings)))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         for name, text in files:
