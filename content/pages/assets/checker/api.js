@@ -37,6 +37,7 @@ const ready = new Promise((resolve, reject) => {
       lastStage = msg;
       for (const fn of listeners) fn(msg);
     } else if (msg.type === "ready") {
+      yanglaoChecker.readyAt = performance.now();   // ms since navigation, for bench/checker_browser.py
       resolve(msg);
     } else if (msg.type === "failed") {
       const err = new Error(msg.message);
@@ -77,5 +78,5 @@ function onStage(fn) {
   return () => listeners.delete(fn);
 }
 
-export const yanglaoChecker = { ready, evaluate, onStage };
+export const yanglaoChecker = { ready, evaluate, onStage, readyAt: null };
 window.yanglaoChecker = yanglaoChecker;
