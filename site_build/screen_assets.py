@@ -1,18 +1,19 @@
 """The 批量排摸 page's files: a build.json for its worker that reuses the checker's Pyodide runtime,
-wheel and lock (site_build/checker_assets.py), plus a standard library cut to what screening needs.
+wheel, lock and trimmed standard library (site_build/checker_assets.py), plus a small zip of the
+standard-library files screening needs beyond the checker's (csv, xml.etree for XLSX, the GB18030
+codec …), which the worker puts on sys.path. So the page costs the offline precache ~30 KB, not a
+second 3 MB standard library, and the single-profile checker page does not grow.
 
-Screening imports more of the standard library than a single check (csv, xml.etree for XLSX, the
-GB18030 and UTF-16 codecs …). Those files are listed in site_build/pyodide_stdlib_screen.txt; the
-page's stdlib zip is the checker's list plus that one, so the single-profile checker page does not
-grow (if the checker's list ever holds these files too, the page shares the checker's zip and no
-second one is built). Regenerate the list after changing what checker/screen.py or checker/tables.py import:
+Those files are listed in site_build/pyodide_stdlib_screen.txt (if the checker's list ever holds
+them all, no extra zip is built). Regenerate the list after changing what checker/screen.py or
+checker/tables.py import:
 
     .venv/bin/python -m site_build.screen_assets --trace
 
 `build(site_dir)` runs after checker_assets.build (it reads assets/checker/build.json). Layout:
 
-    assets/screen/build.json                  where screen-worker.mjs finds everything
-    assets/screen/py/python_stdlib-<hash>.zip the page's standard library
+    assets/screen/build.json                     where screen-worker.mjs finds everything
+    assets/screen/py/screen-stdlib-<hash>.zip    the extra standard-library files
 """
 from __future__ import annotations
 
@@ -39,12 +40,23 @@ def screen_keep() -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-def page_stdlib_keep() -> list[str]:
-    return sorted(set(checker_assets.stdlib_keep()) | set(screen_keep()))
+def extra_keep() -> list[str]:
+    """The screening files the checker's trimmed stdlib lacks."""
+    have = set(checker_assets.stdlib_keep())
+    return [name for name in screen_keep() if name not in have]
+
+
+# Where the worker and the Node runner put the extra zip, and the Python they run before importing
+# checker.screen: the zip joins sys.path (csv, xml) and the encodings package's path (gb18030).
+# content/pages/assets/screen/screen-worker.mjs holds the same two lines; the browser test proves them.
+EXTRA_ZIP_PATH = "/lib/screen-stdlib.zip"
+EXTRA_PATH_CODE = (f"import sys, encodings\nsys.path.append({EXTRA_ZIP_PATH!r})\n"
+                   f"encodings.__path__.append({EXTRA_ZIP_PATH!r} + '/encodings')\n")
 
 
 def run_node(job: dict, timeout: int = 600, isolate: bool = True) -> dict:
     """Run tests/node/screen_in_pyodide.mjs on `job`; with `isolate`, in an empty network namespace."""
+    job = {**job, "extra_zip_path": EXTRA_ZIP_PATH, "extra_path_code": EXTRA_PATH_CODE}
     with tempfile.TemporaryDirectory() as tmp:
         job_path, out_path = Path(tmp) / "job.json", Path(tmp) / "out.json"
         job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
@@ -58,12 +70,22 @@ def run_node(job: dict, timeout: int = 600, isolate: bool = True) -> dict:
 
 
 def build_py(out_dir: Path, keep: list[str] | None = None) -> dict:
-    """The checker's wheel and lock plus a stdlib zip for screening, written into out_dir (for Node)."""
-    files = checker_assets.build_py(out_dir, keep=checker_assets.stdlib_keep())
-    stdlib = checker_assets.trimmed_stdlib(page_stdlib_keep() if keep is None else keep)
-    name = f"python_stdlib-screen-{hashlib.sha256(stdlib).hexdigest()[:12]}.zip"
-    (out_dir / name).write_bytes(stdlib)
-    return {**files, "stdlib": name}
+    """The checker's wheel, lock and trimmed stdlib, plus the extra zip, written into out_dir (for
+    Node). With `keep`, the stdlib holds exactly those files and there is no extra zip (the trace)."""
+    if keep is not None:
+        return {**checker_assets.build_py(out_dir, keep=keep), "extra": None}
+    files = checker_assets.build_py(out_dir)
+    extra = extra_zip()
+    name = None
+    if extra is not None:
+        name = f"screen-stdlib-{hashlib.sha256(extra).hexdigest()[:12]}.zip"
+        (out_dir / name).write_bytes(extra)
+    return {**files, "extra": name}
+
+
+def extra_zip() -> bytes | None:
+    names = extra_keep()
+    return checker_assets.trimmed_stdlib(names) if names else None
 
 
 def sample_files() -> list[dict]:
@@ -108,19 +130,19 @@ def build(site_dir) -> dict:
     py_dir = screen_dir / "py"
     if py_dir.exists():
         shutil.rmtree(py_dir)
-    py_dir.mkdir(parents=True)
-    if set(screen_keep()) <= set(checker_assets.stdlib_keep()):
-        stdlib_rel = "../checker/" + checker_config["stdlib"]  # the checker's zip already has it all: share it
-    else:
-        stdlib = checker_assets.trimmed_stdlib(page_stdlib_keep())
-        stdlib_rel = f"py/python_stdlib-{hashlib.sha256(stdlib).hexdigest()[:12]}.zip"
-        (screen_dir / stdlib_rel).write_bytes(stdlib)
-    build_id = hashlib.sha256((checker_config["build"] + stdlib_rel).encode()).hexdigest()[:16]
+    extra = extra_zip()
+    extra_rel = None
+    if extra is not None:
+        py_dir.mkdir(parents=True)
+        extra_rel = f"py/screen-stdlib-{hashlib.sha256(extra).hexdigest()[:12]}.zip"
+        (screen_dir / extra_rel).write_bytes(extra)
+    build_id = hashlib.sha256((checker_config["build"] + str(extra_rel)).encode()).hexdigest()[:16]
     config = {
         "build": build_id,
         "pyodide": {"version": checker_config["pyodide"]["version"],
                     "index": "../checker/" + checker_config["pyodide"]["index"]},
-        "stdlib": stdlib_rel,
+        "stdlib": "../checker/" + checker_config["stdlib"],
+        "extra_stdlib": extra_rel,
         "lock": "../checker/" + checker_config["lock"],
         "package": checker_config["package"],
     }

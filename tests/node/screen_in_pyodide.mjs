@@ -1,8 +1,8 @@
 // Runs batch screening (checker.screen) inside Pyodide (npm `pyodide`) in Node, with the same wheel,
 // lock and standard library the 批量排摸 page gets.
 // Usage: node tests/node/screen_in_pyodide.mjs JOB.json OUT.json
-//   JOB: {dir, wheel, lock, stdlib, package, as_of, files: [{name, b64}], annex1: bool, out_ext: "csv"|"xlsx",
-//         trace: bool}
+//   JOB: {dir, wheel, lock, stdlib, extra, extra_zip_path, extra_path_code, package, as_of,
+//         files: [{name, b64}], annex1: bool, out_ext: "csv"|"xlsx", trace: bool}
 //   OUT: {results: [{name, output_b64, annex1_b64, summary, ms}], modules: [...], python, messages}
 // Run it under `unshare -rn` (site_build.screen_assets does): nothing can come from a CDN.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -31,6 +31,10 @@ const loaded = await pyodide.loadPackage(job.package, {
 if (!loaded.some((p) => p.name === job.package)) {
   console.error(`package ${job.package} did not load:\n${messages.join("\n")}`);
   process.exit(3);
+}
+if (job.extra) {  // the standard-library files screening needs beyond the checker's (site_build/screen_assets.py)
+  pyodide.FS.writeFile(job.extra_zip_path, readFileSync(join(job.dir, job.extra)));
+  pyodide.runPython(job.extra_path_code);
 }
 pyodide.runPython("import checker.screen, checker; checker.engine()");
 const screenBytes = pyodide.runPython(`

@@ -52,6 +52,15 @@ const ready = (async () => {
   }
 
   report("checker");
+  if (config.extra_stdlib) {
+    // The standard-library files screening needs beyond the checker's (csv, xml.etree, the GB18030
+    // codec): a small zip on sys.path. Same path and lines as site_build/screen_assets.py EXTRA_PATH_CODE.
+    const extra = await fetch(at(config.extra_stdlib));
+    if (!extra.ok) throw new Error(`${config.extra_stdlib}: HTTP ${extra.status}`);
+    pyodide.FS.writeFile("/lib/screen-stdlib.zip", new Uint8Array(await extra.arrayBuffer()));
+    pyodide.runPython("import sys, encodings\nsys.path.append('/lib/screen-stdlib.zip')\n" +
+                      "encodings.__path__.append('/lib/screen-stdlib.zip' + '/encodings')\n");
+  }
   pyodide.runPython("import checker, checker.screen\nchecker.engine()");
   screenJson = pyodide.pyimport("checker.screen").screen_json;
   const python = pyodide.runPython("import sys; sys.version.split()[0]");
