@@ -5,9 +5,10 @@ package must stay standard-library only (it runs in Pyodide, where openpyxl and 
 two more wheels to ship and ~0.3 s more to import), a register needs only the first sheet's cell
 values, and the writer needs only text and number cells. This also makes the output byte-for-byte
 reproducible (fixed zip timestamps), so the browser and the command line give identical files.
-openpyxl is used by the tests to prove both directions interoperate with a real implementation.
-The browser's Python standard library must keep the `xml` package (tests/test_screen.py checks
-that this module imports nothing outside the standard library).
+openpyxl is used by the tests to prove both directions interoperate with a real implementation
+(tests/test_screen.py also checks that nothing outside the standard library is imported). In the
+browser, site_build/screen_assets.py ships the stdlib files this needs (csv, xml.etree, the GB18030
+codec) next to the checker's trimmed standard library.
 """
 from __future__ import annotations
 
