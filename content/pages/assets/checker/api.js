@@ -38,6 +38,7 @@ const ready = new Promise((resolve, reject) => {
       for (const fn of listeners) fn(msg);
     } else if (msg.type === "ready") {
       yanglaoChecker.readyAt = performance.now();   // ms since navigation, for bench/checker_browser.py
+      yanglaoChecker.timings = msg.timings;         // ms per start-up stage, measured in the worker
       resolve(msg);
     } else if (msg.type === "failed") {
       const err = new Error(msg.message);

@@ -54,7 +54,7 @@ const HINT = {
   care_level: "指“老年人能力综合评估”的结果。没评估过的选“不知道”，很多县可以免费评估。",
 };
 const STAGE_TEXT = {
-  runtime: "正在下载查询程序（第一次约3MB，以后不用再下载）",
+  runtime: "正在下载查询程序（第一次约4MB，以后不用再下载）",
   packages: "正在装入各县的服务目录",
   checker: "马上就好",
 };
@@ -227,7 +227,7 @@ function dateInput(name, question, { withAge = false } = {}) {
   // that starts in this year when the elder was born eighty years ago.
   const yid = nextId(name), mid = nextId(name), did = nextId(name), aid = nextId("age");
   const year = h("input", { id: yid, type: "text", inputmode: "numeric", maxlength: "4", class: "yl-number yl-number--year",
-                            placeholder: "例如1945", autocomplete: "off", "data-field": name, "data-part": "year" });
+                            placeholder: "如1945", autocomplete: "off", "data-field": name, "data-part": "year" });
   const month = h("select", { id: mid, "data-field": name, "data-part": "month" }, h("option", { value: "" }, "—"),
     Array.from({ length: 12 }, (_, i) => h("option", { value: String(i + 1) }, String(i + 1))));
   const day = h("select", { id: did, "data-field": name, "data-part": "day" }, h("option", { value: "" }, "—"),

@@ -28,7 +28,12 @@ let checkJson = null;
 let stage = "config";
 const t0 = performance.now();
 
+const timings = {};
+let stageStart = performance.now();
+
 function report(name) {
+  timings[stage] = Math.round(performance.now() - stageStart);
+  stageStart = performance.now();
   stage = name;
   postMessage({ type: "stage", stage: name, n: STAGES.indexOf(name) + 1, of: STAGES.length });
 }
@@ -66,7 +71,8 @@ const ready = (async () => {
   pyodide.runPython("import checker\nchecker.engine()");  // reads the catalogue, compiles conditions
   checkJson = pyodide.globals.get("checker").check_json;
   const python = pyodide.runPython("import sys; sys.version.split()[0]");
-  postMessage({ type: "ready", ms: Math.round(performance.now() - t0), python, build: config.build });
+  timings[stage] = Math.round(performance.now() - stageStart);
+  postMessage({ type: "ready", ms: Math.round(performance.now() - t0), timings, python, build: config.build });
 })();
 
 self.addEventListener("unhandledrejection", (event) => {
