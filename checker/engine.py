@@ -414,6 +414,8 @@ class Engine:
         }
         if s.get("also"):
             static["also"] = s["also"]
+        if s.get("self_paid"):
+            static["self_paid"] = True  # on offer at the elder's own cost, not a benefit
         if s["id"] in self.exclusive:
             static["exclusive_with"] = [
                 {"service": other, "name": self.services[other]["s"]["name"], "text": text}
@@ -423,35 +425,51 @@ class Engine:
                          for label, fn in entry["conds"]]
         return static
 
-    def _result(self, entry, f: Facts) -> dict:
-        s = entry["s"]
-        state, start, missing, why = MET, None, [], []
+    def conditions(self, entry, f: Facts, why: list | None = None):
+        """(state, from-date, missing fields) of one service's conditions; with `why`, also one
+        plain line per condition. Without `why` it stops at the first condition that fails."""
+        state, start, missing = MET, None, []
         for fn, lines in entry["fast"]:
             st, d, m = fn(f)
             if st is MET:
-                why.append(lines[MET])
+                if why is not None:
+                    why.append(lines[MET])
                 continue
             if st is LATER:
-                why.append(f"{lines[None]} ✗（还没到，{_ymd(d)}起符合）" if d else f"{lines[None]} ✗（还没到，以后符合）")
+                if why is not None:
+                    why.append(f"{lines[None]} ✗（还没到，{_ymd(d)}起符合）" if d else f"{lines[None]} ✗（还没到，以后符合）")
                 if state is not UNMET:
                     if d is not None and (start is None or d > start):
                         start = d
                     state = LATER
             else:
-                why.append(lines[st])
+                if why is not None:
+                    why.append(lines[st])
                 if st is UNMET:
                     state = UNMET
+                    if why is None:
+                        return UNMET, None, []
                 elif state is MET:
                     state = UNKNOWN
             if m:
                 for field in m:
                     if field not in missing:
                         missing.append(field)
+        return state, start, missing
+
+    def amount(self, entry, f: Facts, state, start):
+        """The amount for this elder, at the age they will have when an upcoming service starts."""
         at_age = None
-        if state == LATER and start is not None and f.birth is not None:
+        if state is LATER and start is not None and f.birth is not None:
             at_age = age_on(f.birth, start if start.day != 1 else
                             start.replace(day=calendar.monthrange(start.year, start.month)[1]))
-        amount, amount_missing = resolve_amount(s.get("amount"), f, at_age, entry["month_start"])
+        return resolve_amount(entry["s"].get("amount"), f, at_age, entry["month_start"])
+
+    def _result(self, entry, f: Facts) -> dict:
+        s = entry["s"]
+        why = []
+        state, start, missing = self.conditions(entry, f, why)
+        amount, amount_missing = self.amount(entry, f, state, start)
         result = dict(entry["static"])
         result["status"] = STATUS[state]
         result["amount"] = amount

@@ -10,11 +10,10 @@ line (screen_file) and the browser worker (screen_json) share screen_bytes, so b
 """
 from __future__ import annotations
 
-import calendar
 import datetime as _dt
 import re
 
-from .engine import LATER, MET, STATUS, UNKNOWN, UNMET, Facts, _ORDER, resolve_amount
+from .engine import LATER, MET, STATUS, UNMET, Facts, _ORDER
 from .idcard import IdCardError, parse_id
 from .profile import FIELDS, ProfileError, age_on, is_county_code, parse_profile
 from .tables import TableError, read_table, table_bytes, table_format
@@ -285,66 +284,33 @@ class Counties:
 
 # ---------------------------------------------------------------- the engine, briefly
 
-_PLANS: dict = {}
-
-
-def _plan(engine):
-    """Per county: (condition functions, service, id, exclusive ids), built once per engine."""
-    hit = _PLANS.get(id(engine))
-    if hit is None or hit[0] is not engine:
-        plan = {}
-        for code, entries in engine.by_county.items():
-            plan[code] = [(tuple(fn for _, fn in e["conds"]), e["s"], e["s"]["id"],
-                           [{"service": o} for o in engine.exclusive.get(e["s"]["id"], ()) if o in engine.services] or None)
-                          for e in entries]
-        hit = _PLANS[id(engine)] = (engine, plan)
-    return hit[1]
-
-
 def brief_results(engine, profile: dict):
     """The engine's answer for a parsed profile as a batch needs it: the services that are not
     ineligible (status, amount, missing facts, date), the monthly total and the questions, without
-    the explanations (why/trace) a batch does not print: ~2× faster than Engine.evaluate. Mirrors
-    Engine._result/evaluate; tests/test_screen.py checks they agree on random profiles."""
-    plan = _plan(engine)
+    the explanations a batch does not print. Uses the engine's own Engine.conditions/amount."""
     f = Facts(profile)
     results, weight = [], {}
     away = profile.get("residence") not in (None, profile.get("hukou")) or bool(profile.get("lives_outside_hukou_town"))
-    met, unmet, later, unknown = MET, UNMET, LATER, UNKNOWN
     for code in engine.counties_for(profile):
-        for fns, s, sid, exclusive in plan[code]:
-            state, start, missing = met, None, []
-            for fn in fns:
-                st, d, m = fn(f)
-                if st == unmet:
-                    break
-                if st == later:
-                    if d is not None and (start is None or d > start):
-                        start = d
-                    state = later
-                elif st == unknown and state == met:
-                    state = unknown
-                for x in m:
-                    if x not in missing:
-                        missing.append(x)
+        for entry in engine.by_county[code]:
+            state, start, missing = engine.conditions(entry, f)
+            if state is UNMET:
+                continue
+            amount, amount_missing = engine.amount(entry, f, state, start)
+            if state is MET:
+                missing = []
             else:
-                at_age = None
-                if state is later and start is not None and f.birth is not None:
-                    end = start if start.day != 1 else start.replace(day=calendar.monthrange(start.year, start.month)[1])
-                    at_age = age_on(f.birth, end)
-                amount, amount_missing = resolve_amount(s.get("amount"), f, at_age)
-                if state is met:
-                    missing = []
-                else:
-                    for x in missing:
-                        weight[x] = weight.get(x, 0) + 2
-                for x in amount_missing:
-                    weight[x] = weight.get(x, 0) + 1
-                r = {"service": sid, "status": STATUS[state], "amount": amount, "missing": missing,
-                     "from": start.isoformat() if state is later and start else None, "_s": s, "_away": away}
-                if exclusive:
-                    r["exclusive_with"] = exclusive
-                results.append(r)
+                for x in missing:
+                    weight[x] = weight.get(x, 0) + 2
+            for x in amount_missing:
+                weight[x] = weight.get(x, 0) + 1
+            s = entry["s"]
+            r = {"service": s["id"], "status": STATUS[state], "amount": amount, "missing": missing,
+                 "from": start.isoformat() if state is LATER and start else None, "_s": s, "_away": away}
+            exclusive = entry["static"].get("exclusive_with")
+            if exclusive:
+                r["exclusive_with"] = exclusive
+            results.append(r)
     questions = sorted(weight, key=lambda x: (-weight[x], _ORDER.get(x, 99)))
     return results, engine._monthly_total(results), questions
 
@@ -526,7 +492,7 @@ class Screener:
             status = r["status"]
             if status == "eligible":
                 can.append(text("can", r["service"], two, _amount_text(r["amount"])))
-                if r["service"] not in received:
+                if r["service"] not in received and not r["_s"].get("self_paid"):
                     missing_out.append(r["service"])
                     missed_names.append(text("name", r["service"], two))
                     where.append(text("where", r["service"], two, r["_away"]))

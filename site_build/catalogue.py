@@ -238,7 +238,7 @@ class _Checker:
         required = ("id", "item", "slug", "name", "groups", "target", "type", "summary", "wording", "conditions",
                     "apply", "apply_at", "where", "departments", "source")
         optional = ("topic", "what", "also", "amount", "paid_by", "away", "steps", "documents", "time_limit",
-                    "basis", "excludes", "effective", "notes", "phones")
+                    "basis", "excludes", "effective", "notes", "phones", "self_paid")
         if not self.mapping(s, field, required, optional):
             return
         sid, slug = s.get("id"), s.get("slug")
@@ -269,6 +269,8 @@ class _Checker:
         for key in ("also", "steps", "documents", "departments", "basis", "notes"):
             self.text_list(s, key, field)
         self.date(s, "effective", field)
+        if "self_paid" in s and not isinstance(s["self_paid"], bool):
+            self.err(s, "self_paid", f"{field}.self_paid", "must be true or false")
         src = s.get("source")
         if src is not None and self.mapping(src, f"{field}.source", optional=("item", "section")):
             if not src:

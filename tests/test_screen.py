@@ -62,7 +62,7 @@ def expected_columns(profile, received):
     label = (lambda r: f"{r['county_name']}·{r['name']}") if two else (lambda r: r["name"])
     amount = lambda r: (r["amount"] or {}).get("text") or ""  # noqa: E731
     eligible = [r for r in results if r["status"] == "eligible"]
-    missing_out = [r for r in eligible if r["service"] not in received]
+    missing_out = [r for r in eligible if r["service"] not in received and not r.get("self_paid")]
     return {
         "应享未享": "；".join(label(r) for r in missing_out),
         "可以享受": "；".join(f"{label(r)}（{amount(r)}）" if amount(r) else label(r) for r in eligible),
