@@ -1,11 +1,14 @@
 """Offline after one visit: writes site/sw.js (the service worker, from sw.template.js) with this
 build's precache list, and adds the registering script (assets/offline.js) to every page.
 
-The precache holds every page and every file a page or the checker loads: HTML, the CSS and JS the
-pages reference, the search index, Pyodide's three runtime files, the trimmed stdlib, the lock file
-and the wheel (which carries the catalogue). Left out: source maps, sitemaps, the theme's own
+The precache holds every page and every file a page loads: HTML, the CSS and JS the pages reference,
+the search index, the checker's page, scripts and form data. The heavy files of the in-browser tools
+(Pyodide's runtime, the trimmed stdlib, the lock file and the wheel with the catalogue — ~4 MB
+compressed) form groups that are cached when a tool page asks for them (an element with
+data-offline-group="checker" or "screen"; see content/pages/assets/offline.js), so a reader who only
+opens a guide page does not download Pyodide. Left out: source maps, sitemaps, the theme's own
 scripts no page references, and PDFs (kept by the service worker once opened). The cache name is a
-hash of every precached file, so a new build replaces the old cache as a whole.
+hash of every cached file, so a new build replaces the old cache as a whole.
 
 The script tag is added here rather than in the theme so the service worker, its file list and its
 registration always come from the same build step.
@@ -22,6 +25,12 @@ REGISTER = "assets/offline.js"
 SKIP_SUFFIXES = (".map", ".gz", ".pdf", ".xlsx")
 SKIP_NAMES = {"sitemap.xml", "sw.js"}
 THEME_DIRS = ("assets/javascripts/", "assets/stylesheets/")   # mkdocs-material's: only what pages use
+# on-demand groups: files (by path prefix) a tool page needs, cached when that page asks
+GROUPS = {
+    "checker": ("assets/pyodide/", "assets/checker/py/"),
+    "screen": ("assets/pyodide/", "assets/checker/py/", "assets/screen/py/"),
+}
+GROUPED = tuple(sorted({prefix for prefixes in GROUPS.values() for prefix in prefixes}))
 REF_RE = re.compile(r"""(?:src|href)\s*=\s*["']([^"'#?]+)""")
 
 
@@ -87,6 +96,12 @@ def inject_register(site: Path):
         page.write_text(text.replace("</head>", f"{tag}\n</head>", 1), encoding="utf-8")
 
 
+def groups(site: Path, files: list[Path]) -> dict:
+    """{group: [urls]} of the on-demand groups, from the cacheable files."""
+    rels = [_rel(p, site) for p in files]
+    return {name: [url_of(r) for r in rels if r.startswith(prefixes)] for name, prefixes in GROUPS.items()}
+
+
 def build(site_dir) -> dict:
     site = Path(site_dir)
     if not (site / REGISTER).exists():
@@ -98,9 +113,12 @@ def build(site_dir) -> dict:
         digest.update(_rel(path, site).encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     cache = f"yanglao-{digest.hexdigest()[:16]}"
-    urls = [url_of(_rel(p, site)) for p in files]
+    base = [p for p in files if not _rel(p, site).startswith(GROUPED)]
+    urls = [url_of(_rel(p, site)) for p in base]
     sw = TEMPLATE.read_text(encoding="utf-8")
-    sw = sw.replace("__CACHE__", cache).replace("__PRECACHE__", json.dumps(urls, ensure_ascii=False, indent=0))
+    sw = (sw.replace("__CACHE__", cache)
+            .replace("__PRECACHE__", json.dumps(urls, ensure_ascii=False, indent=0))
+            .replace("__GROUPS__", json.dumps(groups(site, files), ensure_ascii=False, indent=0)))
     (site / "sw.js").write_text(sw, encoding="utf-8")
-    size = sum(p.stat().st_size for p in files)
-    return {"cache": cache, "files": len(files), "bytes": size}
+    return {"cache": cache, "files": len(files), "bytes": sum(p.stat().st_size for p in files),
+            "precache_bytes": sum(p.stat().st_size for p in base)}

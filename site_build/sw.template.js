@@ -6,15 +6,48 @@
 // lives in the URL fragment, which no request carries).
 const CACHE = "__CACHE__";
 const PRECACHE = __PRECACHE__;
+// Heavy files only a tool page needs (Pyodide, the wheel, the stdlib: ~4 MB compressed) are cached
+// when that page asks (offline.js, after the tool is ready, so they come from the HTTP cache), not
+// on a reader's first visit to a guide page. A new build re-caches the groups the old one had.
+const GROUPS = __GROUPS__;
 const PREFIX = "yanglao-";
+const MARK = "__offline_group__/";
+
+// "no-cache": revalidate against the HTTP cache, so files this visit already downloaded come back
+// as a small 304 instead of a second download.
+const fresh = (urls) => urls.map((url) => new Request(url, { cache: "no-cache" }));
+
+async function cacheGroup(cache, name) {
+  if (!GROUPS[name]) return false;
+  const mark = new URL(MARK + name, self.registration.scope).href;
+  if (await cache.match(mark)) return true;
+  await cache.addAll(fresh(GROUPS[name]));
+  await cache.put(mark, new Response(name));
+  return true;
+}
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    // "no-cache": revalidate against the HTTP cache, so files this visit already downloaded come
-    // back as a small 304 instead of a second download.
-    await cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "no-cache" })));
+    await cache.addAll(fresh(PRECACHE));
+    for (const name of Object.keys(GROUPS)) {
+      if (await caches.match(new URL(MARK + name, self.registration.scope).href)) await cacheGroup(cache, name);
+    }
     await self.skipWaiting();
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type !== "cache-group") return;
+  event.waitUntil((async () => {
+    let ok = false;
+    try {
+      ok = await cacheGroup(await caches.open(CACHE), data.group);
+    } catch (err) {
+      ok = false;
+    }
+    if (event.ports && event.ports[0]) event.ports[0].postMessage({ group: data.group, ok });
   })());
 });
 

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import yaml
 
 import checker
 from checker.profile import FIELDS
+from site_build import offline
 from site_build.checker_assets import sample_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,6 +150,17 @@ def open_checker(context, server, hash_part: str = "", as_of: str | None = None)
     page.goto(server.url + "checker/" + hash_part)
     page.wait_for_selector("html[data-checker-form='1']", state="attached")
     return page
+
+
+def wait_until(page, script: str, arg=None, timeout_ms: int = READY_TIMEOUT):
+    """Poll an async page function until it returns true (wait_for_function does not await promises)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        if page.evaluate(script, arg):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {script[:80]}")
+        page.wait_for_timeout(300)
 
 
 def wait_ready(page):
@@ -338,7 +351,10 @@ def test_evaluation_is_fast(context, server):
 
 # ---------------------------------------------------------------- offline after one visit, nothing sent
 
-def test_offline_after_one_visit_and_nothing_leaves_the_site(browser, built_site):
+def test_offline_after_one_visit_and_nothing_leaves_the_site(browser, built_site, tmp_path):
+    own = tmp_path / "site"            # this test rebuilds the service worker: its own copy
+    shutil.copytree(built_site, own)
+    built_site = own
     srv = SiteServer(built_site)
     ctx = browser.new_context(viewport=PHONE, device_scale_factor=1, locale="zh-CN")
     watch = Watch(ctx, srv.url)
@@ -348,15 +364,36 @@ def test_offline_after_one_visit_and_nothing_leaves_the_site(browser, built_site
         wait_ready(page)
         fill_profile(page, {"hukou": "330324", "birth_date": "1936-05-04", "economic": "dibao"})
         assert any(r["status"] == "eligible" for r in shown(page).values())
-        # the service worker registers once the checker is ready, then precaches the whole site
+        # the service worker registers once the checker is ready, precaches the guide, and keeps the
+        # checker's heavy files (Pyodide, stdlib, wheel) because this page asks it to
+        page.wait_for_selector("html[data-offline-cached='checker']", state="attached", timeout=READY_TIMEOUT)
         cache = page.evaluate("""async () => {
             const reg = await navigator.serviceWorker.ready;
             const names = await caches.keys();
             const name = names.find(n => n.startsWith('yanglao-'));
-            return {active: !!reg.active, name, n: name ? (await (await caches.open(name)).keys()).length : 0};
+            const keys = name ? (await (await caches.open(name)).keys()).map(r => r.url) : [];
+            return {active: !!reg.active, name, keys};
         }""")
-        precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", (built_site / "sw.js").read_text(encoding="utf-8"), re.S).group(1))
-        assert cache["active"] and cache["n"] >= len(precache), cache
+        sw = (built_site / "sw.js").read_text(encoding="utf-8")
+        precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", sw, re.S).group(1))
+        groups = json.loads(re.search(r"const GROUPS = (\{.*?\});", sw, re.S).group(1))
+        wanted = {srv.url + (u if u != "./" else "") for u in precache + groups["checker"]}
+        assert cache["active"] and wanted <= set(cache["keys"]), sorted(wanted - set(cache["keys"]))[:5]
+        assert not any("/assets/screen/py/" in k for k in cache["keys"])
+        first_visit_log = list(srv.log)
+
+        # a new build (one page changed) replaces the old cache as a whole
+        about = next(p for p in sorted(built_site.rglob("index.html")) if p.parent != built_site)
+        about.write_text(about.read_text(encoding="utf-8") + "<!-- rebuilt -->", encoding="utf-8")
+        new_cache = offline.build(built_site)["cache"]
+        assert new_cache != cache["name"]
+        page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+        wait_until(page, """async (name) => {
+            const names = (await caches.keys()).filter(n => n.startsWith('yanglao-'));
+            if (!(names.length === 1 && names[0] === name)) return false;
+            const keys = (await (await caches.open(name)).keys()).map(r => r.url);
+            return keys.some(k => k.includes('/assets/pyodide/')) && keys.some(k => k.includes('__offline_group__/checker'));
+        }""", new_cache)
         first_visit_log = list(srv.log)
 
         srv.stop()
@@ -389,6 +426,34 @@ def test_offline_after_one_visit_and_nothing_leaves_the_site(browser, built_site
         rel = entry["path"].lstrip("/")
         rel = rel + "index.html" if rel == "" or rel.endswith("/") else rel
         assert (built_site / rel).is_file(), f"not a file of the build: {entry['path']}"
+
+
+def test_a_guide_page_alone_makes_the_guide_offline_without_downloading_pyodide(browser, built_site):
+    srv = SiteServer(built_site)
+    ctx = browser.new_context(viewport=PHONE, device_scale_factor=1, locale="zh-CN")
+    watch = Watch(ctx, srv.url)
+    try:
+        county = checker.engine().catalogue["counties"]["330783"]
+        page = ctx.new_page()
+        page.goto(srv.url + county["url"])
+        n_precache = len(json.loads(re.search(r"const PRECACHE = (\[.*?\]);", (built_site / "sw.js").read_text(encoding="utf-8"), re.S).group(1)))
+        wait_until(page, """async (n) => { const r = await navigator.serviceWorker.getRegistration();
+                                  if (!(r && r.active && navigator.serviceWorker.controller)) return false;
+                                  const name = (await caches.keys()).find(k => k.startsWith('yanglao-'));
+                                  return !!name && (await (await caches.open(name)).keys()).length >= n; }""", n_precache)
+        assert not [e for e in srv.log if "/assets/pyodide/" in e["path"] or "/assets/checker/py/" in e["path"]]
+        srv.stop()
+        ctx.set_offline(True)
+        service = county["services"][-1]
+        page.goto(srv.url + service["url"])
+        assert service["name"] in page.content()
+        page.goto(srv.url + "checker/")     # the checker page itself opens, and says it cannot start
+        page.wait_for_selector(".yl-status--failed", timeout=READY_TIMEOUT)
+        assert "没能启动查询程序" in page.inner_text("#yl-status")
+    finally:
+        ctx.close()
+        srv.stop()
+    assert not watch.foreign
 
 
 def test_share_link_carries_the_answers_in_the_fragment_only(context, server):

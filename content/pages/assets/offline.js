@@ -10,8 +10,23 @@
   var swURL = new URL("../sw.js", script.src);
   var scope = new URL("../", script.src);
 
+  // A tool page (an element with data-offline-group) asks the service worker to keep its heavy
+  // files too; <html data-offline-cached="checker"> says when that is done (tests wait for it).
+  function cacheGroup(group) {
+    navigator.serviceWorker.ready.then(function (reg) {
+      var channel = new MessageChannel();
+      channel.port1.onmessage = function (event) {
+        if (event.data && event.data.ok) document.documentElement.dataset.offlineCached = event.data.group;
+      };
+      reg.active.postMessage({ type: "cache-group", group: group }, [channel.port2]);
+    });
+  }
+
   function register() {
-    navigator.serviceWorker.register(swURL.href, { scope: scope.href }).catch(function () {});
+    navigator.serviceWorker.register(swURL.href, { scope: scope.href }).then(function () {
+      var tool = document.querySelector("[data-offline-group]");
+      if (tool) cacheGroup(tool.getAttribute("data-offline-group"));
+    }).catch(function () {});
   }
 
   function whenLoaded(fn) {
@@ -20,10 +35,9 @@
   }
 
   whenLoaded(function () {
-    if (document.getElementById("yl-checker")) {
+    if (document.getElementById("yl-checker") && !document.documentElement.dataset.checkerSettled) {
       // the checker page: after Pyodide has started (or failed), see form.js
-      if (document.documentElement.dataset.checkerSettled) register();
-      else document.addEventListener("yl-checker-settled", register, { once: true });
+      document.addEventListener("yl-checker-settled", register, { once: true });
     } else {
       register();
     }

@@ -54,7 +54,7 @@ const HINT = {
   care_level: "指“老年人能力综合评估”的结果。没评估过的选“不知道”，很多县可以免费评估。",
 };
 const STAGE_TEXT = {
-  runtime: "正在下载查询程序（第一次约4MB，以后不用再下载）",
+  runtime: "正在下载查询程序，第一次约4MB，以后不用再下载",
   packages: "正在装入各县的服务目录",
   checker: "马上就好",
 };
@@ -482,11 +482,13 @@ function resultCard(r, multiCounty) {
     if (r.amount && r.amount.text) body.push(h("p", { class: "yl-amount yl-amount--small" }, "如果符合：", r.amount.text));
   } else {
     const reasons = (r.why || []).filter((w) => w.includes("✗"));
-    body.push(h("p", { class: "yl-why" }, "原因：", (reasons.length ? reasons : r.why || []).map((w) => w.replace(/\s*✗.*$/, "")).join("；"), "。"));
+    body.push(h("p", { class: "yl-why" }, "没满足的条件：", (reasons.length ? reasons : r.why || []).map((w) => w.replace(/\s*✗.*$/, "")).join("；"), "。"));
   }
   const others = (r.exclusive_with || []);
   if (others.length && r.status !== "ineligible") {
-    body.push(h("p", { class: "yl-exclusive" }, `不能和${others.map((o) => `“${o.name}”`).join("、")}同时享受${others[0].text ? "：" + others[0].text : "。"}`));
+    for (const o of others) {
+      body.push(h("p", { class: "yl-exclusive" }, `不能和“${o.name}”同时享受${o.text ? "：" + o.text.replace(/。$/, "") : ""}。`));
+    }
   }
   return h("article", { class: `yl-result yl-result--${r.status}`, "data-service": r.service, "data-status": r.status }, title, body);
 }
@@ -671,7 +673,7 @@ function fromFragment(hash) {
 
 function showStage({ stage, n, of }) {
   if (ready || failed || !$("yl-status-text")) return;
-  $("yl-status-text").textContent = `正在准备查询程序：${STAGE_TEXT[stage] || stage}（第${n}步，共${of}步）。现在就可以开始填写。`;
+  $("yl-status-text").textContent = `第${n}步（共${of}步）：${STAGE_TEXT[stage] || stage}。现在就可以开始填写。`;
   $("yl-progress").value = n - 0.5;
 }
 
