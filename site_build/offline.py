@@ -4,8 +4,8 @@ build's precache list, and adds the registering script (assets/offline.js) to ev
 The precache holds every page and every file a page loads: HTML, the CSS and JS the pages reference,
 the search index, the checker's page, scripts and form data. The heavy files of the in-browser tools
 (Pyodide's runtime, the trimmed stdlib, the lock file and the wheel with the catalogue — ~4 MB
-compressed) form groups that are cached when a tool page asks for them (an element with
-data-offline-group="checker" or "screen"; see content/pages/assets/offline.js), so a reader who only
+compressed) form groups that are cached when a tool page asks for them (GROUP_PAGES: its script tag
+carries data-offline-group; see content/pages/assets/offline.js), so a reader who only
 opens a guide page does not download Pyodide. Left out: source maps, sitemaps, the theme's own
 scripts no page references, and PDFs (kept by the service worker once opened). The cache name is a
 hash of every cached file, so a new build replaces the old cache as a whole.
@@ -31,6 +31,8 @@ GROUPS = {
     "screen": ("assets/pyodide/", "assets/checker/py/", "assets/screen/py/"),
 }
 GROUPED = tuple(sorted({prefix for prefixes in GROUPS.values() for prefix in prefixes}))
+# the pages that ask for a group (the registering script tag carries data-offline-group)
+GROUP_PAGES = {"checker/index.html": "checker", "screen/index.html": "screen"}
 REF_RE = re.compile(r"""(?:src|href)\s*=\s*["']([^"'#?]+)""")
 
 
@@ -90,7 +92,8 @@ def inject_register(site: Path):
             continue
         depth = rel.count("/")
         src = "../" * depth + REGISTER
-        tag = f'<script src="{src}" defer></script>'
+        group = f' data-offline-group="{GROUP_PAGES[rel]}"' if rel in GROUP_PAGES else ""
+        tag = f'<script src="{src}"{group} defer></script>'
         if "</head>" not in text:
             continue
         page.write_text(text.replace("</head>", f"{tag}\n</head>", 1), encoding="utf-8")

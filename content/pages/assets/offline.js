@@ -10,7 +10,7 @@
   var swURL = new URL("../sw.js", script.src);
   var scope = new URL("../", script.src);
 
-  // A tool page (an element with data-offline-group) asks the service worker to keep its heavy
+  // A tool page (its script tag has data-offline-group, set by the build) asks the service worker to keep its heavy
   // files too; <html data-offline-cached="checker"> says when that is done (tests wait for it).
   function cacheGroup(group) {
     navigator.serviceWorker.ready.then(function (reg) {
@@ -24,8 +24,8 @@
 
   function register() {
     navigator.serviceWorker.register(swURL.href, { scope: scope.href }).then(function () {
-      var tool = document.querySelector("[data-offline-group]");
-      if (tool) cacheGroup(tool.getAttribute("data-offline-group"));
+      var tool = script.getAttribute("data-offline-group");
+      if (tool) cacheGroup(tool);
     }).catch(function () {});
   }
 
