@@ -474,6 +474,17 @@ def test_share_link_carries_the_answers_in_the_fragment_only(context, server):
     assert all("1936" not in e["path"] and "#" not in e["path"] for e in server.log[n_log:])
 
 
+def test_hukou_elsewhere_living_in_a_catalogue_county(context, server):
+    """户籍 outside the catalogue (其他地方), living in 慈溪: 慈溪's services for residents only."""
+    page = open_checker(context, server, as_of="2026-11-23")
+    wait_ready(page)
+    fill_profile(page, {"hukou": "330106", "residence": "330282", "birth_date": "1941-03-15"})
+    got = {k: v["status"] for k, v in shown(page).items()}
+    want = checker.check({"as_of": "2026-11-23", "hukou": "330106", "residence": "330282", "birth_date": "1941-03-15"})
+    assert got == {r["service"]: r["status"] for r in want["results"]}
+    assert "339999" not in page.inner_text("#yl-results")
+
+
 def test_keyboard_only(context, server):
     page = open_checker(context, server, as_of="2026-11-23")
     wait_ready(page)
