@@ -591,9 +591,14 @@ function renderCard(answer, p) {
   // what comes by itself, in one list; what the elder must go and ask for, with where to go
   const automatic = ranked.filter((r) => r.apply === "automatic");
   const toApply = ranked.filter((r) => r.apply !== "automatic");
-  const autoItems = automatic.map((r) => h("li", {}, h("strong", {}, r.name), r.amount?.text ? `：${r.amount.text}` : ""));
+  const eligibleIds = new Set(eligible.map((r) => r.service));
+  const either = (r) => {
+    const others = (r.exclusive_with || []).filter((o) => eligibleIds.has(o.service)).map((o) => `“${o.name}”`);
+    return others.length ? h("strong", { class: "yl-card__either" }, `（二选一：和${others.join("、")}只能选一项）`) : null;
+  };
+  const autoItems = automatic.map((r) => h("li", {}, h("strong", {}, r.name), r.amount?.text ? `：${r.amount.text}` : "", either(r)));
   const rows = toApply.map((r) => h("tr", {},
-    h("td", {}, h("strong", { class: "yl-card__name" }, r.name), r.amount?.text ? h("br") : null, r.amount?.text || ""),
+    h("td", {}, h("strong", { class: "yl-card__name" }, r.name), either(r), r.amount?.text ? h("br") : null, r.amount?.text || ""),
     h("td", { class: "yl-card__how" }, r.where || "")));
   const missingBy = new Map();
   for (const q of answer.questions || []) missingBy.set(q, []);
@@ -615,8 +620,10 @@ function renderCard(answer, p) {
     toApply.length ? [h("h2", {}, `需要去申请（${toApply.length}项）`),
       h("table", { class: "yl-card__table" }, h("thead", {}, h("tr", {}, h("th", {}, "服务和能得到什么"), h("th", {}, "去哪里办、怎么办"))), h("tbody", {}, rows))] : null,
     upcoming.length ? [h("h2", {}, "以后可以"), h("ul", {}, upcoming.map((r) => h("li", {}, `${r.name}：${r.from ? ymd(r.from) + "起" : "以后"}${r.amount?.text ? "，" + r.amount.text : ""}`)))] : null,
-    toAsk.length ? [h("h2", {}, `可能可以（${maybe.length}项），先问清楚：`), h("ul", {}, toAsk.slice(0, 3).map(([m, names]) => h("li", {}, `${fieldLabel(m)}（关系到${names.slice(0, 3).join("、")}${names.length > 3 ? `等${names.length}项` : ""}）`))),
-      toAsk.length > 3 ? h("p", {}, `还有${toAsk.length - 3}个问题，见网页上的查询结果。`) : null] : null,
+    toAsk.length ? [h("h2", {}, `可能可以（${maybe.length}项），先问清楚：`),
+      h("ul", { class: "yl-card__ask" }, toAsk.slice(0, 3).map(([m, names]) => h("li", {}, `${fieldLabel(m)}（关系到${names.slice(0, 3).join("、")}${names.length > 3 ? `等${names.length}项` : ""}）`))),
+      toAsk.length > 3 ? h("p", { class: "yl-card__ask" }, `还有${toAsk.length - 3}个问题，见网页上的查询结果。`) : null,
+      h("p", { class: "yl-card__ask-short" }, toAsk.slice(0, 4).map(([m]) => fieldLabel(m)).join("、"), toAsk.length > 4 ? `等${toAsk.length}个问题，见网页上的查询结果。` : "。")] : null,
     phones.length ? h("p", { class: "yl-card__phones" }, "咨询电话：", phones.join("；")) : h("p", { class: "yl-card__phones" }, "咨询：村（社区）、乡镇（街道），或拨打12345政务服务热线。"),
     h("p", { class: "yl-card__source" }, "依据：", docs.join("；"), "。本卡由“养老服务明白卡”网站按县里公开的政策文件算出，以当地政府部门的答复为准。"),
   ].flat(Infinity).filter(Boolean));
@@ -625,17 +632,23 @@ function renderCard(answer, p) {
 
 function fitCard(card) {
   // One A4 page: 297 mm less 20 mm of margins (checker.css @page) and a little room for the
-  // browser's page footer, measured on a hidden copy in print units.
+  // browser's page footer, measured on a hidden copy in print units. Smaller type step by step
+  // (14 pt down to 10 pt), and last the 可能可以 list shortened to one line.
   const limit = 268 * 96 / 25.4;
-  const fits = ["", "yl-card--fit1", "yl-card--fit2", "yl-card--fit3", "yl-card--fit4"];
-  for (const fit of fits) {
-    card.classList.remove(...fits.slice(1));
-    if (fit) card.classList.add(fit);
+  const steps = ["", "yl-card--fit1", "yl-card--fit2", "yl-card--fit3", "yl-card--fit4", "yl-card--fit4 yl-card--short"];
+  const all = ["yl-card--fit1", "yl-card--fit2", "yl-card--fit3", "yl-card--fit4", "yl-card--short"];
+  card.style.zoom = "";
+  let height = 0;
+  for (const step of steps) {
+    card.classList.remove(...all);
+    if (step) card.classList.add(...step.split(" "));
     card.classList.add("yl-card--measure");
-    const height = card.getBoundingClientRect().height;
+    height = card.getBoundingClientRect().height;
     card.classList.remove("yl-card--measure");
     if (height <= limit) break;
   }
+  // a very long answer: scale the smallest layout down to the page rather than spill onto a second
+  if (height > limit) card.style.zoom = (limit / height).toFixed(3);
 }
 
 // ---------------------------------------------------------------- share link (URL fragment, never sent)
