@@ -397,7 +397,8 @@ class Engine:
         for key in ("hukou", "residence"):
             code = profile.get(key)
             if code and code not in self.by_county:
-                notes.append(f"{FIELDS[key][1]} {code} 不在本目录收录的县（市）中：本目录只收录 "
+                shown = "" if code == "other" else f" {code}"
+                notes.append(f"{FIELDS[key][1]}{shown} 不在本目录收录的县（市）中：本目录只收录 "
                              + "、".join(c["name"] for c in self.catalogue["counties"].values()) + "。")
         if notes:
             answer["notes"] = notes

@@ -56,6 +56,8 @@ FIELDS: dict[str, tuple[str, str, dict | None]] = {
     "lives_with_child_in_town": ("bool", "与城镇户口的成年子女共同居住", None),
 }
 
+OTHER_COUNTY = "other"
+
 INT_RANGE = {"age": (0, 130), "months_at_residence": (0, 1600)}
 
 KIND_RULE = {
@@ -63,7 +65,8 @@ KIND_RULE = {
     "int": ("不小于 0 的整数（年龄不超过 130）", "a whole number ≥ 0 (an age at most 130)"),
     "number": ("不小于 0 的数（元/月）", "a number ≥ 0 (yuan a month)"),
     "bool": ("true 或 false（是/否）", "true or false"),
-    "county": ("6位县级行政区划代码（GB/T 2260），例如 330324", "a 6-digit GB/T 2260 county code, e.g. 330324"),
+    "county": ("6位县级行政区划代码（GB/T 2260），例如 330324；或 other（不在本目录中的县）",
+               "a 6-digit GB/T 2260 county code, e.g. 330324, or other (a county outside this catalogue)"),
 }
 
 
@@ -141,7 +144,8 @@ def parse_profile(raw, today: _dt.date | None = None) -> dict:
                 _fail(field, value)
             clean[field] = value
         elif kind == "county":
-            if not is_county_code(value):
+            # extension: "other" = a county that is not in this catalogue (the form's 其他地方)
+            if value != OTHER_COUNTY and not is_county_code(value):
                 _fail(field, value)
             clean[field] = value
         elif kind == "enum":

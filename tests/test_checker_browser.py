@@ -482,7 +482,7 @@ def test_hukou_elsewhere_living_in_a_catalogue_county(context, server):
     got = {k: v["status"] for k, v in shown(page).items()}
     want = checker.check({"as_of": "2026-11-23", "hukou": "330106", "residence": "330282", "birth_date": "1941-03-15"})
     assert got == {r["service"]: r["status"] for r in want["results"]}
-    assert "339999" not in page.inner_text("#yl-results")
+    assert "other" not in page.inner_text("#yl-results")
 
 
 def test_keyboard_only(context, server):

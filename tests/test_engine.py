@@ -41,6 +41,13 @@ def test_residence_defaults_to_hukou():
     assert parse_profile({"hukou": "330324"})["residence"] == "330324"
 
 
+def test_other_stands_for_a_county_outside_the_catalogue():
+    answer = checker.check({"as_of": "2026-11-23", "hukou": "other", "residence": "330282", "birth_date": "1941-03-15"})
+    assert {r["county"] for r in answer["results"]} == {"330282"}
+    assert all(r["status"] == "ineligible" for r in answer["results"] if r["service"] == "330282-home-care")
+    assert "不在本目录" in answer["notes"][0] and "other" not in answer["notes"][0]
+
+
 def test_a_county_outside_the_catalogue_is_accepted_and_said_so():
     answer = checker.check({"as_of": "2026-11-23", "hukou": "330302", "residence": "330324"})
     assert {r["county"] for r in answer["results"]} == {"330324"}

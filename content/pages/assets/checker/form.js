@@ -9,8 +9,8 @@ import { yanglaoChecker } from "./api.js";
 const HERE = new URL(".", import.meta.url);
 const SITE_ROOT = new URL("../../", HERE);
 const OTHER = "other";                 // 户籍/常住地 outside the catalogue
-const OTHER_CODE = "339999";           // sent to the engine for OTHER: a valid-looking code that no
-                                       // county has, so 户籍 conditions fail instead of staying unknown
+const OTHER_CODE = OTHER;              // the profile's own value for a county outside the catalogue:
+                                       // 户籍 conditions fail instead of staying unknown
 const CORE = ["hukou", "birth", "residence", "economic", "care_level"];
 const FIRST_FOLLOWUPS = 5;             // follow-up questions shown before "还有 N 个问题"
 
