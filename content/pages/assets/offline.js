@@ -1,7 +1,7 @@
 // Registers the service worker (sw.js at the site root, written by site_build/offline.py) so the
 // guide and the checker work offline after one visit. Added to every page by that build step.
 //
-// It waits until the page has finished loading — on the checker page until the checker is ready —
+// It waits until the page has finished loading — on a tool page until its Pyodide is ready —
 // so the service worker's precache finds the big files already in the HTTP cache instead of
 // downloading them a second time over a weak signal.
 (function () {
@@ -35,9 +35,9 @@
   }
 
   whenLoaded(function () {
-    if (document.getElementById("yl-checker") && !document.documentElement.dataset.checkerSettled) {
-      // the checker page: after Pyodide has started (or failed), see form.js
-      document.addEventListener("yl-checker-settled", register, { once: true });
+    if (document.querySelector("[data-offline-wait]") && !document.documentElement.dataset.toolSettled) {
+      // a tool page (checker, screening): after its Pyodide has started or failed (form.js, screen.js)
+      document.addEventListener("yl-tool-settled", register, { once: true });
     } else {
       register();
     }

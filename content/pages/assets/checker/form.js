@@ -718,8 +718,8 @@ async function start() {
     run();
   }, showFailure).finally(() => {
     // offline.js registers the service worker now: its precache then finds Pyodide in the HTTP cache
-    document.documentElement.dataset.checkerSettled = "1";
-    document.dispatchEvent(new Event("yl-checker-settled"));
+    document.documentElement.dataset.toolSettled = "1";
+    document.dispatchEvent(new Event("yl-tool-settled"));
   });
 
   const response = await fetch(new URL("form.json", HERE), { cache: "no-cache" });

@@ -35,6 +35,16 @@ try {
   setStatus("这个浏览器不能运行排摸程序，请换用新版的 Chrome、Edge 或手机自带浏览器。", "failed", 0, 1);
 }
 
+// offline.js registers the service worker once Pyodide has started (or failed): its precache then
+// finds the big files in the HTTP cache instead of downloading them a second time.
+function settled() {
+  if (document.documentElement.dataset.toolSettled) return;
+  document.documentElement.dataset.toolSettled = "1";
+  document.dispatchEvent(new Event("yl-tool-settled"));
+}
+
+if (!worker) settled();
+
 if (worker) {
   worker.onmessage = (event) => {
     const msg = event.data;
@@ -45,8 +55,10 @@ if (worker) {
       start.disabled = false;
       document.body.dataset.screenReady = "1";
       setStatus("排摸程序已准备好。选择登记表，点“开始排摸”。", "ready", 1, 1);
+      settled();
     } else if (msg.type === "failed") {
       setStatus(`排摸程序没有启动成功（${msg.message}）。请刷新页面再试，或换一个浏览器。`, "failed", 0, 1);
+      settled();
     } else if (msg.type === "progress") {
       setStatus(`正在排摸：已完成 ${msg.done} / ${msg.total} 人`, "busy", msg.done, msg.total);
     } else if (pending.has(msg.id)) {
@@ -57,6 +69,7 @@ if (worker) {
   };
   worker.onerror = (event) => {
     setStatus(`排摸程序出错了（${event.message || "worker error"}）。请刷新页面再试。`, "failed", 0, 1);
+    settled();
   };
 }
 
