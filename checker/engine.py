@@ -281,6 +281,8 @@ def resolve_amount(amount, f: Facts, at_age=None, month_start=False):
         if value in cases:
             case = dict(cases[value])
             case.setdefault("per", per)
+            if amount.get("in_kind"):
+                case.setdefault("in_kind", True)
             return resolve_amount(case, f, at_age, month_start)
         out = {"yuan": None, "per": per, "text": amount["text"]}
         return out, ((field,) if value is None else ())
@@ -306,6 +308,8 @@ def resolve_amount(amount, f: Facts, at_age=None, month_start=False):
     out = {"yuan": amount.get("yuan"), "per": per, "text": amount["text"]}
     if amount.get("floor"):
         out["floor"] = True
+    if amount.get("in_kind"):
+        out["in_kind"] = True
     if "max_yuan" in amount:
         out["max_yuan"] = amount["max_yuan"]
     if "base" in amount:
@@ -491,13 +495,14 @@ class Engine:
         return result
 
     def _monthly_total(self, results) -> dict:
-        """Sum of eligible monthly cash amounts; of benefits one must choose between, the larger."""
+        """Sum of eligible monthly cash amounts; of benefits one must choose between, the larger.
+        Amounts given as services (in_kind) or as a share of a base are not cash and not added."""
         chosen = {}
         for r in results:
             a = r["amount"]
             if r["status"] != "eligible" or not a or a.get("per") != "month" or a.get("yuan") is None:
                 continue
-            if a.get("base"):
+            if a.get("base") or a.get("in_kind"):
                 continue
             rivals = [x["service"] for x in r.get("exclusive_with", [])]
             clash = [c for c in rivals if c in chosen]

@@ -358,7 +358,7 @@ class _Checker:
 
     def amount(self, a, field, top=False, per=None):
         if not self.mapping(a, field, optional=("yuan", "per", "floor", "max_yuan", "text", "tiers", "by", "gap",
-                                                 "percent", "base", "multiplier", "hours", "note")):
+                                                 "percent", "base", "multiplier", "hours", "note", "in_kind")):
             return
         self.text(a, "text", field, required=True)
         for key in ("yuan", "max_yuan", "percent", "multiplier", "hours"):
@@ -367,6 +367,8 @@ class _Checker:
             self.choice(a, "per", field, PERS)
         elif per is None and ("yuan" in a or "tiers" in a or "gap" in a):
             self.err(a, None, f"{field}.per", f"is required with an amount — one of {', '.join(PERS)}")
+        if "in_kind" in a and not isinstance(a["in_kind"], bool):
+            self.err(a, "in_kind", f"{field}.in_kind", "must be true or false")
         if "floor" in a and not isinstance(a["floor"], bool):
             self.err(a, "floor", f"{field}.floor", "must be true or false")
         if ("percent" in a or "multiplier" in a) and "base" not in a:
