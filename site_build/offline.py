@@ -1,12 +1,18 @@
 """Offline after one visit: writes site/sw.js (the service worker, from sw.template.js) with this
 build's precache list, and adds the registering script (assets/offline.js) to every page.
 
-The precache holds every page and every file a page loads: HTML, the CSS and JS the pages reference,
-the search index, the checker's page, scripts and form data. The heavy files of the in-browser tools
-(Pyodide's runtime, the trimmed stdlib, the lock file and the wheel with the catalogue — ~4 MB
-compressed) form groups that are cached when a tool page asks for them (GROUP_PAGES: its script tag
-carries data-offline-group; see content/pages/assets/offline.js), so a reader who only
-opens a guide page does not download Pyodide. Left out: source maps, sitemaps, the theme's own
+The precache holds the site's shell: home, province, comparison, glossary, away, search and tool
+pages with the CSS, JS and search index they use. Two kinds of files are cached on demand instead,
+so the download after a first visit does not grow with the number of counties (≈ 2,800 one day):
+- a county's own pages form a group `county/<province>/<county>/`, listed in that folder's
+  offline.json; a page of the county asks for it (its script tag carries data-offline-group). While
+  all the counties' pages together stay under ALL_COUNTIES_BELOW (today's five counties: ~2.5 MB
+  raw, ~0.6 MB compressed) they are simply precached with the shell, so a cadre who only opened
+  the checker can still read every service page offline. The checker itself never asks for a
+  county: a request that depended on the profile would tell the server where the elder lives;
+- the heavy files of the in-browser tools (Pyodide's runtime, the trimmed stdlib, the lock file and
+  the wheel with the catalogue — ~4 MB compressed) form groups cached when a tool page asks
+  (GROUP_PAGES), so a reader who only opens a guide page does not download Pyodide. Left out: source maps, sitemaps, the theme's own
 scripts no page references, and PDFs (kept by the service worker once opened). The cache name is a
 hash of every cached file, so a new build replaces the old cache as a whole.
 
@@ -33,6 +39,8 @@ GROUPS = {
 GROUPED = tuple(sorted({prefix for prefixes in GROUPS.values() for prefix in prefixes}))
 # the pages that ask for a group (the registering script tag carries data-offline-group)
 GROUP_PAGES = {"checker/index.html": "checker", "screen/index.html": "screen"}
+COUNTY_MANIFEST = "offline.json"
+ALL_COUNTIES_BELOW = 8 * 2**20   # bytes (raw) of all county pages together: precache them all below this
 REF_RE = re.compile(r"""(?:src|href)\s*=\s*["']([^"'#?]+)""")
 
 
@@ -81,7 +89,17 @@ def url_of(rel: str) -> str:
     return rel
 
 
-def inject_register(site: Path):
+def county_dirs(site: Path) -> list[str]:
+    """The county folders of the site ("zhejiang/yongjia/"), from the compiled catalogue."""
+    from checker.catalogue import load_catalogue
+    return sorted(c["url"] for c in load_catalogue()["counties"].values() if (site / c["url"]).is_dir())
+
+
+def _county_of(rel: str, counties: list[str]) -> str | None:
+    return next((c for c in counties if rel.startswith(c)), None)
+
+
+def inject_register(site: Path, counties: list[str]):
     """Add <script src=".../assets/offline.js" defer> before </head> in every page (once)."""
     for page in site.rglob("*.html"):
         rel = _rel(page, site)
@@ -92,7 +110,9 @@ def inject_register(site: Path):
             continue
         depth = rel.count("/")
         src = "../" * depth + REGISTER
-        group = f' data-offline-group="{GROUP_PAGES[rel]}"' if rel in GROUP_PAGES else ""
+        county = _county_of(rel, counties)
+        name = GROUP_PAGES.get(rel) or (f"county/{county}" if county else None)
+        group = f' data-offline-group="{name}"' if name else ""
         tag = f'<script src="{src}"{group} defer></script>'
         if "</head>" not in text:
             continue
@@ -109,14 +129,25 @@ def build(site_dir) -> dict:
     site = Path(site_dir)
     if not (site / REGISTER).exists():
         raise FileNotFoundError(f"{site / REGISTER} is missing: it comes from content/pages/{REGISTER}")
-    inject_register(site)
+    counties = county_dirs(site)
     files = precache_files(site)
+    county_bytes = sum(p.stat().st_size for p in files if _county_of(_rel(p, site), counties))
+    grouped_counties = counties if county_bytes >= ALL_COUNTIES_BELOW else []
+    inject_register(site, grouped_counties)
+    per_county: dict = {c: [] for c in grouped_counties}
+    for path in files:
+        county = _county_of(_rel(path, site), grouped_counties)
+        if county:
+            per_county[county].append(url_of(_rel(path, site)))
+    for county, urls in per_county.items():
+        manifest = site / county / COUNTY_MANIFEST
+        manifest.write_text(json.dumps(sorted(urls), ensure_ascii=False), encoding="utf-8")
     digest = hashlib.sha256()
     for path in files:
         digest.update(_rel(path, site).encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     cache = f"yanglao-{digest.hexdigest()[:16]}"
-    base = [p for p in files if not _rel(p, site).startswith(GROUPED)]
+    base = [p for p in files if not _rel(p, site).startswith(GROUPED) and not _county_of(_rel(p, site), grouped_counties)]
     urls = [url_of(_rel(p, site)) for p in base]
     sw = TEMPLATE.read_text(encoding="utf-8")
     sw = (sw.replace("__CACHE__", cache)
@@ -124,4 +155,4 @@ def build(site_dir) -> dict:
             .replace("__GROUPS__", json.dumps(groups(site, files), ensure_ascii=False, indent=0)))
     (site / "sw.js").write_text(sw, encoding="utf-8")
     return {"cache": cache, "files": len(files), "bytes": sum(p.stat().st_size for p in files),
-            "precache_bytes": sum(p.stat().st_size for p in base)}
+            "precache_bytes": sum(p.stat().st_size for p in base), "county_groups": len(grouped_counties)}

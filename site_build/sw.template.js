@@ -1,6 +1,7 @@
 // 养老服务明白卡 service worker, written by site_build/offline.py for one build.
-// Precaches the guide pages, their assets, Pyodide, the checker wheel and the catalogue, so the
-// site works offline after one visit. A new build has a new CACHE name: it installs beside the
+// Precaches the site's shell; a county's pages when one of them is visited (or the checker answers
+// for that county); Pyodide, the checker wheel and the catalogue when a tool page asks — so what a
+// reader used works offline after one visit. A new build has a new CACHE name: it installs beside the
 // old one, takes over at once, and deletes the old cache. Only this site's own URLs are touched;
 // the worker never sees profile data (the checker runs in the page's own worker, the share link
 // lives in the URL fragment, which no request carries).
@@ -17,21 +18,49 @@ const MARK = "__offline_group__/";
 // as a small 304 instead of a second download.
 const fresh = (urls) => urls.map((url) => new Request(url, { cache: "no-cache" }));
 
+// A county's pages ("county/zhejiang/yongjia/") are listed in that folder's offline.json.
+const COUNTY = /^county\/([a-z0-9-]+\/){2}$/;
+
+async function groupURLs(name) {
+  if (GROUPS[name]) return GROUPS[name];
+  if (!COUNTY.test(name)) return null;
+  const folder = name.slice("county/".length);
+  const response = await fetch(new URL(folder + "offline.json", self.registration.scope).href, { cache: "no-cache" });
+  const urls = response.ok ? await response.json() : null;
+  return Array.isArray(urls) && urls.every((u) => typeof u === "string" && u.startsWith(folder)) ? urls : null;
+}
+
 async function cacheGroup(cache, name) {
-  if (!GROUPS[name]) return false;
   const mark = new URL(MARK + name, self.registration.scope).href;
   if (await cache.match(mark)) return true;
-  await cache.addAll(fresh(GROUPS[name]));
+  const urls = await groupURLs(name);
+  if (!urls) return false;
+  await cache.addAll(fresh(urls));
   await cache.put(mark, new Response(name));
   return true;
+}
+
+// The groups an older cache of this site had (its marks), to cache again after a new build.
+async function oldGroups() {
+  const names = new Set();
+  for (const key of await caches.keys()) {
+    if (!key.startsWith(PREFIX) || key === CACHE) continue;
+    for (const request of await (await caches.open(key)).keys()) {
+      const at = request.url.indexOf(MARK);
+      if (at >= 0) names.add(decodeURIComponent(request.url.slice(at + MARK.length)));
+    }
+  }
+  return names;
 }
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
     await cache.addAll(fresh(PRECACHE));
-    for (const name of Object.keys(GROUPS)) {
-      if (await caches.match(new URL(MARK + name, self.registration.scope).href)) await cacheGroup(cache, name);
+    for (const name of await oldGroups()) {
+      try {
+        await cacheGroup(cache, name);
+      } catch (err) { /* a county that is gone, or no network: cached again when visited */ }
     }
     await self.skipWaiting();
   })());

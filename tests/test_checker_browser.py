@@ -366,7 +366,7 @@ def test_offline_after_one_visit_and_nothing_leaves_the_site(browser, built_site
         assert any(r["status"] == "eligible" for r in shown(page).values())
         # the service worker registers once the checker is ready, precaches the guide, and keeps the
         # checker's heavy files (Pyodide, stdlib, wheel) because this page asks it to
-        page.wait_for_selector("html[data-offline-cached='checker']", state="attached", timeout=READY_TIMEOUT)
+        page.wait_for_selector("html[data-offline-cached~='checker']", state="attached", timeout=READY_TIMEOUT)
         cache = page.evaluate("""async () => {
             const reg = await navigator.serviceWorker.ready;
             const names = await caches.keys();

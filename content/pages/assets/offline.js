@@ -10,13 +10,18 @@
   var swURL = new URL("../sw.js", script.src);
   var scope = new URL("../", script.src);
 
-  // A tool page (its script tag has data-offline-group, set by the build) asks the service worker to keep its heavy
-  // files too; <html data-offline-cached="checker"> says when that is done (tests wait for it).
+  // A page whose script tag has data-offline-group (set by the build: a tool page, or a county's page)
+  // asks the service worker to keep that group too. <html data-offline-cached="checker county/…/">
+  // lists the groups kept (tests wait for them).
   function cacheGroup(group) {
     navigator.serviceWorker.ready.then(function (reg) {
       var channel = new MessageChannel();
       channel.port1.onmessage = function (event) {
-        if (event.data && event.data.ok) document.documentElement.dataset.offlineCached = event.data.group;
+        if (!(event.data && event.data.ok)) return;
+        var root = document.documentElement;
+        var have = (root.dataset.offlineCached || "").split(" ").filter(Boolean);
+        if (have.indexOf(event.data.group) < 0) have.push(event.data.group);
+        root.dataset.offlineCached = have.join(" ");
       };
       reg.active.postMessage({ type: "cache-group", group: group }, [channel.port2]);
     });
@@ -24,8 +29,8 @@
 
   function register() {
     navigator.serviceWorker.register(swURL.href, { scope: scope.href }).then(function () {
-      var tool = script.getAttribute("data-offline-group");
-      if (tool) cacheGroup(tool);
+      var own = script.getAttribute("data-offline-group");
+      if (own) cacheGroup(own);
     }).catch(function () {});
   }
 

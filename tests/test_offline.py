@@ -1,0 +1,80 @@
+"""Offline after one visit, at national scale: once the counties' pages outgrow the precache budget,
+each county's pages are cached when one of its pages is visited, and no others (site_build/offline.py)."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+import checker
+from site_build import offline
+from test_checker_browser import PHONE, SITE, SiteServer, Watch, wait_until
+
+
+@pytest.fixture(scope="module")
+def grouped_site(tmp_path_factory):
+    """A copy of site/ whose service worker is rebuilt as if the counties were too many to precache."""
+    if not (SITE / "sw.js").is_file():
+        pytest.skip("site/ is not built: run `make site` first")
+    own = tmp_path_factory.mktemp("grouped") / "site"
+    shutil.copytree(SITE, own)
+    for page in own.rglob("*.html"):   # drop the registering tags of the first build
+        page.write_text(re.sub(r'<script src="[./]*assets/offline\.js"[^>]*></script>\n', "",
+                               page.read_text(encoding="utf-8")), encoding="utf-8")
+    budget = offline.ALL_COUNTIES_BELOW
+    offline.ALL_COUNTIES_BELOW = 0
+    try:
+        info = offline.build(own)
+    finally:
+        offline.ALL_COUNTIES_BELOW = budget
+    assert info["county_groups"] == len(checker.engine().catalogue["counties"])
+    return own
+
+
+def precache_of(site):
+    return json.loads(re.search(r"const PRECACHE = (\[.*?\]);", (site / "sw.js").read_text(encoding="utf-8"), re.S).group(1))
+
+
+def test_todays_counties_are_all_precached_with_the_shell():
+    county = checker.engine().catalogue["counties"]["431225"]
+    assert county["services"][0]["url"] in precache_of(SITE)
+
+
+def test_over_the_budget_county_pages_leave_the_precache_for_their_own_lists(grouped_site):
+    precache = precache_of(grouped_site)
+    for county in checker.engine().catalogue["counties"].values():
+        assert not any(u.startswith(county["url"]) for u in precache)
+        listed = json.loads((grouped_site / county["url"] / "offline.json").read_text(encoding="utf-8"))
+        assert {s["url"] for s in county["services"]} <= set(listed)
+        page = (grouped_site / county["services"][0]["url"] / "index.html").read_text(encoding="utf-8")
+        assert f'data-offline-group="county/{county["url"]}"' in page
+    assert "./" in precache and "checker/" in precache and "glossary/" in precache
+
+
+def test_a_county_page_keeps_its_county_offline_and_no_other(browser, grouped_site):
+    counties = checker.engine().catalogue["counties"]
+    dongyang, huitong = counties["330783"], counties["431225"]
+    srv = SiteServer(grouped_site)
+    ctx = browser.new_context(viewport=PHONE, device_scale_factor=1, locale="zh-CN")
+    watch = Watch(ctx, srv.url)
+    try:
+        page = ctx.new_page()
+        page.goto(srv.url + dongyang["url"])
+        page.wait_for_selector(f"html[data-offline-cached~='county/{dongyang['url']}']", state="attached", timeout=60_000)
+        wait_until(page, "async () => !!navigator.serviceWorker.controller")
+        keys = page.evaluate("""async () => { const name = (await caches.keys()).find(k => k.startsWith('yanglao-'));
+                                  return (await (await caches.open(name)).keys()).map(r => r.url); }""")
+        assert not any(huitong["url"] in k for k in keys)
+        srv.stop()
+        ctx.set_offline(True)
+        service = dongyang["services"][-1]
+        page.goto(srv.url + service["url"])
+        assert service["name"] in page.content()
+        page.goto(srv.url + "glossary/")
+        assert page.locator("h1").count() >= 1
+    finally:
+        ctx.close()
+        srv.stop()
+    assert not watch.foreign
