@@ -11,7 +11,8 @@
 // Python does the work (checker.screen.screen_json); only JSON text and bytes cross the boundary.
 // Nothing is fetched from anywhere but this site, and nothing is sent anywhere.
 
-const STAGES = ["runtime", "packages", "checker"];
+import { STAGES, markStarted, startPyodide } from "../checker/boot.mjs";
+
 let pyodide = null;
 let screenJson = null;
 let stage = "config";
@@ -23,33 +24,8 @@ function report(name) {
 }
 
 const ready = (async () => {
-  const configURL = new URL("build.json", import.meta.url);
-  const response = await fetch(configURL, { cache: "no-cache" });
-  if (!response.ok) throw new Error(`build.json: HTTP ${response.status}`);
-  const config = await response.json();
-  const at = (path) => new URL(path, configURL).href;
-
-  report("runtime");
-  const indexURL = at(config.pyodide.index);
-  const { loadPyodide } = await import(indexURL + "pyodide.mjs");
-  pyodide = await loadPyodide({
-    indexURL,
-    stdLibURL: at(config.stdlib),
-    lockFileURL: at(config.lock),
-    stdout: () => {},
-    stderr: () => {},
-  });
-
-  report("packages");
-  const failures = [];
-  const loaded = await pyodide.loadPackage(config.package, {
-    checkIntegrity: true,
-    messageCallback: () => {},
-    errorCallback: (m) => failures.push(m),
-  });
-  if (!loaded.some((p) => p.name === config.package)) {
-    throw new Error(`${config.package} did not load: ${failures.join("; ")}`);
-  }
+  let config, at;
+  ({ pyodide, config, at } = await startPyodide(new URL("build.json", import.meta.url), report));
 
   report("checker");
   if (config.extra_stdlib) {
@@ -63,6 +39,7 @@ const ready = (async () => {
   }
   pyodide.runPython("import checker, checker.screen\nchecker.engine()");
   screenJson = pyodide.pyimport("checker.screen").screen_json;
+  markStarted();
   const python = pyodide.runPython("import sys; sys.version.split()[0]");
   postMessage({ type: "ready", ms: Math.round(performance.now() - t0), python, build: config.build });
 })();
