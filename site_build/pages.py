@@ -93,7 +93,8 @@ class Terms:
         self.glossary, self.link = glossary, link
         words = sorted(glossary, key=len, reverse=True)
         self.pattern = re.compile("|".join(map(re.escape, words))) if words else None
-        self.used: list = []
+        self.used: list = []      # linked (the first time each appears)
+        self.order: list = []     # every glossary word met, linked or plain (for 这页用到的词)
 
     def __call__(self, text) -> Markup:
         escaped = str(escape(text or ""))
@@ -105,13 +106,29 @@ class Terms:
             if word in self.used:
                 return word
             self.used.append(word)
+            self.order.append(word)
             entry = self.glossary[word]
             tip = f"{entry['full']}：{entry['text']}" if entry.get("full") else entry["text"]
             return f'<a class="mb-term" href="{self.link}#{word}" title="{escape(tip)}">{word}</a>'
         return Markup(self.pattern.sub(link, escaped))
 
+    def plain(self, text) -> Markup:
+        """Text inside a link or a heading (a service card, a page title), where a word should not be a
+        link of its own: its glossary words are only noted, for the page's 这页用到的词 list."""
+        escaped = str(escape(text or ""))
+        if self.pattern is not None:
+            self.order.extend(self.pattern.findall(escaped))
+        return Markup(escaped)
+
     def entries(self):
-        return [(w, self.glossary[w]) for w in self.used]
+        """The page's glossary words, linked or noted, in the order they first appear; then any word
+        an explanation itself uses (集中供养 is explained with 特困), so the list needs nothing else."""
+        words = list(dict.fromkeys(self.order))
+        for word in words:            # grows while it is read: explanations of the added words too
+            for other in (self.pattern.findall(self.glossary[word]["text"]) if self.pattern else []):
+                if other not in words:
+                    words.append(other)
+        return [(w, self.glossary[w]) for w in words]
 
 
 class Site:
