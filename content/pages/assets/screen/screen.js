@@ -128,7 +128,8 @@ form.addEventListener("submit", async (event) => {
     return;
   }
   const s = reply.summary;
-  setStatus(`排摸完成：${s.rows} 行，用时 ${(reply.ms / 1000).toFixed(1)} 秒。结果表正在下载。`, "ready", 1, 1);
+  // the status box is the live region a screen reader hears (the result section below was hidden until now)
+  setStatus(`排摸完成：${s.rows} 行，${s.people_missing_out} 位老人有应享未享的服务，用时 ${(reply.ms / 1000).toFixed(1)} 秒。结果表正在下载。`, "ready", 1, 1);
   showSummary(s);
   const main = $("ys-download");
   offer(main, reply.output, `${stem(file.name)}-排摸结果-${asOf}.${format}`, format);
