@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -81,7 +82,20 @@ def on_post_page(output, page, config):
 
 
 def on_post_build(config):
+    _drop_unused_theme_scripts(Path(config["site_dir"]))
     out = Path(config["site_dir"]) / "search"
     out.mkdir(parents=True, exist_ok=True)
     for name, content in site_search.build_index(SITE).items():
         (out / name).write_text(json.dumps(content, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+def _drop_unused_theme_scripts(site: Path):
+    """Material copies its JS bundle, lunr and search worker into every build; no page of ours loads
+    them (content/overrides/main.html drops the bundle, we have our own search). Removed, so the
+    site holds no script that even names a CDN."""
+    scripts = site / "assets" / "javascripts"
+    if not scripts.is_dir():
+        return
+    if any("assets/javascripts/" in page.read_text(encoding="utf-8") for page in site.rglob("*.html")):
+        return  # a page does load the theme's scripts: keep them
+    shutil.rmtree(scripts)
