@@ -388,12 +388,13 @@ class Engine:
             for entry in self.by_county[code]:
                 r = self._result(entry, f)
                 results.append(r)
-                if r["status"] in ("maybe", "upcoming"):
-                    for m in r["missing"]:
-                        weight[m] = weight.get(m, 0) + 2
-                for m in r.pop("_amount_missing"):
-                    if r["status"] != "ineligible":
-                        weight[m] = weight.get(m, 0) + 1
+                amount_missing = r.pop("_amount_missing")
+                if r["status"] == "ineligible":
+                    continue
+                for m in r["missing"]:  # empty unless maybe or upcoming
+                    weight[m] = weight.get(m, 0) + 2
+                for m in amount_missing:
+                    weight[m] = weight.get(m, 0) + 1
         questions = sorted(weight, key=lambda m: (-weight[m], _ORDER.get(m, 99)))
         answer = {"as_of": f.as_of.isoformat(), "results": results, "questions": questions}
         answer["monthly_total"] = self._monthly_total(results)
@@ -464,11 +465,14 @@ class Engine:
 
     def amount(self, entry, f: Facts, state, start):
         """The amount for this elder, at the age they will have when an upcoming service starts."""
+        amount = entry["s"].get("amount")
+        if amount is None:
+            return None, ()
         at_age = None
         if state is LATER and start is not None and f.birth is not None:
             at_age = age_on(f.birth, start if start.day != 1 else
                             start.replace(day=calendar.monthrange(start.year, start.month)[1]))
-        return resolve_amount(entry["s"].get("amount"), f, at_age, entry["month_start"])
+        return resolve_amount(amount, f, at_age, entry["month_start"])
 
     def _result(self, entry, f: Facts) -> dict:
         s = entry["s"]

@@ -182,43 +182,50 @@ def form_data(catalogue: dict) -> dict:
 
 # ---------------------------------------------------------------- profiles for tests and traces
 
-def sample_profiles(n: int, seed: int = 20261123, as_of: str = "2026-11-23") -> list[dict]:
-    """`n` profiles drawn with a fixed seed over the whole profile vocabulary: every field is
-    sometimes unknown, counties include one outside the catalogue, ages straddle 60/70/80/90/100."""
-    from checker import engine
+def sample_profile(rng: random.Random, codes: list, as_of: str = "2026-11-23") -> dict:
+    """One profile over the whole profile vocabulary: every field is sometimes unknown, ages
+    straddle 60/70/80/90/100. The one generator the traces, tests and benchmarks share."""
     from checker.profile import FIELDS
-    rng = random.Random(seed)
-    codes = sorted(engine().catalogue["counties"]) + ["330106"]
     year = int(as_of[:4])
-    out = []
-    for _ in range(n):
-        p: dict = {"as_of": as_of}
-        for name, (kind, _label, values) in FIELDS.items():
-            if name == "as_of" or rng.random() < 0.45:
-                continue
-            if name == "birth_date":
-                age = rng.choice([55, 59, 60, 65, 69, 70, 75, 79, 80, 85, 89, 90, 95, 99, 100, 104])
-                p[name] = f"{year - age - rng.choice([0, 1])}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-            elif name == "age":
-                continue  # set below when there is no birth date
-            elif name == "relocated_on":
-                p[name] = f"{rng.randint(2000, year - 1)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-            elif kind == "county":
-                p[name] = rng.choice(codes)
-            elif kind == "bool":
-                p[name] = rng.random() < 0.5
-            elif kind == "enum":
-                p[name] = rng.choice(list(values))
-            elif kind == "enum_list":
-                p[name] = rng.sample(list(values), rng.randint(0, len(values)))
-            elif kind == "int":
-                p[name] = rng.randint(0, 240)
-            elif kind == "number":
-                p[name] = rng.choice([0, 300, 800.5, 1110, 1600, 2500])
-        if "birth_date" not in p and rng.random() < 0.6:
-            p["age"] = rng.randint(55, 105)
-        out.append(p)
-    return out
+    p: dict = {"as_of": as_of}
+    for name, (kind, _label, values) in FIELDS.items():
+        if name == "as_of" or rng.random() < 0.45:
+            continue
+        if name == "birth_date":
+            age = rng.choice([55, 59, 60, 65, 69, 70, 75, 79, 80, 85, 89, 90, 95, 99, 100, 104])
+            p[name] = f"{year - age - rng.choice([0, 1])}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        elif name == "age":
+            continue  # set below when there is no birth date
+        elif name == "relocated_on":
+            p[name] = f"{rng.randint(2000, year - 1)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        elif kind == "county":
+            p[name] = rng.choice(codes)
+        elif kind == "bool":
+            p[name] = rng.random() < 0.5
+        elif kind == "enum":
+            p[name] = rng.choice(list(values))
+        elif kind == "enum_list":
+            p[name] = rng.sample(list(values), rng.randint(0, len(values)))
+        elif kind == "int":
+            p[name] = rng.randint(0, 240)
+        elif kind == "number":
+            p[name] = rng.choice([0, 300, 800.5, 1110, 1600, 2500])
+    if "birth_date" not in p and rng.random() < 0.6:
+        p["age"] = rng.randint(55, 105)
+    return p
+
+
+def profile_counties() -> list:
+    """The catalogue's counties and one outside it (杭州市西湖区)."""
+    from checker import engine
+    return sorted(engine().catalogue["counties"]) + ["330106"]
+
+
+def sample_profiles(n: int, seed: int = 20261123, as_of: str = "2026-11-23") -> list[dict]:
+    """`n` profiles drawn with a fixed seed (sample_profile)."""
+    rng = random.Random(seed)
+    codes = profile_counties()
+    return [sample_profile(rng, codes, as_of) for _ in range(n)]
 
 
 def case_profiles() -> list[dict]:
