@@ -9,11 +9,15 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from .profile import FIELDS, age_on, birthday, parse_profile
+from .profile import FIELDS, OTHER_COUNTY, age_on, birthday, parse_profile
 
-MET, UNKNOWN, LATER, UNMET = "met", "unknown", "later", "unmet"
-STATUS = {MET: "eligible", UNKNOWN: "maybe", LATER: "upcoming", UNMET: "ineligible"}
-MARK = {MET: "✓", UNMET: "✗", UNKNOWN: "？还不知道"}
+MET, UNKNOWN, DOUBT, LATER, UNMET = "met", "unknown", "doubt", "later", "unmet"
+# DOUBT: nothing is unknown, but the answer rests on our reading of the document (a convention or an
+# inference that fails, a branch the document leaves to other rules, or a contested band): `maybe`.
+STATUS = {MET: "eligible", UNKNOWN: "maybe", DOUBT: "maybe", LATER: "upcoming", UNMET: "ineligible"}
+MARK = {MET: "✓", UNMET: "✗", UNKNOWN: "？还不知道", DOUBT: "？说不准"}
+READING_KIND = {"convention": "本页的约定，文件没有写", "inference": "本页的推断，文件没有明说",
+                "at_most": "文件没有写清楚条件", "contested": "文件前后说法不一"}
 PER_TEXT = {"month": "每月", "year": "每年", "once": "一次性", "household": "每户"}
 
 # Order in which unknown facts are asked when they settle equally many answers.
@@ -24,8 +28,11 @@ QUESTION_ORDER = [
     "state_pension_for_entitled", "no_supporter", "employee_pension", "resident_pension", "resident_medical",
     "chronic", "in_institution", "retrofit_done", "per_capita_income", "rural_veteran_soldier", "heroic_injury",
     "homeless", "child_hukou", "lives_with_child_in_town", "relocated_on",
+    "barrier_free_done", "only_child_died", "lives_with_child_in_urban_area",
 ]
-_ORDER = {f: i for i, f in enumerate(QUESTION_ORDER)}
+QUESTION_RANK = {f: i for i, f in enumerate(QUESTION_ORDER)}
+_ORDER = QUESTION_RANK  # old private name, kept for callers not yet moved to QUESTION_RANK
+DEFAULT_ASK = "当地乡镇（街道）或拨打政务服务热线12345"
 
 
 def _ymd(d: dt.date) -> str:
@@ -94,9 +101,32 @@ def _field_label(cond) -> str:
     return f"{label}{'、'.join(parts)}"
 
 
+def _province_names(catalogue, prefixes):
+    names = {c["code"][:2]: c["province"] for c in catalogue["counties"].values()}
+    return "或".join(names.get(p, f"省级代码{p}") for p in prefixes)
+
+
 def compile_condition(cond, catalogue):
-    """Turn one catalogue condition into (label, fn); fn(facts) -> (state, from_date, missing)."""
-    kind = next(k for k in ("hukou", "residence", "age", "field", "any", "all", "not") if k in cond)
+    """Turn one catalogue condition into (label, fn); fn(facts) -> (state, from_date, missing, doubts).
+
+    `reading` (our convention or inference): failing it gives DOUBT (maybe), never a certain UNMET.
+    `at_most: maybe`: meeting it gives DOUBT. Both carry the plain reason in `doubt`."""
+    label, fn = _compile_kind(cond, catalogue)
+    doubt = (cond.get("doubt"),)
+    if cond.get("reading"):
+        def fn(f, inner=fn, doubt=doubt):
+            r = inner(f)
+            return (DOUBT, None, (), doubt) if r[0] is UNMET else r
+    if cond.get("at_most") == "maybe":
+        def fn(f, inner=fn, doubt=doubt):
+            r = inner(f)
+            return (DOUBT, None, (), r[3] + doubt) if r[0] is MET else r
+    return label, fn
+
+
+def _compile_kind(cond, catalogue):
+    kind = next(k for k in ("hukou", "residence", "hukou_province", "age", "field", "any", "all", "not", "contested")
+                if k in cond)
     label = cond.get("label")
     if kind in ("hukou", "residence"):
         codes = frozenset(cond[kind])
@@ -105,9 +135,18 @@ def compile_condition(cond, catalogue):
         def fn(f, key=kind, codes=codes):
             value = f.p.get(key)
             if value is None:
-                return UNKNOWN, None, (key,)
-            return (MET if value in codes else UNMET), None, ()
+                return UNKNOWN, None, (key,), ()
+            return (MET if value in codes else UNMET), None, (), ()
         return label or default, fn
+    if kind == "hukou_province":
+        prefixes = frozenset(cond[kind])
+
+        def fn(f, prefixes=prefixes):
+            value = f.p.get("hukou")
+            if value is None or value == OTHER_COUNTY:  # a county outside the catalogue: which province?
+                return UNKNOWN, None, ("hukou",), ()
+            return (MET if value[:2] in prefixes else UNMET), None, (), ()
+        return label or f"{_province_names(catalogue, cond[kind])}户籍", fn
     if kind == "age":
         spec = cond["age"]
         return label or _age_label(spec), _age_fn(spec)
@@ -120,48 +159,71 @@ def compile_condition(cond, catalogue):
         inner_label, inner = compile_condition(cond["not"], catalogue)
 
         def fn(f, inner=inner):
-            state, _, missing = inner(f)
-            if state == UNKNOWN:
-                return UNKNOWN, None, missing
-            return (UNMET if state == MET else MET), None, ()
+            state, _, missing, doubts = inner(f)
+            if state is UNKNOWN or state is DOUBT:
+                return state, None, missing, doubts
+            return (UNMET if state is MET else MET), None, (), ()
         return label or f"不属于：{inner_label}", fn
     parts = [compile_condition(c, catalogue) for c in cond[kind]]
     fns = tuple(fn for _, fn in parts)
     if kind == "all":
         return label or "；".join(l for l, _ in parts), lambda f, fns=fns: _all(f, fns)
+    if kind == "contested":
+        doubt = (cond["doubt"],)
+
+        def fn(f, fns=fns, doubt=doubt):
+            a, b = fns[0](f), fns[1](f)
+            if a[0] is MET and b[0] is MET:
+                return MET, None, (), ()
+            if a[0] is UNMET and b[0] is UNMET:
+                return UNMET, None, (), ()
+            if a[0] is MET or b[0] is MET:  # the contested band: one reading says yes, the other no
+                return DOUBT, None, (), doubt
+            return _any(f, fns)
+        return label or "文件前后说法不一：" + " / ".join(l for l, _ in parts), fn
     return label or "以下之一：" + "；".join(l for l, _ in parts), lambda f, fns=fns: _any(f, fns)
 
 
 def _all(f, fns):
-    state, start, missing = MET, None, ()
+    state, start, missing, doubts = MET, None, (), ()
     for fn in fns:
-        s, d, m = fn(f)
-        if s == UNMET:
-            return UNMET, None, ()
-        if s == LATER:
+        s, d, m, q = fn(f)
+        if s is UNMET:
+            return UNMET, None, (), ()
+        if s is LATER:
             state = LATER
             if d is not None:
                 start = d if start is None else max(start, d)
-        elif s == UNKNOWN and state == MET:
+        elif s is UNKNOWN and state is not LATER:
             state = UNKNOWN
+        elif s is DOUBT and state is MET:
+            state = DOUBT
         missing += m
-    return state, start, missing
+        doubts += q
+    return state, start, missing, doubts
 
 
 def _any(f, fns):
-    best, start, missing = UNMET, None, ()
+    """Met if one is met; else maybe (unknown before doubt) if one might be; else later; else not met."""
+    best, start, missing, doubts = UNMET, None, (), ()
     for fn in fns:
-        s, d, m = fn(f)
-        if s == MET:
-            return MET, None, ()
-        if s == UNKNOWN:
+        s, d, m, q = fn(f)
+        if s is MET:
+            return MET, None, (), ()
+        if s is UNKNOWN:
             best = UNKNOWN
             missing += m
-        elif s == LATER and best != UNKNOWN:
+            doubts += q
+        elif s is DOUBT:
+            if best is not UNKNOWN:
+                best = DOUBT
+            missing += m
+            doubts += q
+        elif s is LATER and best is UNMET or (s is LATER and best is LATER):
             best = LATER
             start = d if start is None or (d is not None and d < start) else start
             missing += m
-    return best, (start if best == LATER else None), missing
+    return best, (start if best is LATER else None), missing, doubts
 
 
 def _age_fn(spec):
@@ -176,7 +238,7 @@ def _age_fn(spec):
     def fn(f):
         age = f.age_month if month_start else f.age
         if age is None:
-            return UNKNOWN, None, ("birth_date",)
+            return UNKNOWN, None, ("birth_date",), ()
         low = threshold(lo, f) if lo is not None else None
         high = threshold(hi, f) if hi is not None else None
         if (lo is not None and low is None) or (hi is not None and high is None):
@@ -184,22 +246,22 @@ def _age_fn(spec):
             lows = sorted(lo.values()) if isinstance(lo, dict) else [lo] if lo is not None else []
             highs = sorted(hi.values()) if isinstance(hi, dict) else [hi] if hi is not None else []
             if (not lows or age >= lows[-1]) and (not highs or age <= highs[0]):
-                return MET, None, ()
+                return MET, None, (), ()
             if (highs and age > highs[-1]):
-                return UNMET, None, ()
+                return UNMET, None, (), ()
             if lows and age < lows[0]:
                 pass  # too young for both: fall through as unknown-by-sex, later date depends on sex
-            return UNKNOWN, None, ("sex",)
+            return UNKNOWN, None, ("sex",), ()
         if high is not None and age > high:
-            return UNMET, None, ()
+            return UNMET, None, (), ()
         if low is not None and age < low:
             if f.birth is None:
-                return LATER, None, ()
+                return LATER, None, (), ()
             start = birthday(f.birth, low)
             if month_start:
                 start = _month_start(start)
-            return LATER, start, ()
-        return MET, None, ()
+            return LATER, start, (), ()
+        return MET, None, (), ()
     return fn
 
 
@@ -215,8 +277,8 @@ RULED_OUT = {
 def _unknown_or_ruled_out(name, p):
     ruled = RULED_OUT.get(name)
     if ruled is not None and ruled(p):
-        return UNMET, None, ()
-    return UNKNOWN, None, (name,)
+        return UNMET, None, (), ()
+    return UNKNOWN, None, (name,), ()
 
 
 def _field_fn(cond):
@@ -229,13 +291,13 @@ def _field_fn(cond):
                 value = f.p.get(name)
                 if value is None:
                     return _unknown_or_ruled_out(name, f.p)
-                return (MET if allowed.intersection(value) else UNMET), None, ()
+                return (MET if allowed.intersection(value) else UNMET), None, (), ()
         else:
             def fn(f):
                 value = f.p.get(name)
                 if value is None:
                     return _unknown_or_ruled_out(name, f.p)
-                return (MET if value in allowed else UNMET), None, ()
+                return (MET if value in allowed else UNMET), None, (), ()
         return fn
     if "is" in cond:
         want = cond["is"]
@@ -244,7 +306,7 @@ def _field_fn(cond):
             value = f.p.get(name)
             if value is None:
                 return _unknown_or_ruled_out(name, f.p)
-            return (MET if value == want else UNMET), None, ()
+            return (MET if value == want else UNMET), None, (), ()
         return fn
     lo, hi = cond.get("min"), cond.get("max")
 
@@ -253,13 +315,38 @@ def _field_fn(cond):
         if value is None:
             return _unknown_or_ruled_out(name, f.p)
         if hi is not None and value > hi:
-            return UNMET, None, ()
+            return UNMET, None, (), ()
         if lo is not None and value < lo:
             if name == "months_at_residence":  # time will make up the shortfall
-                return LATER, _add_months(f.as_of, int(lo - value + (0 if lo == int(lo) else 1))), ()
-            return UNMET, None, ()
-        return MET, None, ()
+                return LATER, _add_months(f.as_of, int(lo - value + (0 if lo == int(lo) else 1))), (), ()
+            return UNMET, None, (), ()
+        return MET, None, (), ()
     return fn
+
+
+def _readings(raw_conditions, catalogue):
+    """Every condition of a service that is our reading, not the document's words:
+    [{label, kind, text}], kind one of convention, inference, at_most, contested."""
+    out = []
+
+    def walk(cond):
+        kinds = [cond["reading"]] if cond.get("reading") else []
+        if cond.get("at_most") == "maybe":
+            kinds.append("at_most")
+        if "contested" in cond:
+            kinds.append("contested")
+        for kind in kinds:
+            out.append({"label": cond.get("label") or compile_condition(cond, catalogue)[0], "kind": kind, "kind_text": READING_KIND[kind],
+                        "text": cond["doubt"]})
+        for key in ("any", "all", "contested"):
+            for inner in cond.get(key, ()):
+                walk(inner)
+        if "not" in cond:
+            walk(cond["not"])
+
+    for cond in raw_conditions:
+        walk(cond)
+    return out
 
 
 # ---------------------------------------------------------------- amounts
@@ -268,24 +355,45 @@ def _money(x) -> str:
     return f"{x:g}" if isinstance(x, (int, float)) else str(x)
 
 
-def resolve_amount(amount, f: Facts, at_age=None, month_start=False):
+def _case_key(value) -> str:
+    """JSON object keys are text: yes/no answers are "true"/"false", numbers their digits."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def resolve_amount(amount, f: Facts, at_age=None, month_start=False, when=None):
     """The amount for this elder: {yuan, per, text, ...} and the fields that would settle it.
-    Age tiers use today's age, or the age reached this month where the document pays 当月起."""
+    Age tiers use today's age, or the age reached this month where the document pays 当月起.
+    `when` maps id(case) of each `choose` case to its compiled `if` condition."""
     if amount is None:
         return None, ()
     per = amount.get("per")
+
+    def case_amount(case):
+        case = dict(case)
+        case.setdefault("per", per)
+        if amount.get("in_kind"):
+            case.setdefault("in_kind", True)
+        return resolve_amount(case, f, at_age, month_start, when)
+
     if "by" in amount:
         field = amount["by"]["field"]
         cases = amount["by"]["cases"]
         value = f.p.get(field)
-        if value in cases:
-            case = dict(cases[value])
-            case.setdefault("per", per)
-            if amount.get("in_kind"):
-                case.setdefault("in_kind", True)
-            return resolve_amount(case, f, at_age, month_start)
+        if value is not None and _case_key(value) in cases:
+            return case_amount(cases[_case_key(value)])
         out = {"yuan": None, "per": per, "text": amount["text"]}
         return out, ((field,) if value is None else ())
+    if "choose" in amount:  # the first case whose condition is met; never a sum the elder is denied
+        for case in amount["choose"]:
+            state, _, missing, _ = when[id(case)](f)
+            if state is MET:
+                chosen = {k: v for k, v in case.items() if k != "if"}
+                return case_amount(chosen)
+            if state is not UNMET:  # unknown, in doubt or later: no number yet
+                return {"yuan": None, "per": per, "text": amount["text"]}, tuple(missing)
+        return {"yuan": None, "per": per, "text": amount["text"]}, ()
     if "tiers" in amount:
         age = at_age if at_age is not None else (f.age_month if month_start else f.age)
         if age is None:
@@ -355,7 +463,8 @@ class Engine:
             compiled = []
             for s in county["services"]:
                 conds = [compile_condition(c, catalogue) for c in s["conditions"]]
-                entry = {"s": s, "county": county, "conds": conds}
+                entry = {"s": s, "county": county, "conds": conds, "when": {}}
+                self._compile_choose(s.get("amount"), catalogue, entry["when"])
                 compiled.append(entry)
                 self.services[s["id"]] = entry
                 for ex in s.get("excludes") or []:
@@ -366,6 +475,17 @@ class Engine:
         for entry in self.services.values():
             entry["static"] = self._static(entry)
             entry["month_start"] = any(c.get("age", {}).get("month_start") for c in entry["s"]["conditions"] if "age" in c)
+
+    @staticmethod
+    def _compile_choose(amount, catalogue, when):
+        """Compile the `if` of every `choose` case of an amount (nested in `by` too)."""
+        if not isinstance(amount, dict):
+            return
+        for case in amount.get("choose", ()):
+            when[id(case)] = compile_condition(case["if"], catalogue)[1]
+            Engine._compile_choose(case, catalogue, when)
+        for case in (amount.get("by") or {}).get("cases", {}).values():
+            Engine._compile_choose(case, catalogue, when)
 
     # -- public API
     def check(self, raw_profile: dict, today: dt.date | None = None) -> dict:
@@ -420,6 +540,11 @@ class Engine:
         }
         if s.get("also"):
             static["also"] = s["also"]
+        readings = _readings(s["conditions"], self.catalogue)
+        if readings:
+            static["readings"] = readings
+        if s["apply"] == "unknown" or s.get("apply_at") == "unknown" or readings:
+            static["ask"] = county.get("ask") or DEFAULT_ASK
         if s.get("self_paid"):
             static["self_paid"] = True  # on offer at the elder's own cost, not a benefit
         if s["id"] in self.exclusive:
@@ -432,11 +557,11 @@ class Engine:
         return static
 
     def conditions(self, entry, f: Facts, why: list | None = None):
-        """(state, from-date, missing fields) of one service's conditions; with `why`, also one
+        """(state, from-date, missing fields, doubts) of one service's conditions; with `why`, also one
         plain line per condition. Without `why` it stops at the first condition that fails."""
-        state, start, missing = MET, None, []
+        state, start, missing, doubts = MET, None, [], []
         for fn, lines in entry["fast"]:
-            st, d, m = fn(f)
+            st, d, m, q = fn(f)
             if st is MET:
                 if why is not None:
                     why.append(lines[MET])
@@ -450,18 +575,20 @@ class Engine:
                     state = LATER
             else:
                 if why is not None:
-                    why.append(lines[st])
+                    why.append(f"{lines[st]}（{'；'.join(dict.fromkeys(q))}）" if st is DOUBT and q else lines[st])
                 if st is UNMET:
                     state = UNMET
                     if why is None:
-                        return UNMET, None, []
-                elif state is MET:
-                    state = UNKNOWN
-            if m:
-                for field in m:
-                    if field not in missing:
-                        missing.append(field)
-        return state, start, missing
+                        return UNMET, None, [], []
+                elif state is MET or (state is DOUBT and st is UNKNOWN):
+                    state = st
+            for field in m:
+                if field not in missing:
+                    missing.append(field)
+            for text in q:
+                if text not in doubts:
+                    doubts.append(text)
+        return state, start, missing, doubts
 
     def amount(self, entry, f: Facts, state, start):
         """The amount for this elder, at the age they will have when an upcoming service starts."""
@@ -472,20 +599,25 @@ class Engine:
         if state is LATER and start is not None and f.birth is not None:
             at_age = age_on(f.birth, start if start.day != 1 else
                             start.replace(day=calendar.monthrange(start.year, start.month)[1]))
-        return resolve_amount(amount, f, at_age, entry["month_start"])
+        return resolve_amount(amount, f, at_age, entry["month_start"], entry["when"])
 
     def _result(self, entry, f: Facts) -> dict:
         s = entry["s"]
         why = []
-        state, start, missing = self.conditions(entry, f, why)
+        state, start, missing, doubts = self.conditions(entry, f, why)
         amount, amount_missing = self.amount(entry, f, state, start)
         result = dict(entry["static"])
         result["status"] = STATUS[state]
         result["amount"] = amount
         result["why"] = why
-        result["missing"] = missing if state in (UNKNOWN, LATER) else []
+        result["missing"] = missing if state in (UNKNOWN, DOUBT, LATER) else []
         result["from"] = start.isoformat() if state == LATER and start else None
         result["_amount_missing"] = amount_missing
+        if doubts and state is not UNMET:
+            result["doubts"] = doubts
+        note = self._apply_note(entry, state, missing)
+        if note:
+            result["apply_note"] = note
         if s.get("away") and (f.p.get("residence") not in (None, f.p.get("hukou")) or f.p.get("lives_outside_hukou_town")):
             result["away"] = s["away"]
         if state == LATER and start is not None and amount:
@@ -497,6 +629,53 @@ class Engine:
             if nxt:
                 result["next"] = nxt
         return result
+
+    def _apply_note(self, entry, state, missing):
+        """A `maybe` on a status the elder must first be recognised for (低保, 失能 …) never says
+        不用申请 without saying that the status itself has to be obtained, and how (or that the
+        document does not say)."""
+        if state not in (UNKNOWN, DOUBT) or entry["s"]["apply"] != "automatic":
+            return None
+        statuses = self.catalogue.get("recognised") or {}
+        names = [statuses[m] for m in missing if m in statuses]
+        if not names:
+            return None
+        county = entry["county"]
+        how = county.get("recognition") or f"文件没有写怎么认定，请问{county.get('ask') or DEFAULT_ASK}。"
+        return f"“不用申请”是对已经认定为{'、'.join(dict.fromkeys(names))}的老人说的；还没有认定的，要先申请认定。{how}"
+
+    def brief(self, profile: dict):
+        """The answer as a batch needs it, without explanations: ([result], monthly total, questions).
+        Each result: service, status, amount, missing, from, doubts; ineligible services left out."""
+        f = Facts(profile)
+        results, weight = [], {}
+        for code in self.counties_for(profile):
+            for entry in self.by_county[code]:
+                state, start, missing, doubts = self.conditions(entry, f)
+                if state is UNMET:
+                    continue
+                amount, amount_missing = self.amount(entry, f, state, start)
+                if state is MET:
+                    missing = []
+                else:
+                    for x in missing:
+                        weight[x] = weight.get(x, 0) + 2
+                for x in amount_missing:
+                    weight[x] = weight.get(x, 0) + 1
+                r = {"service": entry["s"]["id"], "status": STATUS[state], "amount": amount, "missing": missing,
+                     "from": start.isoformat() if state is LATER and start else None, "doubts": doubts}
+                exclusive = entry["static"].get("exclusive_with")
+                if exclusive:
+                    r["exclusive_with"] = exclusive
+                note = self._apply_note(entry, state, missing)
+                if note:
+                    r["apply_note"] = note
+                results.append(r)
+        questions = sorted(weight, key=lambda x: (-weight[x], QUESTION_RANK.get(x, 99)))
+        return results, self.monthly_total(results), questions
+
+    def monthly_total(self, results) -> dict:
+        return self._monthly_total(results)
 
     def _monthly_total(self, results) -> dict:
         """Sum of eligible monthly cash amounts; of benefits one must choose between, the larger.

@@ -54,6 +54,10 @@ FIELDS: dict[str, tuple[str, str, dict | None]] = {
     "chronic": ("enum_list", "慢性病", {"hypertension": "高血压", "diabetes": "糖尿病"}),
     "child_hukou": ("county", "成年子女户籍所在县（市）", None),
     "lives_with_child_in_town": ("bool", "与城镇户口的成年子女共同居住", None),
+    # extensions (checker/README.md): questions worded as the documents ask them
+    "barrier_free_done": ("bool", "已开展过“无障碍设施进家庭”改造", None),
+    "lives_with_child_in_urban_area": ("bool", "与住在城镇地区的成年子女共同居住", None),
+    "only_child_died": ("bool", "独生子女已去世（计划生育特殊家庭中独生子女死亡的）", None),
 }
 
 OTHER_COUNTY = "other"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
-from .engine import LATER, MET, STATUS, UNMET, Facts, _ORDER
 from .idcard import IdCardError, parse_id
 from .profile import FIELDS, ProfileError, age_on, is_county_code, parse_profile
 from .tables import TableError, read_table, table_bytes, table_format
@@ -285,34 +284,14 @@ class Counties:
 # ---------------------------------------------------------------- the engine, briefly
 
 def brief_results(engine, profile: dict):
-    """The engine's answer for a parsed profile as a batch needs it: the services that are not
-    ineligible (status, amount, missing facts, date), the monthly total and the questions, without
-    the explanations a batch does not print. Uses the engine's own Engine.conditions/amount."""
-    f = Facts(profile)
-    results, weight = [], {}
+    """The engine's answer for a parsed profile as a batch needs it (Engine.brief: the services that
+    are not ineligible, the monthly total and the questions), with each result's catalogue entry."""
+    results, total, questions = engine.brief(profile)
     away = profile.get("residence") not in (None, profile.get("hukou")) or bool(profile.get("lives_outside_hukou_town"))
-    for code in engine.counties_for(profile):
-        for entry in engine.by_county[code]:
-            state, start, missing = engine.conditions(entry, f)
-            if state is UNMET:
-                continue
-            amount, amount_missing = engine.amount(entry, f, state, start)
-            if state is MET:
-                missing = []
-            else:
-                for x in missing:
-                    weight[x] = weight.get(x, 0) + 2
-            for x in amount_missing:
-                weight[x] = weight.get(x, 0) + 1
-            s = entry["s"]
-            r = {"service": s["id"], "status": STATUS[state], "amount": amount, "missing": missing,
-                 "from": start.isoformat() if state is LATER and start else None, "_s": s, "_away": away}
-            exclusive = entry["static"].get("exclusive_with")
-            if exclusive:
-                r["exclusive_with"] = exclusive
-            results.append(r)
-    questions = sorted(weight, key=lambda x: (-weight[x], _ORDER.get(x, 99)))
-    return results, engine._monthly_total(results), questions
+    for r in results:
+        r["_s"] = engine.services[r["service"]]["s"]
+        r["_away"] = away
+    return results, total, questions
 
 
 # ---------------------------------------------------------------- services already received

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from checker.profile import FIELDS, is_county_code
+from checker.profile import FIELDS, PROVINCE_PREFIXES, is_county_code
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE_DIR = ROOT / "catalogue"
@@ -102,10 +102,11 @@ TOPIC_KEYS: set = set()
 SHARED_CONDITIONS: dict = {}
 SERVICE_TYPES = {"物质帮助", "照护服务", "关爱服务", "医疗服务"}
 PERS = ("month", "year", "once", "household")
-APPLY = ("automatic", "apply")
-APPLY_AT = ("hukou", "residence", "venue", "none")
+APPLY = ("automatic", "apply", "unknown")          # unknown: 文件没写要不要申请
+APPLY_AT = ("hukou", "residence", "venue", "none", "unknown")   # none: only with automatic; unknown: 文件没写去哪里办
+READINGS = ("convention", "inference")
 PAID_BY = ("hukou", "residence", "shared")
-CONDITION_KINDS = ("hukou", "residence", "age", "field", "any", "all", "not", "ref")
+CONDITION_KINDS = ("hukou", "residence", "hukou_province", "age", "field", "any", "all", "not", "contested", "ref")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -113,6 +114,7 @@ class _Checker:
     def __init__(self, path: Path):
         self.file = _rel(path)
         self.problems: list = []
+        self.local_conditions: dict = {}
 
     def err(self, node, key, field, msg):
         line = 0
@@ -189,7 +191,7 @@ class _Checker:
             return
         c = data["county"]
         if self.mapping(c, "county", required=("code", "name", "slug", "prefecture", "province", "province_slug", "document"),
-                        optional=("phones", "notes", "forms")):
+                        optional=("phones", "notes", "forms", "conditions", "ask", "recognition")):
             if not is_county_code(c.get("code")):
                 self.err(c, "code", "county.code", f"{c.get('code')!r} is not a 6-digit GB/T 2260 county code in quotes, e.g. \"330324\"")
             for key in ("name", "prefecture", "province"):
@@ -213,6 +215,20 @@ class _Checker:
                     for key in ("name", "number", "source"):
                         self.text(ph, key, f"county.phones[{i}]")
             self.text_list(c, "notes", "county")
+            self.text(c, "ask", "county", required=False)
+            self.text(c, "recognition", "county", required=False)
+            local = c.get("conditions")
+            if local is not None:
+                if not isinstance(local, dict):
+                    self.err(c, "conditions", "county.conditions", "must map a name to a condition, e.g. hukou_local: {hukou: [...], reading: convention, doubt: ...}")
+                else:
+                    self.local_conditions = dict(local)
+                    for name, cond in local.items():
+                        if not (isinstance(name, str) and re.fullmatch(r"[a-z][a-z0-9_]*", name)):
+                            self.err(local, name, f"county.conditions.{name}", "a name of lower-case ASCII letters, digits and _")
+                        if name in SHARED_CONDITIONS:
+                            self.err(local, name, f"county.conditions.{name}", f"{name!r} is already a shared condition in shared.yaml: choose another name")
+                        self.condition(cond, f"county.conditions.{name}")
             for i, form in enumerate(c.get("forms") or []):
                 if self.mapping(form, f"county.forms[{i}]", required=("id", "title", "source"), optional=("columns", "text", "rows")):
                     self.text(form, "title", f"county.forms[{i}]")
@@ -265,6 +281,9 @@ class _Checker:
             self.err(s, "type", f"{field}.type", f"{types!r} — must be a list from: {', '.join(sorted(SERVICE_TYPES))}")
         self.choice(s, "apply", field, APPLY)
         self.choice(s, "apply_at", field, APPLY_AT)
+        if s.get("apply_at") == "none" and s.get("apply") != "automatic":
+            self.err(s, "apply_at", f"{field}.apply_at",
+                     "`none` (不用去哪里办) only goes with `apply: automatic`; where the document names no place, write `unknown` (文件没写去哪里办)")
         self.choice(s, "paid_by", field, PAID_BY, required=False)
         for key in ("also", "steps", "documents", "departments", "basis", "notes"):
             self.text_list(s, key, field)
@@ -303,12 +322,16 @@ class _Checker:
             return
         kind = kinds[0]
         extra = {"field": ("in", "is", "min", "max")}.get(kind, ())
-        self.mapping(c, field, required=(kind,), optional=("label", "source", "note") + extra)
+        self.mapping(c, field, required=(kind,), optional=("label", "source", "note", "reading", "doubt", "at_most") + extra)
         self.text(c, "label", field, required=False)
+        self.modifiers(c, field, kind)
         value = c[kind]
         if kind in ("hukou", "residence"):
             if not isinstance(value, list) or not value or not all(is_county_code(v) for v in value):
                 self.err(c, kind, f"{field}.{kind}", f"{value!r} must be a list of quoted 6-digit county codes")
+        elif kind == "hukou_province":
+            if not isinstance(value, list) or not value or not all(isinstance(v, str) and v in PROVINCE_PREFIXES for v in value):
+                self.err(c, kind, f"{field}.{kind}", f"{value!r} must be a list of quoted 2-digit province codes (the first two digits of a county code), e.g. [\"33\"]")
         elif kind == "age":
             if self.mapping(value, f"{field}.age", optional=("min", "max", "month_start")):
                 if "min" not in value and "max" not in value:
@@ -350,16 +373,48 @@ class _Checker:
             else:
                 for i, inner in enumerate(value):
                     self.condition(inner, f"{field}.{kind}[{i}]")
+        elif kind == "contested":
+            if not isinstance(value, list) or len(value) != 2:
+                self.err(c, kind, f"{field}.contested", "must list exactly two conditions: the two readings the document gives")
+            else:
+                for i, inner in enumerate(value):
+                    self.condition(inner, f"{field}.contested[{i}]")
         elif kind == "not":
             self.condition(value, f"{field}.not")
         elif kind == "ref":
-            if value not in SHARED_CONDITIONS:
-                self.err(c, "ref", f"{field}.ref", f"{value!r} is not in shared.yaml conditions: {', '.join(SHARED_CONDITIONS)}")
+            if value not in SHARED_CONDITIONS and value not in self.local_conditions:
+                known = ", ".join(list(self.local_conditions) + list(SHARED_CONDITIONS))
+                self.err(c, "ref", f"{field}.ref", f"{value!r} is not a named condition (county.conditions or shared.yaml): {known}")
 
-    def amount(self, a, field, top=False, per=None):
+    def modifiers(self, c, field, kind):
+        """reading/at_most need a plain `doubt` (the reason shown when the answer is only maybe);
+        contested needs one too. A doubt with nothing to explain is refused."""
+        if "reading" in c:
+            self.choice(c, "reading", field, READINGS)
+        if "at_most" in c and c["at_most"] != "maybe":
+            self.err(c, "at_most", f"{field}.at_most", f"{c['at_most']!r} is not allowed — the only value is maybe")
+        needs = "reading" in c or "at_most" in c or kind == "contested"
+        if needs:
+            self.text(c, "doubt", field, required=True)
+        elif "doubt" in c:
+            self.err(c, "doubt", f"{field}.doubt", "`doubt` goes with `reading`, `at_most: maybe` or `contested`")
+
+    def amount(self, a, field, top=False, per=None, case=False):
         if not self.mapping(a, field, optional=("yuan", "per", "floor", "max_yuan", "text", "tiers", "by", "gap",
-                                                 "percent", "base", "multiplier", "hours", "note", "in_kind")):
+                                                 "percent", "base", "multiplier", "hours", "note", "in_kind", "choose")
+                            + (("if",) if case else ())):
             return
+        if case:
+            self.condition(a.get("if"), f"{field}.if")
+        if "choose" in a:
+            cases = a["choose"]
+            if not isinstance(cases, list) or not cases:
+                self.err(a, "choose", f"{field}.choose", "must be a list of amounts, each with an `if` condition")
+            else:
+                for i, inner in enumerate(cases):
+                    if isinstance(inner, dict) and "if" not in inner:
+                        self.err(cases, i, f"{field}.choose[{i}].if", "is required: the condition under which this amount applies")
+                    self.amount(inner, f"{field}.choose[{i}]", per=a.get("per") or per, case=True)
         self.text(a, "text", field, required=True)
         for key in ("yuan", "max_yuan", "percent", "multiplier", "hours"):
             self.number(a, key, field)
@@ -398,10 +453,10 @@ class _Checker:
             by = a["by"]
             if self.mapping(by, f"{field}.by", required=("field", "cases")):
                 fname = by.get("field")
-                if fname not in FIELDS or FIELDS[fname][2] is None:
-                    self.err(by, "field", f"{field}.by.field", f"{fname!r} must be a profile field with a list of values")
+                if fname not in FIELDS or (FIELDS[fname][2] is None and FIELDS[fname][0] != "bool"):
+                    self.err(by, "field", f"{field}.by.field", f"{fname!r} must be a profile field with a list of values, or a yes/no field")
                 elif isinstance(by.get("cases"), dict):
-                    values = FIELDS[fname][2]
+                    values = FIELDS[fname][2] or {True: "是", False: "否"}
                     for key, case in by["cases"].items():
                         if key not in values:
                             self.err(by["cases"], key, f"{field}.by.cases.{key}", f"{key!r} is not a value of {fname}: {', '.join(map(str, values))}")
@@ -437,18 +492,21 @@ def load_county(path: Path):
     return data
 
 
-def _plain(obj):
-    """Map/Seq → plain dict/list (drops line bookkeeping), resolving `ref` conditions."""
+def _plain(obj, local=None):
+    """Map/Seq → plain dict/list (drops line bookkeeping), resolving `ref` conditions (the county's
+    own `conditions` first, then shared.yaml's). Yes/no keys (by-cases on a yes/no field) become
+    "true"/"false", as JSON object keys are text."""
     if isinstance(obj, dict):
         if "ref" in obj and len(obj) <= 2:
-            resolved = dict(_plain(SHARED_CONDITIONS[obj["ref"]]))
+            named = (local or {}).get(obj["ref"]) or SHARED_CONDITIONS[obj["ref"]]
+            resolved = dict(_plain(named, local))
             resolved.pop("source", None)
             if "label" in obj:
                 resolved["label"] = obj["label"]
             return resolved
-        return {k: _plain(v) for k, v in obj.items()}
+        return {(("true" if k else "false") if isinstance(k, bool) else k): _plain(v, local) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_plain(v) for v in obj]
+        return [_plain(v, local) for v in obj]
     return obj
 
 
@@ -462,7 +520,8 @@ def load_catalogue(directory: Path = CATALOGUE_DIR):
         except CatalogueError as err:
             problems.extend(err.problems)
             continue
-        county = _plain(data["county"])
+        local = data["county"].get("conditions") or {}
+        county = _plain(data["county"], local)
         code = county["code"]
         if code in counties:
             problems.append((_rel(path), data["county"].lines["code"], "county.code", f"{code} is already used by {counties[code]['file']}"))
@@ -472,7 +531,7 @@ def load_catalogue(directory: Path = CATALOGUE_DIR):
         doc = county["document"]
         services = []
         for raw in data["services"]:
-            s = _plain(raw)
+            s = _plain(raw, local)
             s["county"] = code
             s["url"] = f"{county['url']}{s['slug']}/"
             where = f"第{s['item']}项" if s.get("item") else s["source"].get("section", "")
@@ -495,6 +554,7 @@ def load_catalogue(directory: Path = CATALOGUE_DIR):
         "groups": _plain(shared["groups"]),
         "topics": _plain(shared["topics"]),
         "glossary": _plain(shared["glossary"]),
+        "recognised": _plain(shared.get("recognised") or {}),
         "counties": counties,
     }
 

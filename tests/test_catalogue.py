@@ -111,6 +111,8 @@ def test_exclusions_point_both_ways_in_the_answer():
 
 # One deliberately broken file per kind of error, with the exact message a county official sees.
 BROKEN_MESSAGES = {
+    'apply-nowhere': 'tests/fixtures/broken/zhejiang/apply-nowhere.yaml:36: services[0].apply_at: `none` (不用去哪里办) only goes with `apply: automatic`; where the document names no place, write `unknown` (文件没写去哪里办)',
+    'reading-without-doubt': 'tests/fixtures/broken/zhejiang/reading-without-doubt.yaml:27: services[0].conditions[0].doubt: is required (必填)',
     'bad-county-code': 'tests/fixtures/broken/zhejiang/bad-county-code.yaml:3: county.code: \'33032\' is not a 6-digit GB/T 2260 county code in quotes, e.g. "330324"',
     'bad-date': 'tests/fixtures/broken/zhejiang/bad-date.yaml:12: county.document.date: \'2023-02-30\' is not an existing date — write "YYYY-MM-DD" in quotes',
     'bad-field-value': "tests/fixtures/broken/zhejiang/bad-field-value.yaml:30: services[0].conditions[2].in: ['dibao', 'poor'] — values of economic are: none, dibao, dibian, tekun",
@@ -120,9 +122,9 @@ BROKEN_MESSAGES = {
     'long-summary': 'tests/fixtures/broken/zhejiang/long-summary.yaml:24: services[0].summary: is 50 characters; at most 40 (不超过40个字)',
     'missing-source': 'tests/fixtures/broken/zhejiang/missing-source.yaml:16: services[0].source: is required (必填)',
     'overlapping-tiers': 'tests/fixtures/broken/zhejiang/overlapping-tiers.yaml:34: services[0].amount.tiers[1].min: 88 does not follow the tier above (max 89): tiers must not overlap or leave gaps',
-    'two-condition-kinds': "tests/fixtures/broken/zhejiang/two-condition-kinds.yaml:27: services[0].conditions[0]: needs exactly one of hukou, residence, age, field, any, all, not, ref; found ['hukou', 'age']",
+    'two-condition-kinds': "tests/fixtures/broken/zhejiang/two-condition-kinds.yaml:27: services[0].conditions[0]: needs exactly one of hukou, residence, hukou_province, age, field, any, all, not, contested, ref; found ['hukou', 'age']",
     'unknown-field': "tests/fixtures/broken/zhejiang/unknown-field.yaml:36: services[0].aply_note: unknown field 'aply_note' — allowed: also, amount, apply, apply_at, away, basis, conditions, departments, documents, effective, excludes, groups, id, item, name, notes, paid_by, phones, self_paid, slug, source, steps, summary, target, time_limit, topic, type, what, where, wording",
-    'unknown-profile-field': "tests/fixtures/broken/zhejiang/unknown-profile-field.yaml:29: services[0].conditions[2].field: 'income_level' is not a profile field — one of as_of, birth_date, age, sex, hukou, residence, lives_outside_hukou_town, months_at_residence, fixed_residence, island_relocated, relocated_on, economic, tekun_mode, per_capita_income, care_level, dementia, disability_grade, has_disability_card, disability_type, family_planning_special, living, no_supporter, military, state_pension_for_entitled, rural_veteran_soldier, heroic_injury, employee_pension, resident_pension, resident_medical, in_institution, homeless, retrofit_done, chronic, child_hukou, lives_with_child_in_town",
+    'unknown-profile-field': "tests/fixtures/broken/zhejiang/unknown-profile-field.yaml:29: services[0].conditions[2].field: 'income_level' is not a profile field — one of as_of, birth_date, age, sex, hukou, residence, lives_outside_hukou_town, months_at_residence, fixed_residence, island_relocated, relocated_on, economic, tekun_mode, per_capita_income, care_level, dementia, disability_grade, has_disability_card, disability_type, family_planning_special, living, no_supporter, military, state_pension_for_entitled, rural_veteran_soldier, heroic_injury, employee_pension, resident_pension, resident_medical, in_institution, homeless, retrofit_done, chronic, child_hukou, lives_with_child_in_town, barrier_free_done, lives_with_child_in_urban_area, only_child_died",
 }
 
 

@@ -63,7 +63,8 @@ BAD_VALUES = {
     "no_supporter": "n", "military": "veteran", "state_pension_for_entitled": "y", "rural_veteran_soldier": 2,
     "heroic_injury": [], "employee_pension": "1", "resident_pension": {}, "resident_medical": "t",
     "in_institution": "f", "homeless": 1.0, "retrofit_done": "done", "chronic": ["asthma"], "child_hukou": 330324,
-    "lives_with_child_in_town": "yes",
+    "lives_with_child_in_town": "yes", "barrier_free_done": "否", "lives_with_child_in_urban_area": 1,
+    "only_child_died": "yes",
 }
 
 
