@@ -24,15 +24,39 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _read_profile(path: str):
+    """The profile as JSON from a file or standard input: UTF-8 (a BOM is allowed in both), any
+    other bytes, malformed or absurd JSON (a 5000-digit number, nesting 100,000 deep) refused
+    with the file and the line."""
+    name = "标准输入 / standard input" if path == "-" else path
     try:
-        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8-sig").read()
+        if path == "-":
+            stdin = getattr(sys.stdin, "buffer", None)
+            data = stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8", "surrogateescape")
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read()
+    except IsADirectoryError:
+        raise ProfileError("PROFILE", f"{path} 是一个文件夹，不是文件", f"{path} is a directory, not a file") from None
     except OSError as err:
-        raise ProfileError("PROFILE", f"无法读取文件 {path}：{err.strerror}", f"cannot read {path}: {err.strerror}")
+        raise ProfileError("PROFILE", f"无法读取文件 {path}：{err.strerror}", f"cannot read {path}: {err.strerror}") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise ProfileError("PROFILE", f"{name} 不是 UTF-8 编码（第{line}行，第{err.start + 1}个字节）；请另存为 UTF-8",
+                           f"{name} is not UTF-8 (line {line}, byte {err.start + 1}); save it as UTF-8") from None
     try:
         return json.loads(text)
-    except ValueError as err:
-        raise ProfileError("PROFILE", f"{path} 不是有效的 JSON（第{err.lineno}行第{err.colno}列）：{err.msg}",
-                           f"{path} is not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}")
+    except json.JSONDecodeError as err:
+        raise ProfileError("PROFILE", f"{name} 不是有效的 JSON（第{err.lineno}行第{err.colno}列）：{err.msg}",
+                           f"{name} is not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from None
+    except ValueError as err:  # e.g. an integer of more than 4300 digits
+        raise ProfileError("PROFILE", f"{name} 里有无法读取的值（数字太长）：{err}",
+                           f"{name} holds a value that cannot be read (a number too long): {err}") from None
+    except RecursionError:
+        raise ProfileError("PROFILE", f"{name} 嵌套太深，不是一份查询内容", f"{name} is nested too deeply to be a profile") from None
 
 
 def main(argv=None) -> int:
@@ -85,6 +109,22 @@ def main(argv=None) -> int:
         return 2
     except TableError as err:  # a file that cannot be read as a table at all
         print(f"文件有误 / bad file — {err.zh}\n{err.en}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # the reader stopped reading (`… | head`): nothing more to say
+        sys.stdout = None
+        return 0
+    except OSError as err:  # e.g. an output folder that does not exist
+        where = err.filename or "输出 / output"
+        print(f"文件读写失败 / cannot read or write a file — {where}：{err.strerror or err}\n"
+              f"{where}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    except (RecursionError, MemoryError) as err:
+        print(f"输入太大或嵌套太深，无法处理 / the input is too large or nested too deeply ({type(err).__name__})",
+              file=sys.stderr)
+        return 2
+    except Exception as err:  # a bug of ours: say so in both languages, still no traceback for the user
+        print(f"程序出错了，请把这段话和输入文件一起报告 / internal error, please report it with the input — "
+              f"{args.command}: {type(err).__name__}: {str(err)[:300]}", file=sys.stderr)
         return 2
     return 0
 

@@ -6,6 +6,7 @@ what is allowed, in Chinese and English; nothing is guessed.
 from __future__ import annotations
 
 import datetime as _dt
+import math as _math
 import re
 
 # Province-level prefixes of GB/T 2260 (the first two digits of every county code).
@@ -67,7 +68,8 @@ INT_RANGE = {"age": (0, 130), "months_at_residence": (0, 1600)}
 KIND_RULE = {
     "date": ("一个存在的日期，格式 YYYY-MM-DD", "an existing date, YYYY-MM-DD"),
     "int": ("不小于 0 的整数（年龄不超过 130）", "a whole number ≥ 0 (an age at most 130)"),
-    "number": ("不小于 0 的数（元/月）", "a number ≥ 0 (yuan a month)"),
+    "int:months_at_residence": ("0 到 1600 之间的整数（月）", "a whole number of months from 0 to 1600"),
+    "number": ("不小于 0 的有限数（元/月）", "a finite number ≥ 0 (yuan a month)"),
     "bool": ("true 或 false（是/否）", "true or false"),
     "county": ("6位县级行政区划代码（GB/T 2260），例如 330324；或 other（不在本目录中的县）",
                "a 6-digit GB/T 2260 county code, e.g. 330324, or other (a county outside this catalogue)"),
@@ -90,15 +92,33 @@ def _allowed(field: str) -> tuple[str, str]:
         if kind == "enum_list":
             return f"以下值组成的列表：{listed}", f"a list of: {plain}"
         return f"以下之一：{listed}", f"one of: {plain}"
-    return KIND_RULE[kind]
+    return KIND_RULE.get(f"{kind}:{field}") or KIND_RULE[kind]
+
+
+def _show(value, limit: int = 80) -> str:
+    """The value as the message shows it: its repr, cut short (a 10 MB string, a 5000-digit number
+    or a list nested 900 deep must not become the message or crash it)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3 * limit:
+        return "<很长的整数 / a very long whole number>"
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _fail(field: str, value, problem_zh: str = "", problem_en: str = ""):
     zh_rule, en_rule = _allowed(field)
     label = FIELDS[field][1]
-    zh = f"{label}的值 {value!r} 不可用{problem_zh}。允许：{zh_rule}"
-    en = f"{value!r} is not allowed{problem_en}; allowed: {en_rule}"
+    shown = _show(value)
+    zh = f"{label}的值 {shown} 不可用{problem_zh}。允许：{zh_rule}"
+    en = f"{shown} is not allowed{problem_en}; allowed: {en_rule}"
     raise ProfileError(field, zh, en)
+
+
+def _scalar(value) -> bool:
+    """A JSON scalar that can be looked up in a list of allowed values (lists and objects cannot)."""
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
 
 
 def parse_date(field: str, value) -> _dt.date:
@@ -128,6 +148,7 @@ def parse_profile(raw, today: _dt.date | None = None) -> dict:
             if field.startswith("_") or field in ("name", "note", "姓名", "备注"):
                 continue  # free notes are carried by callers, never evaluated
             known = ", ".join(FIELDS)
+            field = field if len(field) <= 80 else field[:79] + "…"
             raise ProfileError(field, f"不认识的字段。可用的字段：{known}", f"unknown field; known fields: {known}")
         if value is None:
             continue
@@ -140,9 +161,10 @@ def parse_profile(raw, today: _dt.date | None = None) -> dict:
                 _fail(field, value)
             clean[field] = value
         elif kind == "number":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or not _math.isfinite(value):
                 _fail(field, value)
-            clean[field] = value
+            # 800.0 and 800 are the same JSON number: one form, so CLI and browser print the same
+            clean[field] = int(value) if isinstance(value, float) and value.is_integer() else value
         elif kind == "bool":
             if not isinstance(value, bool):
                 _fail(field, value)
@@ -153,13 +175,13 @@ def parse_profile(raw, today: _dt.date | None = None) -> dict:
                 _fail(field, value)
             clean[field] = value
         elif kind == "enum":
-            if isinstance(value, bool) or value not in values:
+            if not _scalar(value) or value not in values:
                 _fail(field, value)
-            clean[field] = value
+            clean[field] = next(v for v in values if v == value)  # 1.0 → 1: the listed form
         elif kind == "enum_list":
-            if not isinstance(value, list) or any(isinstance(v, bool) or v not in values for v in value):
+            if not isinstance(value, list) or any(not _scalar(v) or v not in values for v in value):
                 _fail(field, value)
-            clean[field] = list(dict.fromkeys(value))
+            clean[field] = list(dict.fromkeys(next(v for v in values if v == x) for x in value))
     as_of = clean.get("as_of") or today or _dt.date.today()
     clean["as_of"] = as_of
     birth = clean.get("birth_date")
