@@ -24,6 +24,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PHONE = {"width": 390, "height": 844}
 
 
+def pytest_sessionstart(session):
+    """The checker reads only the compiled JSON: compile it once if the YAML changed since."""
+    from checker.catalogue import stale, PACKAGED
+    if stale() or not PACKAGED.exists():
+        from site_build.catalogue import compile_catalogue
+        compile_catalogue()
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass

@@ -125,3 +125,25 @@ def test_the_batch_answer_carries_doubts_and_apply_notes(engine):
     by_id = {r["service"]: r for r in results}
     assert by_id["330324-convention"]["status"] == "maybe" and by_id["330324-convention"]["doubts"] == [DOUBT_HUKOU]
     assert "330324-province" not in by_id  # ineligible: left out of a batch
+
+
+def test_the_checker_stands_alone_and_no_module_imports_another_modules_private_names():
+    """checker/ reads only the compiled JSON: no import of site_build (not even lazily), and no
+    `from x import _private` anywhere in checker/, site_build/ or bench/."""
+    import ast
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    problems = []
+    for folder in ("checker", "site_build", "bench"):
+        for path in sorted((root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom):
+                    module = node.module or ""
+                    if folder == "checker" and module.split(".")[0] == "site_build":
+                        problems.append(f"{path.name}: from {module} import …")
+                    for alias in node.names:
+                        if alias.name.startswith("_") and not alias.name.startswith("__"):
+                            problems.append(f"{path.relative_to(root)}: from {module} import {alias.name}")
+                elif isinstance(node, ast.Import) and folder == "checker":
+                    problems += [f"{path.name}: import {a.name}" for a in node.names if a.name.split(".")[0] == "site_build"]
+    assert not problems, problems
