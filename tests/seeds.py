@@ -1,16 +1,24 @@
-"""Reading the source documents in ../shared/seeds for tests: their text, item numbers and numbers."""
+"""Reading the source documents in catalogue/sources for tests: their text, item numbers and numbers."""
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 from pathlib import Path
 
-SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+SOURCES = Path(__file__).resolve().parent.parent / "catalogue" / "sources"
+
+
+def seed_path(file_name: str) -> Path:
+    """The document's text file, found by its name in catalogue/sources/<province>/<county>/."""
+    found = sorted(SOURCES.glob(f"*/*/{file_name}"))
+    if len(found) != 1:
+        raise FileNotFoundError(f"{file_name}: {len(found)} files of that name under {SOURCES} (expected 1)")
+    return found[0]
 
 
 @lru_cache(maxsize=None)
 def seed_text(file_name: str) -> str:
-    return (SEEDS / file_name).read_text(encoding="utf-8")
+    return seed_path(file_name).read_text(encoding="utf-8")
 
 
 def item_numbers(file_name: str) -> list[int]:
