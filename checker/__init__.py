@@ -1,7 +1,7 @@
 """养老服务明白卡 checker: which elderly-care services an elder can get, how much, and why.
 
 Standard library only; runs on CPython and in the browser on Pyodide. `check(profile)` takes the
-profile of ../shared/profile.md (a dict) and returns the answer dict; `check_json` does the same
+profile of checker/README.md (a dict) and returns the answer dict; `check_json` does the same
 with JSON text in and out, for the browser worker.
 """
 from __future__ import annotations

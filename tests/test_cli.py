@@ -1,4 +1,4 @@
-"""The command line of ../shared/profile.md, run as a user runs it."""
+"""The command line of checker/README.md, run as a user runs it."""
 from __future__ import annotations
 
 import json
