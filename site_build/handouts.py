@@ -191,10 +191,7 @@ class Handouts:
             paid = "钱由" + pages.PAID_BY_TEXT[service["paid_by"]] + "。"
         return f"：{where}{paid}"
 
-    @staticmethod
-    def unsaid(where: str) -> str:
-        """`where` of a service nobody applies for, without a leading 不用申请 the card already says."""
-        return re.sub(r"^(不用申请|无需申请|不需要申请)(（[^）]*）)?[。，；,]?", "", where or "")
+    unsaid = staticmethod(pages.unsaid)
 
     @staticmethod
     def sentences(text: str) -> list:

@@ -22,13 +22,27 @@ from site_build.catalogue import load_shared
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "content" / "templates"
 
-APPLY_TEXT = {"automatic": "不用申请", "apply": "需要申请"}
+APPLY_TEXT = {"automatic": "不用申请", "apply": "需要申请", "unknown": "文件没写要不要申请"}
 APPLY_AT_TEXT = {
     "hukou": "到户籍地（户口所在地）办理",
     "residence": "到常住地（平时住的地方）办理",
     "venue": "直接到提供服务的地方",
     "none": "不用去哪里办",
+    "unknown": "文件没有写去哪里办",
 }
+DEFAULT_ASK = "当地乡镇（街道）或拨打政务服务热线12345"
+READING_TEXT = {"convention": "本页的约定，文件没有写", "inference": "本页的推断，文件没有明说",
+                "at_most": "文件没有写清楚条件，最多答“可能”", "contested": "文件前后说法不一"}
+
+
+def unsaid(where: str) -> str:
+    """`where` of a service nobody applies for, without a leading 不用申请 the page already says."""
+    return re.sub(r"^(不用申请|无需申请|不需要申请)(（[^）]*）)?[。，；,]?", "", where or "")
+
+
+def ask(county) -> str:
+    """Who to ask when the document is silent: the county's own `ask`, or the general hotline."""
+    return county.get("ask") or DEFAULT_ASK
 PAID_BY_TEXT = {
     "hukou": "户籍地（户口所在地）发放",
     "residence": "常住地（平时住的地方）发放",
@@ -163,7 +177,8 @@ class Site:
                                trim_blocks=True, lstrip_blocks=True)
         self.env.globals.update(site=self, APPLY_TEXT=APPLY_TEXT, APPLY_AT_TEXT=APPLY_AT_TEXT,
                                 PAID_BY_TEXT=PAID_BY_TEXT, date_text=date_text, age_range=age_range,
-                                tel=tel)
+                                tel=tel, ask=ask)
+        self.env.filters["unsaid"] = unsaid
         self.checker_src: str | None = None   # set by the hooks when the checker page exists
 
     # ------------------------------------------------------------ which pages
@@ -203,11 +218,14 @@ class Site:
             nav.append({"首页": "index.md"})
         if self.checker_src:
             nav.append({"查一查能享受什么": self.checker_src})
+        # Material prints nav titles unescaped: names from the catalogue go in as HTML text (the loader
+        # refuses markup characters in names as well; this holds for any catalogue, e.g. MB_CATALOGUE).
+        e = lambda text: str(escape(text))  # noqa: E731
         for p in self.provinces:
-            counties = [{c["name"]: [f"{c['url']}index.md"] + [{s["name"]: f"{s['url'][:-1]}.md"} for s in c["services"]]}
+            counties = [{e(c["name"]): [f"{c['url']}index.md"] + [{e(s["name"]): f"{s['url'][:-1]}.md"} for s in c["services"]]}
                         for c in p["counties"]]
-            nav.append({p["name"]: [f"{p['slug']}/index.md"] + counties})
-        nav.append({"各县对比": ["compare/index.md"] + [{self.topics[t]["name"]: f"compare/{t}.md"} for t in self.topic_order]})
+            nav.append({e(p["name"]): [f"{p['slug']}/index.md"] + counties})
+        nav.append({"各县对比": ["compare/index.md"] + [{e(self.topics[t]["name"]): f"compare/{t}.md"} for t in self.topic_order]})
         nav.append({"住在外地怎么办": "away.md"})
         nav.append({"名词解释": "glossary.md"})
         for title, src in (("搜索", "search.md"), ("批量排摸（工作人员用）", "screen/index.md"), ("关于本站", "about.md")):
@@ -240,17 +258,35 @@ class Site:
                 out.append((key, group, services))
         return out
 
+    def ask_for(self, service) -> str:
+        """Who to ask about a service when its document is silent (its county's `ask`)."""
+        return ask(self.catalogue["counties"][service["county"]])
+
+    @staticmethod
+    def has_readings(service) -> bool:
+        """Whether any condition of the service is our reading rather than the document's words."""
+        def walk(c):
+            return bool(c.get("reading") or c.get("at_most") or "contested" in c) or any(
+                walk(x) for k in ("any", "all", "contested") for x in c.get(k, ())) or ("not" in c and walk(c["not"]))
+        return any(walk(c) for c in service["conditions"])
+
     def conditions(self, service) -> list:
         """The service's conditions in plain words: [{text, children}] (children for 任意一条)."""
         def item(cond):
             if "label" not in cond and ("any" in cond or "all" in cond):
                 kind = "any" if "any" in cond else "all"
                 head = "符合下面任意一条：" if kind == "any" else "下面几条都要符合："
-                return {"text": head, "children": [item(c) for c in cond[kind]]}
+                return {"text": head, "children": [item(c) for c in cond[kind]], "reading": reading(cond)}
             text = compile_condition(cond, self.catalogue)[0]
             if cond.get("age", {}).get("month_start"):
                 text += "（从满这个年龄的当月起）"
-            return {"text": text, "children": []}
+            return {"text": text, "children": [], "reading": reading(cond)}
+
+        def reading(cond):
+            """Our reading, not the document's words: how we read it and why it is only 可能 when it fails."""
+            kind = cond.get("reading") or ("contested" if "contested" in cond else
+                                           "at_most" if cond.get("at_most") == "maybe" else None)
+            return f"{READING_TEXT[kind]}：{cond['doubt']}" if kind else None
         return [item(c) for c in service["conditions"]]
 
     def condition_summary(self, service) -> str:

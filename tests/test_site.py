@@ -87,7 +87,17 @@ def test_every_service_has_a_page_with_amount_steps_and_source(site_dir, service
     county = CATALOGUE["counties"][service["county"]]
     text = text_of(article(read(site_dir, service["url"])))
     assert service["name"] in text
-    assert ("不用申请" if service["apply"] == "automatic" else "需要申请") in text
+    assert {"automatic": "不用申请", "apply": "需要申请", "unknown": "文件没有写要不要申请"}[service["apply"]] in text
+    if service["apply"] != "automatic":
+        assert "不用去哪里办" not in text, "a page never says 需要申请 and 不用去哪里办"
+    if service["apply"] == "unknown" or service["apply_at"] == "unknown":
+        assert site_pages.ask(county) in text, "silence on applying says who to ask"
+    for also in service.get("also") or []:
+        assert f"另需：{html.unescape(also)}" in text
+    if SITE_MODEL.has_readings(service):
+        assert "本页的理解" in text or "本页的约定" in text or "本页的推断" in text or "文件前后说法不一" in text \
+            or "文件没有写清楚条件" in text, "our readings are marked as ours on the page"
+        assert "不是文件原话" in text
     if service.get("amount"):
         assert html.unescape(service["amount"]["text"]) in text
         for label, amount_text in SITE_MODEL.amount_rows(service["amount"]):
@@ -184,6 +194,16 @@ EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.I)
 
 def html_files(site_dir):
     return sorted(site_dir.rglob("*.html"))
+
+
+def test_no_page_repeats_or_contradicts_whether_to_apply(site_dir):
+    """Audit 2026-11-29 (嵊泗): "需要申请。不用去哪里办。" and "不用申请。不用申请，" were printed."""
+    bad = []
+    for path in [site_dir / "away" / "index.html"] + [site_dir / s["url"] / "index.html" for s in SERVICES]:
+        text = text_of(path.read_text(encoding="utf-8"))
+        if re.search(r"需要申请。\s*不用去哪里办", text) or re.search(r"不用申请。\s*(不用|无需)申请", text):
+            bad.append(str(path.relative_to(site_dir)))
+    assert not bad, bad
 
 
 def test_no_page_loads_anything_from_another_host(site_dir):

@@ -460,9 +460,25 @@ function fieldLabel(name) {
 }
 
 function applyBadge(r) {
-  return r.apply === "automatic"
-    ? h("span", { class: "yl-badge yl-badge--auto" }, "不用申请")
-    : h("span", { class: "yl-badge yl-badge--apply" }, "需要申请");
+  if (r.apply === "automatic") return h("span", { class: "yl-badge yl-badge--auto" }, "不用申请");
+  if (r.apply === "unknown") return h("span", { class: "yl-badge yl-badge--unknown" }, "文件没写要不要申请");
+  return h("span", { class: "yl-badge yl-badge--apply" }, "需要申请");
+}
+
+// What the document says beyond the checked conditions, and where our answer rests on our own
+// reading of it: shown on every card that is not 不符合 (issue 11).
+function documentNotes(r) {
+  const out = [];
+  if (r.also && r.also.length) out.push(h("p", { class: "yl-also" }, h("strong", {}, "另需："), r.also.join("；")));
+  if (r.doubts && r.doubts.length) out.push(h("p", { class: "yl-doubt" }, h("strong", {}, "为什么说不准："), r.doubts.join(" ")));
+  if (r.apply === "unknown" && !(r.where || "").includes("要不要申请")) out.push(h("p", { class: "yl-ask" }, `文件没有写要不要申请，请先问：${r.ask || "当地乡镇（街道）或12345"}。`));
+  else if ((r.doubts && r.doubts.length) && r.ask) out.push(h("p", { class: "yl-ask" }, `请问：${r.ask}。`));
+  if (r.apply_note) out.push(h("p", { class: "yl-apply-note" }, r.apply_note));
+  if (r.readings && r.readings.length) {
+    out.push(h("details", { class: "yl-readings" }, h("summary", {}, "哪些是本页的理解（文件没有明写）"),
+      h("ul", {}, r.readings.map((x) => h("li", {}, `${x.label}：${x.kind_text}。${x.text}`)))));
+  }
+  return out;
 }
 
 function resultCard(r, multiCounty) {
@@ -475,11 +491,15 @@ function resultCard(r, multiCounty) {
     body.push(h("p", { class: "yl-apply" }, applyBadge(r), " ", r.where || ""));
     for (const n of r.next || []) body.push(h("p", { class: "yl-next" }, n.text));
     if (r.away) body.push(h("p", { class: "yl-away" }, "住在外地：", typeof r.away === "string" ? r.away : r.away.text || ""));
+    body.push(...documentNotes(r));
   } else if (r.status === "maybe") {
     body.push(h("p", {}, r.summary || ""));
     const missing = (r.missing || []).map(fieldLabel);
     if (missing.length) body.push(h("p", { class: "yl-missing" }, "还要弄清楚：", missing.join("、")));
     if (r.amount && r.amount.text) body.push(h("p", { class: "yl-amount yl-amount--small" }, "如果符合：", r.amount.text));
+    // a maybe never says 不用申请 alone: the note says the status behind it must be obtained first
+    if (r.apply !== "automatic" || !r.apply_note) body.push(h("p", { class: "yl-apply" }, applyBadge(r), " ", r.where || ""));
+    body.push(...documentNotes(r));
   } else {
     const reasons = (r.why || []).filter((w) => w.includes("✗"));
     body.push(h("p", { class: "yl-why" }, "没满足的条件：", (reasons.length ? reasons : r.why || []).map((w) => w.replace(/\s*✗.*$/, "")).join("；"), "。"));
@@ -596,10 +616,13 @@ function renderCard(answer, p) {
     const others = (r.exclusive_with || []).filter((o) => eligibleIds.has(o.service)).map((o) => `“${o.name}”`);
     return others.length ? h("strong", { class: "yl-card__either" }, `（二选一：和${others.join("、")}只能选一项）`) : null;
   };
-  const autoItems = automatic.map((r) => h("li", {}, h("strong", {}, r.name), r.amount?.text ? `：${r.amount.text}` : "", either(r)));
+  const also = (r) => (r.also && r.also.length ? h("span", { class: "yl-card__also" }, `（另需：${r.also.join("；")}）`) : null);
+  const autoItems = automatic.map((r) => h("li", {}, h("strong", {}, r.name), r.amount?.text ? `：${r.amount.text}` : "", either(r), also(r)));
   const rows = toApply.map((r) => h("tr", {},
-    h("td", {}, h("strong", { class: "yl-card__name" }, r.name), either(r), r.amount?.text ? h("br") : null, r.amount?.text || ""),
-    h("td", { class: "yl-card__how" }, r.where || "")));
+    h("td", {}, h("strong", { class: "yl-card__name" }, r.name), either(r), r.amount?.text ? h("br") : null, r.amount?.text || "", also(r)),
+    h("td", { class: "yl-card__how" }, r.apply === "unknown" ? `文件没有写要不要申请，请先问：${r.ask || "当地乡镇（街道）或12345"}。` : "", r.where || "")));
+  // maybe only because the document is silent or contradicts itself (no fact to ask the elder)
+  const doubtful = maybe.filter((r) => r.doubts && r.doubts.length && !(r.missing || []).length);
   const missingBy = new Map();
   for (const q of answer.questions || []) missingBy.set(q, []);
   for (const r of maybe) for (const m of r.missing || []) {
@@ -624,6 +647,9 @@ function renderCard(answer, p) {
       h("ul", { class: "yl-card__ask" }, toAsk.slice(0, 3).map(([m, names]) => h("li", {}, `${fieldLabel(m)}（关系到${names.slice(0, 3).join("、")}${names.length > 3 ? `等${names.length}项` : ""}）`))),
       toAsk.length > 3 ? h("p", { class: "yl-card__ask" }, `还有${toAsk.length - 3}个问题，见网页上的查询结果。`) : null,
       h("p", { class: "yl-card__ask-short" }, toAsk.slice(0, 4).map(([m]) => fieldLabel(m)).join("、"), toAsk.length > 4 ? `等${toAsk.length}个问题，见网页上的查询结果。` : "。")] : null,
+    doubtful.length ? [h("h2", {}, `文件没写清楚，要去问（${doubtful.length}项）`),
+      h("ul", { class: "yl-card__doubt" }, doubtful.slice(0, 4).map((r) => h("li", {}, h("strong", {}, r.name), `：${r.doubts[0]}`))),
+      doubtful.length > 4 ? h("p", { class: "yl-card__doubt" }, `还有${doubtful.length - 4}项，见网页上的查询结果。`) : null] : null,
     phones.length ? h("p", { class: "yl-card__phones" }, "咨询电话：", phones.join("；")) : h("p", { class: "yl-card__phones" }, "咨询：村（社区）、乡镇（街道），或拨打12345政务服务热线。"),
     h("p", { class: "yl-card__source" }, "依据：", docs.join("；"), "。本卡由“养老服务明白卡”网站按县里公开的政策文件算出，以当地政府部门的答复为准。"),
   ].flat(Infinity).filter(Boolean));
