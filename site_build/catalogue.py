@@ -7,6 +7,7 @@ Run `python -m site_build.catalogue [--check]`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import sys
@@ -19,7 +20,7 @@ from checker.profile import FIELDS, PROVINCE_PREFIXES, is_county_code
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE_DIR = ROOT / "catalogue"
 COMPILED = ROOT / "checker" / "catalogue.json"
-SEEDS_DIR = ROOT.parent / "shared" / "seeds"
+SEEDS_DIR = CATALOGUE_DIR / "sources"   # <province>/<county>/<document>.txt with its <document>.yaml
 
 
 class CatalogueError(ValueError):
@@ -206,10 +207,9 @@ class _Checker:
                     self.text(d, key, "county.document")
                 self.date(d, "date", "county.document", required=True, nullable=True)
                 f = d.get("file")
-                if not (isinstance(f, str) and re.fullmatch(r"\d{3}_[0-9a-f]{16}\.txt", f)):
-                    self.err(d, "file", "county.document.file", f"{f!r} must be a seed file name like 001_ad73a97c7bcfe62c.txt")
-                elif SEEDS_DIR.is_dir() and not (SEEDS_DIR / f).is_file():
-                    self.err(d, "file", "county.document.file", f"{f!r} is not in {SEEDS_DIR}")
+                if not (isinstance(f, str) and re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z_.-]*\.txt", f)):
+                    self.err(d, "file", "county.document.file", f"{f!r} must be the name of a .txt file in "
+                             "catalogue/sources/<province>/<county>/, like 001_ad73a97c7bcfe62c.txt")
             for i, ph in enumerate(c.get("phones") or []):
                 if self.mapping(ph, f"county.phones[{i}]", required=("name", "number", "source")):
                     for key in ("name", "number", "source"):
@@ -401,7 +401,7 @@ class _Checker:
 
     def amount(self, a, field, top=False, per=None, case=False):
         if not self.mapping(a, field, optional=("yuan", "per", "floor", "max_yuan", "text", "tiers", "by", "gap",
-                                                 "percent", "base", "multiplier", "hours", "note", "in_kind", "choose")
+                                                 "percent", "base", "multiplier", "hours", "note", "in_kind", "choose", "revised")
                             + (("if",) if case else ())):
             return
         if case:
@@ -416,6 +416,7 @@ class _Checker:
                         self.err(cases, i, f"{field}.choose[{i}].if", "is required: the condition under which this amount applies")
                     self.amount(inner, f"{field}.choose[{i}]", per=a.get("per") or per, case=True)
         self.text(a, "text", field, required=True)
+        self.choice(a, "revised", field, ("yearly",), required=False)   # a standard revised every year (低保, 特困)
         for key in ("yuan", "max_yuan", "percent", "multiplier", "hours"):
             self.number(a, key, field)
         if "per" in a:
@@ -510,6 +511,108 @@ def _plain(obj, local=None):
     return obj
 
 
+# ---------------------------------------------------------------- source documents (catalogue/sources)
+
+# A document's status, in its own words (catalogue/sources/README.md) → how pages and answers say it.
+DOCUMENT_STATUS = {"有效": "正式文件，标注有效", "征求意见稿": "征求意见稿", "已失效": "已失效", "未注明": "文件没写是否还有效"}
+SOURCE_FIELDS = ("file", "sha256", "title", "issuer", "numbers", "date", "date_text", "status", "status_words",
+                 "obtained", "compared")
+
+
+def date_cn(iso) -> str:
+    if not iso:
+        return "文件未注明日期"
+    d = dt.date.fromisoformat(iso)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def load_source(county: dict, raw_doc, directory: Path = CATALOGUE_DIR) -> list:
+    """The county's document in catalogue/sources/<province>/<county>/: the text `document.file` and
+    its metadata (<name>.yaml beside it), checked; adds status, status_text, numbers, compared and
+    path to county["document"]. Returns the problems found (file, line, field, message)."""
+    doc = county["document"]
+    folder = (SEEDS_DIR if directory == CATALOGUE_DIR else directory / "sources") / county["province_slug"] / county["slug"]
+    text_path = folder / doc["file"]
+    meta_path = text_path.with_suffix(".yaml")
+    line = raw_doc.lines.get("file", raw_doc.line) if isinstance(raw_doc, Map) else 0
+    if not text_path.is_file():
+        return [(county["file"], line, "county.document.file",
+                 f"{doc['file']!r} is not in {_rel(folder)}/ — put the document's text there with its metadata "
+                 f"{meta_path.name} beside it (catalogue/sources/README.md)")]
+    if not meta_path.is_file():
+        return [(_rel(meta_path), 0, "(file)", f"is missing: every document needs its metadata beside it "
+                 f"(title, issuer, numbers, date, status …; catalogue/sources/README.md)")]
+    try:
+        meta = read_yaml(meta_path)
+    except CatalogueError as err:
+        return err.problems
+    c = _Checker(meta_path)
+    if not c.mapping(meta, "document", required=SOURCE_FIELDS):
+        return c.problems
+    for key in ("title", "date_text", "status_words", "obtained"):
+        c.text(meta, key, "document")
+    if meta["issuer"] is not None:
+        c.text(meta, "issuer", "document")
+    c.date(meta, "date", "document", required=True, nullable=True)
+    c.date(meta, "compared", "document", required=True)
+    c.choice(meta, "status", "document", list(DOCUMENT_STATUS))
+    if meta["file"] != doc["file"]:
+        c.err(meta, "file", "document.file", f"{meta['file']!r} must name the text beside it, {doc['file']!r}")
+    numbers = meta["numbers"]
+    if not isinstance(numbers, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                                for k, v in numbers.items()):
+        c.err(meta, "numbers", "document.numbers", "must map each label the document prints (文号, 索引号 …) to the "
+              "number as printed; {} where it prints none")
+    digest = hashlib.sha256(text_path.read_bytes()).hexdigest()
+    if meta["sha256"] != digest:
+        c.err(meta, "sha256", "document.sha256", f"does not match {text_path.name} (sha256 {digest}): the text must stay "
+              "exactly as published — restore it; only for a new text write its sha256 here")
+    if meta["date"] != doc.get("date"):
+        c.err(meta, "date", "document.date", f"{meta['date']!r} differs from county.document.date {doc.get('date')!r} "
+              f"in {county['file']}: give the same date in both")
+    if c.problems:
+        return c.problems
+    doc.update(status=meta["status"], status_text=DOCUMENT_STATUS[meta["status"]], numbers=_plain(numbers),
+               compared=meta["compared"], path=_rel(text_path))
+    return []
+
+
+def _yearly(amount) -> bool:
+    if isinstance(amount, dict):
+        return amount.get("revised") == "yearly" or any(_yearly(v) for v in amount.values())
+    if isinstance(amount, list):
+        return any(_yearly(v) for v in amount)
+    return False
+
+
+def revised_note(county: dict, amount) -> str | None:
+    """For an amount marked `revised: yearly` (a standard revised every year): which year it is
+    from, that it may be higher now, and whom to ask."""
+    if not _yearly(amount):
+        return None
+    from checker.engine import DEFAULT_ASK
+    date = county["document"].get("date")
+    when = f"{date[:4]}年的标准" if date else "文件发布时的标准（文件未注明日期）"
+    return f"这是{when}，现在可能更高，请问{county.get('ask') or DEFAULT_ASK}"
+
+
+def stale_documents(catalogue, today: dt.date | None = None) -> list:
+    """A warning for each county last compared with its document more than a year ago."""
+    today = today or dt.date.today()
+    out = []
+    for county in catalogue["counties"].values():
+        doc = county["document"]
+        compared = dt.date.fromisoformat(doc["compared"])
+        try:
+            due = compared.replace(year=compared.year + 1)
+        except ValueError:  # 29 February
+            due = dt.date(compared.year + 1, 3, 1)
+        if today > due:
+            out.append(f"注意 / warning: {county['file']}: last compared with {doc['path']} on {doc['compared']}, more "
+                       f"than a year ago — compare them again and update `compared` in its .yaml（上次核对文件已超过一年）")
+    return out
+
+
 def load_catalogue(directory: Path = CATALOGUE_DIR):
     """Read every county; return the compiled catalogue (plain data). Raises CatalogueError."""
     shared = load_shared()
@@ -528,6 +631,10 @@ def load_catalogue(directory: Path = CATALOGUE_DIR):
             continue
         county["file"] = _rel(path)
         county["url"] = f"{county['province_slug']}/{county['slug']}/"
+        source_problems = load_source(county, data["county"].get("document"), directory)
+        if source_problems:
+            problems.extend(source_problems)
+            continue
         doc = county["document"]
         services = []
         for raw in data["services"]:
@@ -538,7 +645,11 @@ def load_catalogue(directory: Path = CATALOGUE_DIR):
             if s.get("item") and s["source"].get("section"):
                 where += f"（{s['source']['section']}）"
             s["source_text"] = f"{doc['file']} {where}".strip()
-            s["basis_doc"] = f"{doc['title']}，{doc['date'] or doc['date_text']}"
+            s["basis_doc"] = f"《{doc['title']}》（{doc['status_text']}），{date_cn(doc['date'])}"
+            note = revised_note(county, s.get("amount"))
+            if note:
+                s["revised_note"] = note
+                s["basis_doc"] += f"。{note}"
             services.append(s)
             all_ids[s["id"]] = (path, raw)
         county["services"] = services
@@ -563,11 +674,16 @@ def write_compiled(catalogue, path: Path = COMPILED):
     text = json.dumps(catalogue, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
+    else:
+        path.touch()  # up to date with a YAML edit that changes nothing compiled (a comment): not stale
     return path
 
 
 def compile_catalogue(path: Path = COMPILED):
-    return write_compiled(load_catalogue(), path)
+    catalogue = load_catalogue()
+    for warning in stale_documents(catalogue):
+        print(warning, file=sys.stderr)
+    return write_compiled(catalogue, path)
 
 
 def main(argv=None):
@@ -578,6 +694,8 @@ def main(argv=None):
         print(f"目录有错误 / the catalogue has errors:\n{err}", file=sys.stderr)
         return 2
     n = sum(len(c["services"]) for c in catalogue["counties"].values())
+    for warning in stale_documents(catalogue):
+        print(warning, file=sys.stderr)
     if "--check" in argv:
         print(f"ok: {len(catalogue['counties'])} counties, {n} services")
         return 0
