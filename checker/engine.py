@@ -489,7 +489,7 @@ class Engine:
 
     # -- public API
     def check(self, raw_profile: dict, today: dt.date | None = None) -> dict:
-        """Evaluate a profile (raw JSON dict); returns the answer of ../shared/profile.md."""
+        """Evaluate a profile (raw JSON dict); returns the answer of checker/README.md."""
         profile = parse_profile(raw_profile, today)
         return self.evaluate(profile)
 

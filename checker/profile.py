@@ -1,6 +1,6 @@
 """The checker's input profile: its fields, their allowed values and Chinese labels, and validation.
 
-This is the contract of ../shared/profile.md. Bad input raises ProfileError naming the field and
+This is the contract of checker/README.md. Bad input raises ProfileError naming the field and
 what is allowed, in Chinese and English; nothing is guessed.
 """
 from __future__ import annotations
