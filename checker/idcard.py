@@ -30,8 +30,11 @@ def check_char(first17: str) -> str:
 def parse_id(raw: str) -> dict:
     """{"number", "birth_date": date, "sex": "male"|"female", "area": "330282"} or IdCardError."""
     text = str(raw).strip().replace(" ", "").replace("\u3000", "")
-    if re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", text):
-        raise IdCardError(f"身份证号“{text}”被表格软件存成了数字，后几位已经丢失：请把这一列设为“文本”格式后重新填写")
+    if len(text) > 40:
+        raise IdCardError(f"身份证号这一格有{len(text)}个字符，不是身份证号：请核对这一格")
+    if re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", text) or re.fullmatch(r"\d{15,18}\.\d*", text):
+        raise IdCardError(f"身份证号“{text}”被表格软件改成了科学计数法，后几位已经丢失：请把这一列设为“文本”格式后"
+                          "按身份证重新填写（不能猜后几位）")
     number = text.upper().replace("ｘ", "X")
     if re.fullmatch(r"\d{17}[\dX]", number):
         birth_text = number[6:14]
@@ -45,10 +48,13 @@ def parse_id(raw: str) -> dict:
         birth = _dt.date(int(birth_text[:4]), int(birth_text[4:6]), int(birth_text[6:8]))
     except ValueError:
         raise IdCardError(f"身份证号“{text}”中的出生日期 {birth_text[:4]}-{birth_text[4:6]}-{birth_text[6:8]} 这一天不存在") from None
-    if birth.year < 1850:
-        raise IdCardError(f"身份证号“{text}”中的出生年份 {birth.year} 不对")
+    if birth.year < 1890:
+        raise IdCardError(f"身份证号“{text}”中的出生年份 {birth.year} 不对（这样算已经超过130岁），请核对号码")
     if len(number) == 18:
         expected = check_char(number[:17])
         if number[17] != expected:
-            raise IdCardError(f"身份证号“{text}”校验码不对（最后一位按前17位算应为 {expected}），请核对号码")
+            hint = ""
+            if number.endswith("000") or number.endswith("00"):
+                hint = "；末尾是0，多半是表格软件把它当成数字存过（科学计数法），后几位已经丢失，请按身份证重新填写"
+            raise IdCardError(f"身份证号“{text}”校验码不对（最后一位按前17位算应为 {expected}），请核对号码{hint}")
     return {"number": number, "birth_date": birth, "sex": "male" if sex_digit % 2 else "female", "area": number[:6]}

@@ -10,18 +10,25 @@ line (screen_file) and the browser worker (screen_json) share screen_bytes, so b
 """
 from __future__ import annotations
 
+import csv
 import datetime as _dt
+import io
+import itertools
+import os
 import re
 
 from .idcard import IdCardError, parse_id
 from .profile import FIELDS, ProfileError, age_on, is_county_code, parse_profile
-from .tables import TableError, read_table, table_bytes, table_format
+from .tables import TableError, open_table, read_table, table_bytes, table_format, write_table_to
 
 HOME_CARE = "330282-home-care"  # 慈溪: 每月3小时免费居家养老服务 (seed 004)
 ANNEX1_TITLE = "全市80周岁老年人未享受居家养老服务老人名单"
-ANNEX1_COLUMNS = ["序号", "行政区划", "姓名", "身份证", "调查到的情况说明", "未享受原因", "电话", "实际居住地", "备注"]
+# 附件1's title and columns as seed 004 prints them (the catalogue's `forms: survey` has the same words
+# and wins when present; these are only for a catalogue without 慈溪's settlement block)
+ANNEX1_COLUMNS = ["序号", "行政区划", "姓名", "身份证", "调查到的情况说明", "未享受原因", "电话（本人、亲属）",
+                  "实际居住地（非本村居住请填写，到门牌号）", "备注"]
 
-RESULT_COLUMNS = ["应享未享", "应享未享去哪里办", "可以享受", "每月合计（元）", "可能可以享受（待核实）",
+RESULT_COLUMNS = ["应享未享", "应享未享去哪里办", "另需", "可以享受", "每月合计（元）", "可能可以享受（待核实）",
                   "还需了解", "以后可以享受", "提示", "错误"]
 ROW_COLUMN = "原表行号"
 
@@ -170,13 +177,21 @@ def _allowed_text(field: str) -> str:
             "county": "县（市）名称或6位行政区划代码"}[kind]
 
 
-_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?|(\d{4})(\d{2})(\d{2})")
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
+                   r"|(\d{4})(\d{2})(\d{2})")
+_EXCEL_EPOCH = _dt.date(1899, 12, 30)
+MAX_CELL = 200  # characters in a cell the screener reads; anything longer is that row's error
 
 
 def parse_date_cell(label: str, text: str) -> str:
-    t = text.strip()
+    """1944-05-10, 1944/5/10, 1944.5.10, 1944年5月10日, 19440510, or an Excel serial number (16202 =
+    1944-05-10, what a date cell becomes when it is saved as a number)."""
+    t = text.strip().translate(_DIGITS)
     m = _DATE.fullmatch(t)
     if not m:
+        serial = re.fullmatch(r"(\d{3,5})(?:\.0+)?", t)
+        if serial and 367 <= int(serial.group(1)) <= 73050:  # 1901-01-01 … 2099-12-31
+            return (_EXCEL_EPOCH + _dt.timedelta(days=int(serial.group(1)))).isoformat()
         raise CellError(f"{label}“{text}”看不懂：请写成 1945-03-07 这样的日期")
     y, mo, d = (int(g) for g in m.groups() if g is not None)
     try:
@@ -185,12 +200,17 @@ def parse_date_cell(label: str, text: str) -> str:
         raise CellError(f"{label}“{text}”这一天不存在") from None
 
 
+_DIGITS = str.maketrans("０１２３４５６７８９．－／", "0123456789.-/")
+
+
 def parse_cell(field: str, text: str, counties):
     """One register cell → the profile value (None = unknown); raises CellError in Chinese."""
     t = text.strip()
     if t in UNKNOWN_WORDS:
         return None
     kind, label, _ = FIELDS[field]
+    if len(t) > MAX_CELL:
+        raise CellError(f"{label}这一格太长（{len(t)}个字），不像是填写的内容：请核对这一格")
     if kind == "date":
         return parse_date_cell(label, t)
     if kind == "enum":
@@ -203,12 +223,16 @@ def parse_cell(field: str, text: str, counties):
     if kind == "int":
         m = re.fullmatch(r"(\d+)(?:\.0+)?(?:周?岁|个?月)?", key)
         if not m:
-            raise CellError(f"{label}“{text}”不是整数")
+            raise CellError(f"{label}“{_short(text)}”不是整数")
+        if len(m.group(1)) > 5:
+            raise CellError(f"{label}“{_short(text)}”太大了，不对")
         return int(m.group(1))
     if kind == "number":
         m = re.fullmatch(r"(\d+(?:\.\d+)?)元?", key.replace(",", ""))
         if not m:
-            raise CellError(f"{label}“{text}”不是数字")
+            raise CellError(f"{label}“{_short(text)}”不是数字")
+        if len(m.group(1).split(".")[0]) > 9:
+            raise CellError(f"{label}“{_short(text)}”太大了，不对")
         x = float(m.group(1))
         return int(x) if x == int(x) else x
     if kind == "bool":
@@ -238,6 +262,11 @@ def parse_cell(field: str, text: str, counties):
     if value is None:
         raise CellError(f"{label}“{text}”看不懂：可填 {_allowed_text(field)}，不知道就空着")
     return value
+
+
+def _short(text: str, n: int = 30) -> str:
+    text = str(text)
+    return text if len(text) <= n else f"{text[:n]}…（共{len(text)}个字）"
 
 
 class Counties:
@@ -345,6 +374,85 @@ class Received:
         return set()
 
 
+# ---------------------------------------------------------------- 附件1 (from a county's settlement block)
+
+def annex1_specs(catalogue) -> dict:
+    """{service id: {"county", "title", "columns"}} for each county whose `settlement` block names the
+    service its survey list (附件1) is about and the form that gives the list's title and columns."""
+    out = {}
+    for code, c in catalogue["counties"].items():
+        block = c.get("settlement")
+        if not block or not block.get("service"):
+            continue
+        form = next((f for f in c.get("forms") or [] if f.get("id") == block.get("survey_form")), None)
+        if form is None:
+            continue
+        out[block["service"]] = {"county": code, "title": form["title"], "columns": list(form["columns"])}
+    return out
+
+
+# what each 附件1 column holds, by how its heading starts (the form's own words are the headings)
+_ANNEX_SLOTS = [("序号", "number"), ("行政区划", "division"), ("姓名", "name"), ("身份证", "id"),
+                ("调查到的情况说明", "survey"), ("情况说明", "survey"), ("未享受原因", "reason"), ("电话", "phone"),
+                ("实际居住地", "address"), ("备注", "note")]
+
+
+def _annex_slot(column: str):
+    key = _norm(column)
+    return next((slot for start, slot in _ANNEX_SLOTS if key.startswith(_norm(start))), None)
+
+
+_TOTAL_ROW = re.compile(r"(总合计|合计|小计|总计|共计)[:：]?.*")
+
+
+def _is_total_row(cells) -> bool:
+    """A 合计/小计 row at the bottom of a register (its first filled cell says so)."""
+    for c in cells[:4]:
+        c = c.strip()
+        if c:
+            return bool(_TOTAL_ROW.fullmatch(c.replace(" ", "").replace("\u3000", ""))) and len(c) <= 20
+    return False
+
+
+def find_header(lines, is_header, scan: int = 30):
+    """(header line, header cells, [(line, text) of the rows above it], iterator of the rest).
+    The header is the first of the first `scan` non-empty rows that `is_header` accepts (registers
+    often have a title row and merged cells above the real header); none accepted: the first non-empty row."""
+    seen = []
+    lines = iter(lines)
+    for line, cells in lines:
+        if not any(c.strip() for c in cells):
+            continue
+        seen.append((line, cells))
+        if is_header(cells):
+            above = [(ln, " ".join(c.strip() for c in cs if c.strip())) for ln, cs in seen[:-1]]
+            return line, cells, above, lines
+        if len(seen) >= scan:
+            break
+    if not seen:
+        raise TableError("文件是空的（没有任何内容）", "the file is empty")
+    line, cells = seen[0]
+    return line, cells, [], itertools.chain(seen[1:], lines)
+
+
+def _looks_like_register_header(cells) -> bool:
+    hits = set()
+    for h in cells:
+        key = _norm(h)
+        hit = HEADERS.get(key) or HEADERS.get(_strip_paren(key))
+        if hit:
+            hits.add(hit)
+    return len(hits) >= 2 and any(k in hits for k in (("field", "birth_date"), ("field", "age"), ("carried", "id")))
+
+
+def _spool():
+    try:
+        import tempfile
+        return tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="")
+    except Exception:  # no writable temporary directory: keep it in memory
+        return io.StringIO(newline="")
+
+
 # ---------------------------------------------------------------- screening
 
 class Screener:
@@ -363,48 +471,28 @@ class Screener:
             raise ProfileError("--county", str(err), f"{county!r} is not a county of the catalogue (name or 6-digit code)") from None
         self._texts: dict = {}
         self._cells: dict = {}  # (field, cell text) → parsed value or CellError
+        self.annex = annex1_specs(self.catalogue)
+        if not self.annex and HOME_CARE in engine.services:  # a catalogue without the settlement block
+            self.annex = {HOME_CARE: {"county": "330282", "title": ANNEX1_TITLE, "columns": ANNEX1_COLUMNS}}
 
     def screen(self, header, rows, progress=None, annex1=False):
-        """(output header, output rows, 附件1 rows or None, summary)."""
-        mapping = map_columns(header)
-        if annex1 and HOME_CARE not in self.engine.services:
-            raise TableError(f"目录里没有慈溪的居家养老服务（{HOME_CARE}），无法生成附件1",
-                             f"the catalogue has no {HOME_CARE}: cannot write 附件1")
-        fields = {i: key for i, (kind, key) in mapping.items() if kind == "field"}
-        carried = {key: i for i, (kind, key) in mapping.items() if kind == "carried"}
-        out_rows, annex_rows = [], ([] if annex1 else None)
-        counts = {"rows": len(rows), "screened": 0, "errors": 0, "people_missing_out": 0}
-        missing_out: dict = {}
-        total = len(rows)
-        step = max(1, min(250, total // 40 or 1))
-        for n, cells in enumerate(rows):
-            person = self.screen_row(cells, fields, carried)
-            out_rows.append([n + 2, *cells, *person["columns"]])
-            if person["error"]:
-                counts["errors"] += 1
-            else:
-                counts["screened"] += 1
-                if person["missing_out"]:
-                    counts["people_missing_out"] += 1
-                for sid in person["missing_out"]:
-                    missing_out[sid] = missing_out.get(sid, 0) + 1
-                if annex_rows is not None and HOME_CARE in person["missing_out"]:
-                    annex_rows.append(self._annex1_row(len(annex_rows) + 1, cells, carried, person))
-            if progress is not None and ((n + 1) % step == 0 or n + 1 == total):
-                progress(n + 1, total)
-        summary = {
-            **counts,
-            "missing_out": dict(sorted(missing_out.items(), key=lambda kv: (-kv[1], kv[0]))),
-            "service_names": {sid: self._text("name", sid, True) for sid in sorted(missing_out)},
-            "as_of": self.as_of.isoformat(),
-            "columns": {header[i]: (key if kind == "field" else f"（照抄）{key}") for i, (kind, key) in mapping.items()},
-            "ignored_columns": [h for i, h in enumerate(header) if i not in mapping],
-        }
-        if "received" not in carried:
-            summary["note"] = "登记表没有“已享受”列：应享未享列出了所有可以享受的服务"
-        if annex_rows is not None:
-            summary["annex1_rows"] = len(annex_rows)
-        return [ROW_COLUMN, *header, *RESULT_COLUMNS], out_rows, annex_rows, summary
+        """For lists in memory: (output header, output rows, 附件1 rows or None, summary)."""
+        run = self.stream([(1, header), *((n, r) for n, r in enumerate(rows, start=2))], annex1=annex1,
+                          progress=progress, total=len(rows) + 1)
+        out_rows = list(run.rows)
+        annex_rows = None
+        if annex1:
+            annex_rows = [r for _, _, _, rows_ in run.annex_sections() for r in rows_]
+        return run.out_header, out_rows, annex_rows, run.summary
+
+    def stream(self, lines, *, annex1=False, progress=None, total=0):
+        """Screen an iterator of (line, cells): returns a _Run whose `rows` yields the output rows as
+        the input comes; `summary` and `annex_sections()` are complete once `rows` is exhausted."""
+        if annex1 and not self.annex:
+            raise TableError("目录里没有哪个县（市）写明了附件1名单（settlement 块），无法生成附件1",
+                             "no county of the catalogue has a settlement block with a survey list: cannot write 附件1")
+        line, header, above, rest = find_header(lines, _looks_like_register_header)
+        return _Run(self, line, header, above, rest, annex1, progress, total)
 
     def screen_row(self, cells, fields, carried):
         errors, raw = [], {"as_of": self.as_of.isoformat()}
@@ -418,13 +506,14 @@ class Screener:
                     value = parse_cell(field, text, self.counties)
                 except CellError as err:
                     value = err
-                if FIELDS[field][0] != "date" and len(memo) < 50000:
+                if FIELDS[field][0] != "date" and len(memo) < 50000 and len(text) <= MAX_CELL:
                     memo[key] = value
             if value.__class__ is CellError:
                 errors.append(str(value))
             elif value is not None:
                 raw[field] = value
         id_text = _cell(cells, carried, "id")
+        card = None
         if id_text:
             try:
                 card = parse_id(id_text)
@@ -456,7 +545,9 @@ class Screener:
                 errors.append(err.zh)
         if errors:
             return {"error": True, "missing_out": [], "columns": [""] * (len(RESULT_COLUMNS) - 1) + ["；".join(errors)]}
-        return self._result_columns(profile, cells, carried)
+        person = self._result_columns(profile, cells, carried)
+        person["id_number"] = card["number"] if card else None
+        return person
 
     def _result_columns(self, profile, cells, carried):
         results, monthly, questions = brief_results(self.engine, profile)
@@ -466,7 +557,7 @@ class Screener:
         two = len(codes) > 1
         received, unknown = self.received.match(_cell(cells, carried, "received"), codes)
         text = self._text
-        can, later, maybe, missing_out, missed_names, where = [], [], [], [], [], []
+        can, later, maybe, missing_out, missed_names, where, also = [], [], [], [], [], [], []
         for r in results:
             status = r["status"]
             if status == "eligible":
@@ -479,6 +570,8 @@ class Screener:
                 later.append(text("later", r["service"], two, r["from"], _amount_text(r["amount"])))
             elif status == "maybe":
                 maybe.append(text("maybe", r["service"], two, tuple(r["missing"])))
+            if r["_s"].get("also"):
+                also.append(text("also", r["service"], two))
         notes = []
         if unknown:
             notes.append("已享受中对不上目录的：" + "、".join(unknown))
@@ -491,6 +584,7 @@ class Screener:
         columns = [
             "；".join(missed_names),
             "；".join(where),
+            "；".join(also),
             "；".join(can),
             _plain_number(monthly["yuan"]),
             "；".join(maybe),
@@ -516,6 +610,10 @@ class Screener:
         name = f"{self.counties.name(s['county'])}·{s['name']}" if two else s["name"]
         if what == "name":
             return name
+        if what == "also":
+            return f"【{name}】" + "；".join(_also_text(x) for x in s.get("also") or [])
+        if what == "also_plain":
+            return "；".join(_also_text(x) for x in s.get("also") or [])
         if what == "can":
             return f"{name}（{args[2]}）" if args[2] else name
         if what == "later":
@@ -531,24 +629,190 @@ class Screener:
             text += f"（人户分离：{' '.join(s['away'].split())}）"
         return f"【{name}】{text}"
 
-    def _annex1_row(self, number, cells, carried, person):
+    def annex1_row(self, sid, cells, carried, person, columns):
+        """One 附件1 row (without its 序号) for service `sid`, in the order of the form's columns."""
         p = person["profile"]
         county = self.counties.name(p["hukou"])
         h_town, r_town = _cell(cells, carried, "hukou_town"), _cell(cells, carried, "residence_town")
-        division = _cell(cells, carried, "division") or (county + h_town if h_town and not h_town.startswith(county) else h_town or county)
+        age = age_on(p["birth_date"], p["as_of"]) if "birth_date" in p else p.get("age")
         survey = _cell(cells, carried, "survey")
         if not survey:
-            age = age_on(p["birth_date"], p["as_of"]) if "birth_date" in p else p.get("age")
             parts = [f"{age}周岁"] if age is not None else []
-            if p.get("family_planning_special") and (age is None or age < 80):
+            if p.get("family_planning_special"):
                 parts.append("计划生育特殊家庭")
             parts.append(f"户籍{county}{h_town}")
             if p.get("lives_outside_hukou_town"):
                 parts.append(f"住在{r_town or '市内另一个镇（街道）'}（人户分离）")
-            survey = "，".join(parts) + "；符合每月3小时免费居家养老服务条件，未享受"
-        return [number, division, _cell(cells, carried, "name"), _cell(cells, carried, "id"), survey,
-                _cell(cells, carried, "reason"), _cell(cells, carried, "phone"), _cell(cells, carried, "address"),
-                _cell(cells, carried, "note")]
+            service = self.engine.services[sid]["s"]
+            survey = "，".join(parts) + f"；符合{(service.get('amount') or {}).get('text') or service['name']}条件，未享受"
+            also = self._text("also_plain", sid, False)
+            if also:
+                survey += f"；另需：{also}"
+        values = {
+            "division": _cell(cells, carried, "division") or (county + h_town if h_town and not h_town.startswith(county) else h_town or county),
+            "name": _cell(cells, carried, "name"), "id": _cell(cells, carried, "id"), "survey": survey,
+            "reason": _cell(cells, carried, "reason"), "phone": _cell(cells, carried, "phone"),
+            "address": _cell(cells, carried, "address"), "note": _cell(cells, carried, "note"),
+        }
+        return [values.get(_annex_slot(c), "") for c in columns], age
+
+
+def _also_text(item) -> str:
+    if isinstance(item, dict):
+        return str(item.get("text") or item.get("label") or item.get("name") or "")
+    return str(item)
+
+
+class _Run:
+    """One streaming screening: `rows` (a generator), then `summary` and `annex_sections()`."""
+
+    def __init__(self, screener, header_line, header, above, lines, annex1, progress, total):
+        self.s = screener
+        self.header = header
+        mapping = map_columns(header)
+        self.mapping = mapping
+        self.width = len(header)
+        self.fields = {i: key for i, (kind, key) in mapping.items() if kind == "field"}
+        self.carried = {key: i for i, (kind, key) in mapping.items() if kind == "carried"}
+        self.out_header = [ROW_COLUMN, *header, *RESULT_COLUMNS]
+        self.lines, self.progress, self.total = lines, progress, total
+        self.annex1 = annex1
+        self.spools: dict = {}  # (service, older?) → (file, csv writer, count)
+        self.summary = {"rows": 0, "screened": 0, "errors": 0, "people_missing_out": 0, "duplicates": 0,
+                        "total_rows": [], "header_line": header_line,
+                        "above_header": [{"line": ln, "text": _short(t, 60)} for ln, t in above]}
+        self.rows = self._rows()
+
+    def _rows(self):
+        s, width, fields, carried = self.s, self.width, self.fields, self.carried
+        counts = self.summary
+        missing_out: dict = {}
+        seen: dict = {}  # hash of ID number or of name + birth date → first line
+        step = 250
+        n = 0
+        blank = [""] * (len(RESULT_COLUMNS) - 1)
+        for line, cells in self.lines:
+            if not any(c.strip() for c in cells):
+                continue
+            n += 1
+            stray = [c for c in cells[width:] if c.strip()]
+            cells = cells[:width] if len(cells) > width else cells + [""] * (width - len(cells))
+            if stray:
+                shown = "、".join(f"“{_short(c.strip(), 20)}”" for c in stray[:5]) + ("……" if len(stray) > 5 else "")
+                person = {"error": True, "missing_out": [], "columns": blank + [
+                    f"这一行比表头多出{len(stray)}格：{shown}。多半是某一格里多打了逗号或错了列，请核对后重新排摸"]}
+            elif _is_total_row(cells):
+                counts["total_rows"].append(line)
+                yield [line, *cells, *blank[:-1], "这是合计（小计）行，不是老人，没有排摸", ""]
+                continue
+            else:
+                try:
+                    person = s.screen_row(cells, fields, carried)
+                except Exception as err:  # never stop the batch: this row says what went wrong
+                    person = {"error": True, "missing_out": [], "columns": blank + [
+                        f"这一行没法排摸（程序出错：{type(err).__name__}）。请把这一行发给维护人员"]}
+            columns = person["columns"]
+            if person["error"]:
+                counts["errors"] += 1
+            else:
+                counts["screened"] += 1
+                first = self._duplicate(seen, line, cells, person)
+                if first is not None:
+                    counts["duplicates"] += 1
+                    columns = list(columns)
+                    columns[-2] = "；".join(x for x in (f"与第{first[0]}行是同一人（{first[1]}相同）：只算一次，附件1只列一次", columns[-2]) if x)
+                else:
+                    if person["missing_out"]:
+                        counts["people_missing_out"] += 1
+                    for sid in person["missing_out"]:
+                        missing_out[sid] = missing_out.get(sid, 0) + 1
+                        if self.annex1 and sid in s.annex:
+                            self._annex_add(sid, cells, person)
+            yield [line, *cells, *columns]
+            if self.progress is not None and n % step == 0:
+                self.progress(n, max(self.total - self.summary["header_line"], n))
+        counts["rows"] = n
+        if self.progress is not None:
+            self.progress(n, n)
+        counts.update({
+            "missing_out": dict(sorted(missing_out.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "service_names": {sid: s._text("name", sid, True) for sid in sorted(missing_out)},
+            "as_of": s.as_of.isoformat(),
+            "columns": {self.header[i]: (key if kind == "field" else f"（照抄）{key}") for i, (kind, key) in self.mapping.items()},
+            "ignored_columns": [h for i, h in enumerate(self.header) if i not in self.mapping],
+        })
+        if "received" not in carried:
+            counts["note"] = "登记表没有“已享受”列：应享未享列出了所有可以享受的服务"
+        if self.annex1:
+            counts["annex1_rows"] = sum(n for _, _, n in self.spools.values())
+        if not counts["total_rows"]:
+            del counts["total_rows"]
+        if not counts["above_header"]:
+            del counts["above_header"]
+
+    def _duplicate(self, seen, line, cells, person):
+        """(first line, what is the same) if this person was already on an earlier row, else None."""
+        keys = []
+        if person.get("id_number"):
+            keys.append((hash(("id", person["id_number"])), "身份证号"))
+        name = _norm(_cell(cells, self.carried, "name"))
+        birth = person["profile"].get("birth_date")
+        if name and birth:
+            keys.append((hash(("nb", name, str(birth))), "姓名和出生日期"))
+        found = None
+        for key, what in keys:
+            first = seen.get(key)
+            if first is None:
+                seen[key] = line
+            elif found is None:
+                found = (first, what)
+        return found
+
+    def _annex_add(self, sid, cells, person):
+        spec = self.s.annex[sid]
+        row, age = self.s.annex1_row(sid, cells, self.carried, person, spec["columns"])
+        m = re.search(r"(\d+)周岁", spec["title"])
+        younger = bool(m and age is not None and age < int(m.group(1)))
+        key = (sid, younger)
+        if key not in self.spools:
+            fh = _spool()
+            self.spools[key] = [fh, csv.writer(fh), 0]
+        spool = self.spools[key]
+        spool[1].writerow(row)
+        spool[2] += 1
+
+    def annex_sections(self):
+        """[(sheet name, head rows, title, rows iterator)]: per service, those the title's age covers,
+        then (a second section) the younger ones the service also covers (计划生育特殊家庭 70-79),
+        so no one is listed under a title that does not describe them."""
+        out = []
+        for sid, spec in self.s.annex.items():
+            m = re.search(r"(\d+)周岁", spec["title"])
+            for younger in (False, True):
+                spool = self.spools.get((sid, younger))
+                if younger and spool is None:
+                    continue
+                title = spec["title"]
+                if younger:
+                    title = (f"不满{m.group(1)}周岁但符合条件的老人（{self.s.engine.services[sid]['s']['name']}；"
+                             f"附件1的标题“{spec['title']}”不包括他们，单列在这里）")
+                slots = [_annex_slot(c) for c in spec["columns"]]
+                number = slots.index("number") if "number" in slots else None
+                out.append((spec["title"] if not younger else f"不满{m.group(1)}周岁的老人", spec["columns"], title,
+                            _read_spool(spool, number)))
+        return out
+
+
+def _read_spool(spool, number):
+    if spool is None:
+        return
+    fh = spool[0]
+    fh.seek(0)
+    for n, row in enumerate(csv.reader(fh), start=1):
+        if number is not None:
+            row[number] = n
+        yield row
+    fh.close()
 
 
 def _plain_number(x):
@@ -565,11 +829,6 @@ def _amount_text(amount) -> str:
     return (amount or {}).get("text") or ""
 
 
-def _with_amount(name, amount) -> str:
-    text = _amount_text(amount)
-    return f"{name}（{text}）" if text else name
-
-
 def _as_of(value) -> _dt.date:
     if value is None:
         return _dt.date.today()
@@ -578,24 +837,53 @@ def _as_of(value) -> _dt.date:
     try:
         return _dt.date.fromisoformat(str(value))
     except ValueError:
-        raise ProfileError("--as-of", f"“{value}”不是日期：请写成 YYYY-MM-DD", f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise ProfileError("--as-of", f"“{_short(str(value))}”不是日期：请写成 YYYY-MM-DD",
+                           f"{str(value)[:40]!r} is not a date (YYYY-MM-DD)") from None
 
 
 # ---------------------------------------------------------------- files
+
+def screen_stream(source, out_fh, as_of=None, *, name=None, out_format="csv", annex1_fh=None, annex1_format=None,
+                  county=None, progress=None, engine=None) -> dict:
+    """Screen the register `source` (a path or bytes) into the binary file `out_fh`, row by row, and,
+    with `annex1_fh`, write the 附件1 list there. Returns the summary. Raises TableError (with line and
+    cell) for a file that cannot be read as a register; bad rows are reported in the output, never raised."""
+    table = open_table(source, name)
+    screener = Screener(engine, as_of, county)
+    run = screener.stream(table.rows, annex1=annex1_fh is not None, progress=progress, total=table.lines)
+    write_table_to(out_fh, out_format, [("排摸结果", [run.out_header], run.rows)])
+    summary = run.summary
+    summary.update(register=str(name or source if not isinstance(source, (bytes, bytearray, memoryview)) else name or "register"),
+                   encoding=table.encoding)
+    if annex1_fh is not None:
+        sections = run.annex_sections()
+        fmt = annex1_format or "csv"
+        sheets = []
+        for i, (sheet, columns, title, rows) in enumerate(sections):
+            head = [[title], columns] if (fmt == "xlsx" or i > 0) else [columns]
+            sheets.append((sheet, head, rows))
+        write_table_to(annex1_fh, fmt, sheets)
+        if len(sections) > 1:
+            summary["annex1_note"] = ("附件1的标题只写了80周岁：不满80周岁、但也符合条件的计划生育特殊家庭老人"
+                                      "单列在名单后面（xlsx 是第二个工作表）")
+    return summary
+
 
 def screen_bytes(data, name="register.csv", as_of=None, *, out_format="csv", annex1_format=None, county=None,
                  progress=None, engine=None) -> dict:
     """The core of screen_file, in memory (the browser worker calls this): register bytes in,
     {"summary", "output": bytes, "annex1": bytes or None} out. Raises TableError for a file that
     cannot be read as a register at all."""
-    header, rows, encoding = read_table(bytes(data), name)
-    screener = Screener(engine, as_of, county)
-    out_header, out_rows, annex_rows, summary = screener.screen(header, rows, progress, annex1=annex1_format is not None)
-    summary.update(register=str(name), encoding=encoding)
-    result = {"summary": summary, "output": table_bytes(out_format, out_header, out_rows, "排摸结果"), "annex1": None}
-    if annex1_format is not None:
-        result["annex1"] = table_bytes(annex1_format, ANNEX1_COLUMNS, annex_rows, ANNEX1_TITLE)
-    return result
+    out = io.BytesIO()
+    annex = io.BytesIO() if annex1_format is not None else None
+    summary = screen_stream(bytes(data), out, as_of, name=str(name), out_format=out_format, annex1_fh=annex,
+                            annex1_format=annex1_format, county=county, progress=progress, engine=engine)
+    return {"summary": summary, "output": out.getvalue(), "annex1": annex.getvalue() if annex is not None else None}
+
+
+# The browser screens registers up to this size (bytes): the page refuses bigger files before it
+# starts and says how to split them (BENCHMARKS.md has the measurements behind it).
+BROWSER_LIMIT = {"csv": 20_000_000, "xlsx": 8_000_000, "xls": 8_000_000}
 
 
 def screen_json(data, options_json: str, progress=None) -> str:
@@ -603,10 +891,11 @@ def screen_json(data, options_json: str, progress=None) -> str:
     JSON {"ok": true, "summary"} or {"ok": false, "error": {zh, en}}; the files stay in `last_result`."""
     import json
     global last_result
-    options = json.loads(options_json)
-    if hasattr(data, "to_bytes"):  # a JavaScript Uint8Array
-        data = data.to_bytes()
+    last_result = None
     try:
+        options = json.loads(options_json)
+        if hasattr(data, "to_bytes"):  # a JavaScript Uint8Array
+            data = data.to_bytes()
         last_result = screen_bytes(data, options.get("name") or "register.csv", options.get("as_of"),
                                    out_format=options.get("out_format") or "xlsx",
                                    annex1_format=options.get("annex1_format"), county=options.get("county"),
@@ -614,38 +903,91 @@ def screen_json(data, options_json: str, progress=None) -> str:
     except (TableError, ProfileError) as err:
         last_result = None
         return json.dumps({"ok": False, "error": {"zh": err.zh, "en": err.en}}, ensure_ascii=False)
+    except MemoryError:
+        last_result = None
+        return json.dumps({"ok": False, "error": {
+            "zh": "登记表太大，这台设备的浏览器内存不够。请把登记表拆成几个小文件（例如每个村或每个镇一个文件）分别排摸，"
+                  "或者在电脑上用命令行排摸",
+            "en": "out of memory: split the register"}}, ensure_ascii=False)
     return json.dumps({"ok": True, "summary": last_result["summary"]}, ensure_ascii=False)
 
 
 last_result = None
 
 
+class Outputs:
+    """Output files written safely: each goes to a temporary file beside it, created before anything
+    is read (so an unwritable path is refused first, with nothing written), and is renamed into place
+    only when everything succeeded."""
+
+    def __init__(self, paths):
+        self.items = []
+        try:
+            for path in paths:
+                path = os.fspath(path)
+                if os.path.isdir(path):
+                    raise TableError(f"输出文件 {path} 是一个文件夹", f"output {path} is a directory")
+                folder = os.path.dirname(os.path.abspath(path))
+                tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.part")
+                try:
+                    fh = open(tmp, "wb")
+                except OSError as err:
+                    raise TableError(f"无法写入输出文件 {path}：{err.strerror}（文件夹不存在或没有写权限）。什么都没有写",
+                                     f"cannot write {path}: {err.strerror}; nothing was written") from None
+                self.items.append((path, tmp, fh))
+        except BaseException:
+            self.discard()
+            raise
+
+    def __getitem__(self, i):
+        return self.items[i][2]
+
+    def commit(self):
+        for path, tmp, fh in self.items:
+            fh.close()
+        for path, tmp, fh in self.items:
+            try:
+                os.replace(tmp, path)
+            except OSError as err:
+                self.discard()
+                raise TableError(f"无法写入输出文件 {path}：{err.strerror}", f"cannot write {path}: {err.strerror}") from None
+
+    def discard(self):
+        for _, tmp, fh in self.items:
+            try:
+                fh.close()
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
 def screen_file(register, output, as_of=None, *, annex1=None, county=None, progress=None, engine=None) -> dict:
-    """Screen REGISTER (.csv or .xlsx) into OUTPUT (.csv or .xlsx by extension); with `annex1`, also
-    write 慈溪's 附件1 list there. Returns the summary. Raises TableError for a file that cannot be read
-    at all; bad rows are reported in the output, never raised."""
+    """Screen REGISTER (.csv, .xlsx or .xls) into OUTPUT (.csv or .xlsx by extension), streaming; with
+    `annex1`, also write the 附件1 list there. Returns the summary. Raises TableError or ProfileError
+    (never anything else for a bad input) with nothing written."""
+    as_of = _as_of(as_of)
+    if not os.path.isfile(register):
+        what = "是一个文件夹，不是登记表文件" if os.path.isdir(register) else "不存在"
+        raise TableError(f"登记表 {register} {what}", f"register {register}: not a file")
+    outputs = Outputs([output] + ([annex1] if annex1 is not None else []))
     try:
-        with open(register, "rb") as fh:
-            data = fh.read()
-    except OSError as err:
-        raise TableError(f"无法读取文件 {register}：{err.strerror}", f"cannot read {register}: {err.strerror}") from None
-    result = screen_bytes(data, str(register), as_of, out_format=table_format(output),
-                          annex1_format=table_format(annex1) if annex1 is not None else None,
-                          county=county, progress=progress, engine=engine)
-    with open(output, "wb") as fh:
-        fh.write(result["output"])
-    summary = result["summary"]
+        summary = screen_stream(register, outputs[0], as_of, name=str(register), out_format=table_format(output),
+                                annex1_fh=outputs[1] if annex1 is not None else None,
+                                annex1_format=table_format(annex1) if annex1 is not None else None,
+                                county=county, progress=progress, engine=engine)
+        outputs.commit()
+    except BaseException:
+        outputs.discard()
+        raise
     summary["output"] = str(output)
     if annex1 is not None:
-        with open(annex1, "wb") as fh:
-            fh.write(result["annex1"])
         summary["annex1"] = str(annex1)
     return summary
 
 
 TEMPLATE_COLUMNS = ["姓名", "身份证号", "性别", "出生日期", "户籍", "户籍镇（街道）", "常住地", "常住镇（街道）",
-                    "实际居住地", "电话", "经济状况", "能力评估", "计划生育特殊家庭", "居住情况", "残疾等级",
-                    "已享受", "备注"]
+                    "实际居住地", "电话", "经济状况", "能力评估", "计划生育特殊家庭", "居住情况", "是否入住养老机构",
+                    "残疾等级", "已享受", "备注"]
 
 
 def template_bytes(fmt: str = "csv") -> bytes:

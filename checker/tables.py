@@ -1,22 +1,34 @@
-"""Reading and writing the tables cadres keep: CSV (UTF-8 with or without BOM, GB18030, UTF-16) and XLSX.
+"""Reading and writing the tables cadres keep: CSV (UTF-8 with or without BOM, GB18030/GBK, UTF-16),
+XLSX and the old .xls (BIFF8, see xls.py).
+
+Everything streams: `open_table` yields one row at a time with its line (CSV) or row number (XLSX), and
+the writers take an iterator of rows and write them as they come, so memory does not grow with the
+register (1,000,000 rows screen in a few hundred MB, BENCHMARKS.md).
+
+A file is either read exactly or refused with where and why (TableError, with the line): a text file
+whose encoding is mixed (UTF-8 with a GBK fragment) or mislabelled (a UTF-8 BOM on a GBK body) is
+refused with the line of the first bad byte instead of being decoded into garbage; an unclosed quote is
+named with the line it opens on, never allowed to swallow the next people; a malformed or hostile XLSX
+(bad CRC, broken XML, a DOCTYPE or entity, repeated or absurd row numbers, a part that inflates far
+beyond its compressed size) is refused with "这不是一个能读的 .xlsx：…" in bounded time and memory.
 
 XLSX is read and written with the standard library (zipfile + xml.etree), not openpyxl: the checker
 package must stay standard-library only (it runs in Pyodide, where openpyxl and et_xmlfile would be
-two more wheels to ship and ~0.3 s more to import), a register needs only the first sheet's cell
-values, and the writer needs only text and number cells. This also makes the output byte-for-byte
-reproducible (fixed zip timestamps), so the browser and the command line give identical files.
-openpyxl is used by the tests to prove both directions interoperate with a real implementation
-(tests/test_screen.py also checks that nothing outside the standard library is imported). In the
-browser, site_build/screen_assets.py ships the stdlib files this needs (csv, xml.etree, the GB18030
-codec) next to the checker's trimmed standard library.
+two more wheels to ship and ~0.3 s more to import), a register needs only the first sheet's cell values,
+and the writer needs only text and number cells. Output is byte-for-byte reproducible (fixed zip
+timestamps), so the browser and the command line give identical files. Text cells are written as
+inline strings (never formulas); CSV cells that a spreadsheet would run as a formula (starting with
+= + - @, a tab or a carriage return) get a leading apostrophe (`neutralise`).
 """
 from __future__ import annotations
 
 import csv
 import datetime as _dt
 import io
+import itertools
 import re
 import zipfile
+import zlib
 from xml.etree import ElementTree as ET
 
 
@@ -28,69 +40,189 @@ class TableError(ValueError):
         super().__init__(f"{zh} / {en}")
 
 
-# ---------------------------------------------------------------- reading
+# ---------------------------------------------------------------- opening
 
-def read_table(source, name: str | None = None):
-    """Read CSV or XLSX from a path or bytes; returns (header, rows, encoding) with every cell a str
-    (empty string for an empty cell). Dates in XLSX date-formatted cells come back as YYYY-MM-DD."""
-    if isinstance(source, (bytes, bytearray)):
-        data = bytes(source)
+MAX_CELL = 100_000            # characters in one CSV cell (csv.field_size_limit)
+MAX_ROWS_XLSX = 1_048_576      # Excel's own limits
+MAX_COLS_XLSX = 16_384
+MAX_XML_BYTES = 2_000_000_000  # one uncompressed XLSX part
+MAX_RATIO = 100                # uncompressed / compressed, for parts over 10 MB
+
+
+class Table:
+    """An open register: `rows` yields (line, cells) with cells a list of str (no padding: a row may
+    be shorter or longer than the header); `encoding` says how it was read; `size` is the byte size
+    (for progress and the browser's limit)."""
+
+    def __init__(self, rows, encoding: str, size: int, lines: int = 0):
+        self.rows, self.encoding, self.size, self.lines = rows, encoding, size, lines
+
+
+def open_table(source, name: str | None = None) -> Table:
+    """A Table from a path or bytes. Raises TableError for a file that cannot be read at all; some
+    problems (a broken XLSX row further down) only show while iterating, also as TableError."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        fh = io.BytesIO(bytes(source))
     else:
         name = name or str(source)
         try:
-            with open(source, "rb") as fh:
-                data = fh.read()
+            fh = open(source, "rb")
+        except IsADirectoryError:
+            raise TableError(f"{source} 是一个文件夹，不是登记表文件", f"{source} is a directory, not a file") from None
         except OSError as err:
             raise TableError(f"无法读取文件 {source}：{err.strerror}", f"cannot read {source}: {err.strerror}") from None
-    if data[:2] == b"PK":
-        header, rows = _read_xlsx(data)
-        encoding = "xlsx"
-    elif data[:4] == b"\xd0\xcf\x11\xe0":
-        raise TableError("这是旧的 .xls 格式：请在 Excel/WPS 里“另存为” .xlsx 或 CSV（UTF-8）后再用",
-                         "this is an old .xls file: save it as .xlsx or CSV first")
-    else:
-        text, encoding = decode_text(data)
-        header, rows = _read_csv(text)
-    # drop rows with nothing in them (Excel leaves formatted empty rows behind)
-    rows = [r for r in rows if any(c.strip() for c in r)]
+    fh.seek(0, 2)
+    size = fh.tell()
+    fh.seek(0)
+    head = fh.read(8)
+    fh.seek(0)
+    if head[:2] == b"PK":
+        table = Table(None, "xlsx", size)
+        table.rows = _iter_xlsx(fh, table)
+        return table
+    if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return Table(iter_xls(fh.read()), "xls", size)
+    if not head.strip(b" \t\r\n\x00") and not fh.read(65536).strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise TableError("文件是空的（没有任何内容）", "the file is empty")
+    encoding, lines = _detect(fh)
+    return Table(_iter_csv(fh, encoding), encoding, size, lines)
+
+
+def read_table(source, name: str | None = None):
+    """The whole table at once: (header, rows, encoding), the header the first non-empty row, blank
+    rows dropped, short rows padded to the header's width. For small tables (tests, settle)."""
+    table = open_table(source, name)
+    rows = [cells for _, cells in table.rows if any(c.strip() for c in cells)]
+    if not rows:
+        raise TableError("文件是空的", "the file is empty")
+    header, rows = rows[0], rows[1:]
     width = len(header)
-    rows = [r + [""] * (width - len(r)) if len(r) < width else r for r in rows]
-    return header, rows, encoding
+    return header, [r + [""] * (width - len(r)) if len(r) < width else r for r in rows], table.encoding
+
+
+# ---------------------------------------------------------------- text: encodings
+
+def _cjk_only(text: str) -> bool:
+    """True when every non-ASCII character is CJK or full-width punctuation (real Chinese text decoded
+    right), so a GBK line that happens to be valid UTF-8 (Cyrillic, Latin-1 look-alikes) does not count."""
+    return all(ch < "\x80" or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" or ch == "\ufeff" for ch in text)
+
+
+def detect_encoding(fh) -> str:
+    return _detect(fh)[0]
+
+
+def _detect(fh):
+    """(encoding, number of lines): the encoding of a text table, by reading it once line by line (constant memory): a UTF-8 BOM
+    or UTF-16 BOM, else UTF-8 if every line is UTF-8, else GB18030 if every line is and no line is
+    Chinese in UTF-8. Anything else is refused with the line of the first bad byte."""
+    fh.seek(0)
+    head = fh.read(4)
+    fh.seek(0)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        data = fh.read()
+        try:
+            data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            line = data[:err.start].decode("utf-16", "replace").count("\n") + 1
+            raise TableError(f"文件标着 UTF-16 编码，但第{line}行有不是 UTF-16 的字节：请另存为 CSV（UTF-8）或 .xlsx",
+                             f"the file says UTF-16 but line {line} is not") from None
+        fh.seek(0)
+        return "utf-16", data.count(b"\n\x00") or data.count(b"\x00\n")
+    bom = head.startswith(b"\xef\xbb\xbf")
+    first_bad = utf8_line = None
+    n = 0
+    for n, line in enumerate(fh, 1):
+        if line.isascii():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            if first_bad is None:
+                first_bad = n
+            if bom or utf8_line:
+                break
+            continue
+        if utf8_line is None and _cjk_only(text) and not text.isascii():
+            utf8_line = n
+            if first_bad:
+                break
+    fh.seek(0)
+    if first_bad is None:
+        return ("utf-8-sig" if bom else "utf-8"), n
+    if bom:
+        raise TableError(f"文件开头标着 UTF-8 编码，但第{first_bad}行有不是 UTF-8 的字节（多半是混进了 GBK 编码的文字）："
+                         "请在 Excel/WPS 里另存为 CSV（UTF-8）或 .xlsx 后再用",
+                         f"the file starts with a UTF-8 byte order mark but line {first_bad} is not UTF-8 (GBK text mixed in?)")
+    if utf8_line:
+        raise TableError(f"文件混了两种编码：第{utf8_line}行是 UTF-8，第{first_bad}行不是（多半是 GBK）。"
+                         "照这样读会把姓名读成乱码，所以没有排摸：请在 Excel/WPS 里另存为 CSV（UTF-8）或 .xlsx 后再用",
+                         f"mixed encodings: line {utf8_line} is UTF-8, line {first_bad} is not")
+    n = 0
+    for n, line in enumerate(fh, 1):
+        if not line.isascii():
+            try:
+                line.decode("gb18030")
+            except UnicodeDecodeError:
+                fh.seek(0)
+                raise TableError(f"文件既不是 UTF-8 也不是 GB18030/GBK 编码（第{n}行有读不懂的字节）："
+                                 "请另存为 CSV（UTF-8）或 .xlsx", f"neither UTF-8 nor GB18030 (line {n})") from None
+    fh.seek(0)
+    return "gb18030", n
 
 
 def decode_text(data: bytes):
-    """Bytes of a text table → (text, encoding name): BOMs first, then UTF-8, then GB18030."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as err:
-        raise TableError(f"文件既不是 UTF-8 也不是 GB18030/GBK 编码（第{err.start}字节）：请另存为 CSV（UTF-8）或 .xlsx",
-                         f"neither UTF-8 nor GB18030 (byte {err.start})") from None
+    """Bytes of a text table → (text, encoding name), with the checks of detect_encoding."""
+    encoding = detect_encoding(io.BytesIO(data))
+    return data.decode(encoding), encoding
 
 
-def _read_csv(text: str):
-    first = text.split("\n", 1)[0]
+# ---------------------------------------------------------------- text: CSV
+
+def _iter_csv(fh, encoding):
+    text = io.TextIOWrapper(fh, encoding=encoding, newline="")
+    first = text.readline()
+    text.seek(0)
     delimiter = max([",", "\t", ";"], key=first.count) if first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        table = list(reader)
-    except csv.Error as err:
-        raise TableError(f"CSV 文件格式有误：{err}", f"malformed CSV: {err}") from None
-    if not table:
-        raise TableError("文件是空的", "the file is empty")
-    return table[0], table[1:]
+    csv.field_size_limit(MAX_CELL)
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    line = 1
+    while True:
+        start = line
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise _csv_error(err, start, reader.line_num) from None
+        except UnicodeDecodeError:  # detect_encoding read every line, so only a file changed meanwhile
+            raise TableError(f"第{start}行有读不懂的字节", f"undecodable bytes at line {start}") from None
+        line = reader.line_num + 1
+        if reader.line_num > start:  # a quoted cell spans lines: fine, unless it holds whole rows
+            for i, cell in enumerate(cells):
+                if "\n" in cell or "\r" in cell:
+                    rest = cell.splitlines()[1:]
+                    if any(part.count(delimiter) >= 2 for part in rest):
+                        raise TableError(
+                            f"第{start}行第{i + 1}格的引号好像没有配对：这一格跨了{reader.line_num - start + 1}行，"
+                            f"里面还有整行的逗号，多半把后面的人吞进了这一格。请检查第{start}行的引号",
+                            f"line {start}, cell {i + 1}: an unclosed quote seems to swallow the following lines")
+        yield start, cells
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+def _csv_error(err, start, line_num):
+    msg = str(err)
+    if "end of data" in msg or "unexpected end" in msg:
+        return TableError(f"第{start}行有一个引号（\"）没有配对，一直到文件末尾都没有结束：后面的人会被吞进这一格，所以没有排摸。"
+                          f"请删去或补上第{start}行的引号", f"line {start}: a quote is never closed")
+    if "field larger" in msg:
+        return TableError(f"第{start}行有一格超过 {MAX_CELL} 个字：多半是引号没有配对。请检查第{start}行",
+                          f"line {start}: a cell longer than {MAX_CELL} characters (an unclosed quote?)")
+    return TableError(f"第{start}行的 CSV 格式有误（引号用法不对：{msg}）。请检查这一行的引号",
+                      f"line {start}: malformed CSV ({msg})")
 
+
+# ---------------------------------------------------------------- XLSX
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _BUILTIN_DATE_FORMATS = set(range(14, 23)) | set(range(27, 37)) | set(range(45, 48)) | set(range(50, 59))
@@ -98,14 +230,194 @@ _EXCEL_EPOCH = _dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 counting Excel's 
 _EPOCH_1904 = _dt.date(1904, 1, 1)
 
 
-def _col_index(ref: str) -> int:
+def _bad_xlsx(why_zh: str, why_en: str) -> TableError:
+    return TableError(f"这不是一个能读的 .xlsx：{why_zh}。请在 Excel/WPS 里打开后重新“另存为” .xlsx，或另存为 CSV（UTF-8）",
+                      f"not a readable .xlsx: {why_en}")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _col_index(letters: str) -> int:
     n = 0
-    for ch in ref:
-        if "A" <= ch <= "Z":
-            n = n * 26 + ord(ch) - 64
-        else:
-            break
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
     return n - 1
+
+
+_REF = re.compile(r"([A-Z]{1,3})(\d{1,7})")
+
+
+class _Part:
+    """One XML part of the zip, checked before it is read: its size and ratio bounded, no DOCTYPE."""
+
+    def __init__(self, z, name):
+        try:
+            info = z.getinfo(name)
+        except KeyError:
+            raise _bad_xlsx(f"缺少 {name}", f"{name} is missing") from None
+        if info.flag_bits & 0x1:
+            raise _bad_xlsx("文件加了密码", "the workbook is encrypted")
+        if info.file_size > MAX_XML_BYTES or (info.file_size > 10_000_000 and info.file_size > MAX_RATIO * max(1, info.compress_size)):
+            raise _bad_xlsx(f"{name} 解压后有 {info.file_size // 1_000_000} MB，是压缩前的 {info.file_size // max(1, info.compress_size)} 倍，不像正常的表格",
+                            f"{name} inflates to {info.file_size} bytes ({info.file_size // max(1, info.compress_size)}×): a zip bomb?")
+        self.z, self.name = z, name
+
+    def events(self, tags=("end",)):
+        """Streamed (event, element) pairs; DOCTYPE/ENTITY refused before any parsing."""
+        parser = ET.XMLPullParser(events=tags)
+        with self.z.open(self.name) as fh:
+            head = fh.read(65536)
+            root_at = re.search(rb"<(?![?!])", head)
+            prolog = head[:root_at.start()] if root_at else head
+            if b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
+                raise _bad_xlsx(f"{self.name} 里有 DOCTYPE/ENTITY 声明（表格文件不会有）", f"{self.name} has a DOCTYPE/ENTITY declaration")
+            if root_at is None and len(head) == 65536:
+                raise _bad_xlsx(f"{self.name} 的开头找不到内容", f"{self.name} has no root element in its first 64 KB")
+            chunk = head
+            while chunk:
+                parser.feed(chunk)
+                yield from parser.read_events()
+                chunk = fh.read(1 << 20)
+            parser.close()
+            yield from parser.read_events()
+
+    def root(self):
+        root = None
+        for _, el in self.events(("start", "end")):
+            if root is None:
+                root = el
+        return root
+
+
+def _iter_xlsx(fh, table):
+    try:
+        yield from _xlsx_rows(fh, table)
+    except TableError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        raise _bad_xlsx("压缩数据损坏（校验不对或文件不完整）", "corrupt zip data (CRC or truncated)") from None
+    except ET.ParseError as err:
+        raise _bad_xlsx(f"里面的 XML 格式有误（{err}）", f"malformed XML ({err})") from None
+    except (RuntimeError, NotImplementedError) as err:
+        raise _bad_xlsx(f"用了读不了的压缩或加密方式（{err}）", f"unsupported compression or encryption ({err})") from None
+    except (ValueError, KeyError, IndexError, OverflowError, MemoryError, OSError) as err:
+        raise _bad_xlsx(f"内容不合格式（{type(err).__name__}）", f"malformed content ({type(err).__name__}: {err})") from None
+
+
+def _xlsx_rows(fh, table):
+    z = zipfile.ZipFile(fh)
+    names = set(z.namelist())
+    epoch, sheet_rid = _EXCEL_EPOCH, None
+    workbook = _Part(z, "xl/workbook.xml").root()
+    for el in workbook.iter():
+        tag = _local(el.tag)
+        if tag == "workbookPr" and el.get("date1904") in ("1", "true"):
+            epoch = _EPOCH_1904
+        elif tag == "sheet" and sheet_rid is None:
+            sheet_rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
+    sheet_path = "xl/worksheets/sheet1.xml"
+    if sheet_rid and "xl/_rels/workbook.xml.rels" in names:
+        for rel in _Part(z, "xl/_rels/workbook.xml.rels").root():
+            if rel.get("Id") == sheet_rid:
+                target = rel.get("Target", "")
+                sheet_path = target.lstrip("/") if target.startswith("/") else "xl/" + target
+                break
+    sheet_path = re.sub(r"[^/]+/\.\./", "", sheet_path)
+    if sheet_path not in names:
+        raise _bad_xlsx("找不到第一个工作表", "the first worksheet is missing")
+    shared = []
+    if "xl/sharedStrings.xml" in names:
+        for _, el in _Part(z, "xl/sharedStrings.xml").events():
+            if _local(el.tag) == "si":
+                shared.append((el[0].text or "") if len(el) == 1 and _local(el[0].tag) == "t" else _text_of(el))
+                el.clear()
+    date_styles = _date_styles(_Part(z, "xl/styles.xml").root()) if "xl/styles.xml" in names else set()
+    n_shared = len(shared)
+    ns = None
+    last_row = 0
+    columns: dict = {}
+    sheet_data = None
+    for event, el in _Part(z, sheet_path).events(("start", "end")):
+        if ns is None:
+            tag = el.tag
+            ns = tag[:tag.index("}") + 1] if tag.startswith("{") else ""
+            ROW, C, V, IS, T, DATA, DIM = (ns + "row", ns + "c", ns + "v", ns + "is", ns + "t", ns + "sheetData",
+                                           ns + "dimension")
+        if event == "start":
+            if el.tag == DATA:
+                sheet_data = el
+            continue
+        if el.tag == DIM:
+            m = re.fullmatch(r"[A-Z]{1,3}\d{1,7}:[A-Z]{1,3}(\d{1,7})", el.get("ref", ""))
+            table.lines = min(int(m.group(1)), MAX_ROWS_XLSX) if m else 0
+        if el.tag != ROW:
+            continue
+        r = el.get("r")
+        if r is None:
+            number = last_row + 1
+        else:
+            if not r.isdigit() or not 1 <= int(r) <= MAX_ROWS_XLSX:
+                raise _bad_xlsx(f"行号“{r[:20]}”不对（行号是1到{MAX_ROWS_XLSX}的整数）", f"row number {r[:20]!r} is not 1..{MAX_ROWS_XLSX}")
+            number = int(r)
+            if number <= last_row:
+                raise _bad_xlsx(f"第{number}行在工作表里出现了两次或顺序颠倒（前一行是第{last_row}行），照这样读会丢人",
+                                f"row {number} repeats or comes after row {last_row}")
+        last_row = number
+        cells: list = []
+        for c in el:
+            if c.tag != C:
+                continue
+            ref = c.get("r")
+            if ref:
+                col = columns.get(ref)
+                if col is None:
+                    m = _REF.fullmatch(ref)
+                    if not m or int(m.group(2)) != number:
+                        raise _bad_xlsx(f"第{number}行有一个单元格的位置“{ref[:20]}”不对", f"cell reference {ref[:20]!r} in row {number}")
+                    col = _col_index(m.group(1))
+                    if col >= MAX_COLS_XLSX:
+                        raise _bad_xlsx(f"单元格 {ref} 超出了 Excel 的最大列", f"cell {ref} is past column XFD")
+                    if len(columns) < 100_000:
+                        columns[ref] = col
+            else:
+                col = len(cells)
+            if col < len(cells):
+                raise _bad_xlsx(f"第{number}行的单元格 {ref} 重复或顺序颠倒", f"cell {ref} repeats in row {number}")
+            kind = c.get("t")
+            if kind == "s":  # shared string: what Excel and WPS write for text
+                v = c.find(V)
+                text = (v.text or "").strip() if v is not None else ""
+                if not text.isdigit() or int(text) >= n_shared:
+                    raise _bad_xlsx(f"单元格 {ref or col + 1} 指向不存在的共享文字（第{text[:12]}条，一共只有{n_shared}条）",
+                                    f"cell {ref} points to shared string {text[:12]!r} of {n_shared}")
+                value = shared[int(text)]
+            elif kind == "inlineStr":
+                el_is = c.find(IS)
+                if el_is is None:
+                    value = ""
+                elif len(el_is) == 1 and el_is[0].tag == T:
+                    value = el_is[0].text or ""
+                else:
+                    value = _text_of(el_is)
+            else:
+                v = c.find(V)
+                text = (v.text or "") if v is not None else ""
+                if kind == "b":
+                    value = "是" if text.strip() == "1" else "否"
+                elif kind in ("str", "e", "d"):
+                    value = text[:10] if kind == "d" else text
+                else:
+                    value = _number(text, c.get("s"), date_styles, epoch)
+            if col > len(cells):
+                cells.extend([""] * (col - len(cells)))
+            cells.append(value)
+        if sheet_data is not None:
+            sheet_data.clear()
+        else:
+            el.clear()
+        yield number, cells
 
 
 def _text_of(el) -> str:
@@ -122,101 +434,6 @@ def _text_of(el) -> str:
     return "".join(parts)
 
 
-def _read_xlsx(data: bytes):
-    try:
-        z = zipfile.ZipFile(io.BytesIO(data))
-        names = set(z.namelist())
-        workbook = ET.fromstring(z.read("xl/workbook.xml"))
-    except (zipfile.BadZipFile, KeyError, ET.ParseError):
-        raise TableError("不是有效的 .xlsx 文件", "not a valid .xlsx file") from None
-    epoch = _EXCEL_EPOCH
-    sheet_rid = None
-    for el in workbook.iter():
-        tag = _local(el.tag)
-        if tag == "workbookPr" and el.get("date1904") in ("1", "true"):
-            epoch = _EPOCH_1904
-        elif tag == "sheet" and sheet_rid is None:
-            sheet_rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
-    sheet_path = "xl/worksheets/sheet1.xml"
-    if sheet_rid and "xl/_rels/workbook.xml.rels" in names:
-        for rel in ET.fromstring(z.read("xl/_rels/workbook.xml.rels")):
-            if rel.get("Id") == sheet_rid:
-                target = rel.get("Target", "")
-                sheet_path = target.lstrip("/") if target.startswith("/") else "xl/" + target
-                break
-    if sheet_path not in names:
-        raise TableError("在 .xlsx 文件里找不到第一个工作表", "the first worksheet is missing")
-    shared = []
-    if "xl/sharedStrings.xml" in names:
-        shared = [(si[0].text or "") if len(si) == 1 and _local(si[0].tag) == "t" else _text_of(si)
-                  for si in ET.fromstring(z.read("xl/sharedStrings.xml")) if _local(si.tag) == "si"]
-    date_styles = _date_styles(z.read("xl/styles.xml")) if "xl/styles.xml" in names else set()
-
-    sheet = ET.fromstring(z.read(sheet_path))
-    ns = sheet.tag[:sheet.tag.index("}") + 1] if sheet.tag.startswith("{") else ""
-    ROW, C, V, IS, T = ns + "row", ns + "c", ns + "v", ns + "is", ns + "t"
-    columns: dict = {}  # "AB" → 27
-    table = []
-    n_shared = len(shared)
-    for row in sheet.iter(ROW):
-        index = int(row.get("r", len(table) + 1)) - 1
-        while len(table) < index:
-            table.append([])
-        cells: list = []
-        append = cells.append
-        for c in row:
-            if c.tag != C:
-                continue
-            ref = c.get("r")
-            if ref:
-                letters = ref.rstrip("0123456789")
-                col = columns.get(letters)
-                if col is None:
-                    col = columns[letters] = _col_index(letters)
-            else:
-                col = len(cells)
-            kind = c.get("t")
-            if kind == "s":  # shared string: what Excel and WPS write for text
-                el = c.find(V)
-                try:
-                    i = int(el.text)
-                    value = shared[i] if 0 <= i < n_shared else ""
-                except (AttributeError, TypeError, ValueError):
-                    value = ""
-            elif kind == "inlineStr":
-                el = c.find(IS)
-                if el is None:
-                    value = ""
-                elif len(el) == 1 and el[0].tag == T:  # the usual <is><t>text</t></is>
-                    value = el[0].text or ""
-                else:
-                    value = _text_of(el)
-            else:
-                el = c.find(V)
-                v = (el.text or "") if el is not None else ""
-                if kind == "b":
-                    value = "是" if v.strip() == "1" else "否"
-                elif kind in ("str", "e", "d"):
-                    value = v[:10] if kind == "d" else v
-                else:
-                    value = _number(v, c.get("s"), date_styles, epoch)
-            n = len(cells)
-            if n == col:
-                append(value)
-            elif n < col:
-                cells.extend([""] * (col - n))
-                append(value)
-            else:
-                cells[col] = value
-        if len(table) == index:
-            table.append(cells)
-        else:
-            table[index] = cells
-    if not table:
-        raise TableError("工作表是空的", "the worksheet is empty")
-    return table[0], table[1:]
-
-
 def _number(v: str, style, date_styles, epoch) -> str:
     v = v.strip()
     if not v:
@@ -225,26 +442,32 @@ def _number(v: str, style, date_styles, epoch) -> str:
         x = float(v)
     except ValueError:
         return v
+    if x != x or x in (float("inf"), float("-inf")):
+        return v
     if style is not None and style.isdigit() and int(style) in date_styles and 0 < x < 2958466:
         return (epoch + _dt.timedelta(days=int(x))).isoformat()
+    if re.fullmatch(r"-?\d{1,18}", v):
+        return v.lstrip("+")
     if x == int(x) and abs(x) < 1e15:
         return str(int(x))
     return v  # keep "3.30282194501011E+17" as written: an ID number stored as a number has lost digits
 
 
-def _date_styles(styles_xml: bytes) -> set:
+def _date_styles(root) -> set:
     """Indexes into cellXfs whose number format shows a date."""
-    root = ET.fromstring(styles_xml)
     custom = {}
     for el in root.iter():
         if _local(el.tag) == "numFmt":
             code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", el.get("formatCode", "")).lower()
-            custom[int(el.get("numFmtId", "0"))] = bool(re.search(r"[dy]", code)) or ("m" in code and "h" not in code and "s" not in code)
+            fmt_id = el.get("numFmtId", "")
+            if fmt_id.isdigit():
+                custom[int(fmt_id)] = bool(re.search(r"[dy]", code)) or ("m" in code and "h" not in code and "s" not in code)
     out = set()
     for el in root.iter():
         if _local(el.tag) == "cellXfs":
             for i, xf in enumerate(x for x in el if _local(x.tag) == "xf"):
-                fmt = int(xf.get("numFmtId", "0"))
+                fmt = xf.get("numFmtId", "0")
+                fmt = int(fmt) if fmt.isdigit() else -1
                 if fmt in _BUILTIN_DATE_FORMATS or custom.get(fmt):
                     out.add(i)
     return out
@@ -256,41 +479,85 @@ def table_format(path: str) -> str:
     return "xlsx" if str(path).lower().endswith(".xlsx") else "csv"
 
 
-def csv_bytes(header, rows) -> bytes:
-    """UTF-8 with BOM (so Excel opens it as UTF-8), CRLF line ends."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out)
-    writer.writerow(header)
-    plain = (str, int)  # what csv writes as we want; floats, Decimals, bools and None are converted
-    writer.writerows(r if all(c.__class__ in plain for c in r) else [c if c.__class__ in plain else _csv_value(c) for c in r]
-                     for r in rows)
-    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _csv_value(value):
+def neutralise(text: str) -> str:
+    """A CSV cell a spreadsheet would run as a formula gets a leading ' (OWASP's advice): Excel and WPS
+    then show it as text. Only text cells: numbers we write ourselves are never negative."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _csv_cell(value):
+    cls = value.__class__
+    if cls is str:
+        return "'" + value if value.startswith(_FORMULA_START) else value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if cls is bool:
         return "是" if value else "否"
-    if isinstance(value, (int, float)) or type(value).__name__ == "Decimal":
+    if cls is int or cls is float or cls.__name__ == "Decimal":
         return _num_text(value)
-    return value
+    return neutralise(str(value))
 
 
-def table_bytes(fmt: str, header, rows, sheet_name="Sheet1") -> bytes:
-    """The bytes of a one-sheet table: fmt "xlsx" or "csv"."""
-    return xlsx_bytes([(sheet_name, header, rows)]) if fmt == "xlsx" else csv_bytes(header, rows)
+def write_csv(fh, head_rows, rows) -> None:
+    """UTF-8 with BOM (so Excel opens it as UTF-8), CRLF line ends, formula-looking cells neutralised.
+    `fh` a binary file; rows any iterable (written as they come)."""
+    text = io.TextIOWrapper(fh, encoding="utf-8", newline="", write_through=False)
+    text.write("\ufeff")
+    writer = csv.writer(text)
+    starts = _FORMULA_START
+    for r in itertools.chain(head_rows, rows):
+        for c in r:  # fast path: plain text not starting like a formula, and ints
+            cls = c.__class__
+            if not (cls is int or (cls is str and not c.startswith(starts))):
+                r = [_csv_cell(x) for x in r]
+                break
+        writer.writerow(r)
+    text.flush()
+    text.detach()
 
 
-def write_table(path, header, rows, sheet_name="Sheet1") -> bytes:
+def csv_bytes(header, rows) -> bytes:
+    out = io.BytesIO()
+    write_csv(out, [header], rows)
+    return out.getvalue()
+
+
+def table_bytes(fmt: str, header, rows, sheet_name="Sheet1", head_rows=None) -> bytes:
+    """The bytes of a one-sheet table: fmt "xlsx" or "csv". `head_rows` (title rows) go above the header."""
+    out = io.BytesIO()
+    write_table_to(out, fmt, [(sheet_name, [*(head_rows or []), header], rows)])
+    return out.getvalue()
+
+
+def write_table_to(fh, fmt: str, sheets) -> None:
+    """sheets: [(name, head rows, rows iterable)]. CSV takes the sheets one after another, a blank line between."""
+    if fmt == "xlsx":
+        write_xlsx(fh, sheets)
+        return
+    for i, (_, head, rows) in enumerate(sheets):
+        if i:
+            fh.write(b"\r\n")
+        if i == 0:
+            write_csv(fh, head, rows)
+        else:
+            buf = io.BytesIO()
+            write_csv(buf, head, rows)
+            fh.write(buf.getvalue()[3:])
+
+
+def write_table(path, header, rows, sheet_name="Sheet1", head_rows=None) -> bytes:
     """Write CSV or XLSX by the file name's extension; returns the bytes written."""
-    data = table_bytes(table_format(path), header, rows, sheet_name)
+    data = table_bytes(table_format(path), header, rows, sheet_name, head_rows)
     with open(path, "wb") as fh:
         fh.write(data)
     return data
 
 
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_NEEDS_ESCAPE = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]')
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -308,67 +575,36 @@ def _col_name(i: int) -> str:
     return name
 
 
-def _cell(ref: str, value, style: int, strings: dict) -> str:
-    """One <c>: numbers as numbers, text as an index into the shared strings (`strings`: text → index)."""
-    s = f' s="{style}"' if style else ""
-    if value is None or value == "":
-        return f'<c r="{ref}"{s}/>' if style else ""
-    if value.__class__ is not str:
-        if isinstance(value, bool):
-            value = "是" if value else "否"
-        elif isinstance(value, (int, float)) or type(value).__name__ == "Decimal":
-            return f'<c r="{ref}"{s}><v>{_num_text(value)}</v></c>'
-        else:
-            value = str(value)
-    index = strings.get(value)
-    if index is None:
-        index = strings[value] = len(strings)
-    return f'<c r="{ref}"{s} t="s"><v>{index}</v></c>'
-
-
-def _shared_strings_xml(strings: dict) -> str:
-    parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-             f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="{len(strings)}">']
-    for text in strings:  # dicts keep insertion order = index order
-        if _NEEDS_ESCAPE.search(text):
-            text = _esc(text)
-        space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-        parts.append(f"<si><t{space}>{text}</t></si>")
-    parts.append("</sst>")
-    return "".join(parts)
-
-
-_NEEDS_ESCAPE = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
-
-
 def _num_text(value) -> str:
     if isinstance(value, float):
-        return repr(int(value)) if value == int(value) else repr(value)
+        if value != value or value in (float("inf"), float("-inf")):
+            return ""
+        return repr(int(value)) if value == int(value) and abs(value) < 1e16 else repr(value)
     text = format(value, "f") if not isinstance(value, int) else str(value)
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
 
 
-def _sheet_xml(header, rows, strings: dict) -> str:
-    widths = [min(60, max(8, _display_width(h) + 2)) for h in header]
-    for r in rows[:200]:
-        for i, v in enumerate(r[:len(widths)]):
-            widths[i] = min(60, max(widths[i], _display_width(str(v)) + 2 if v not in (None, "") else 0))
-    cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths))
-    names = [_col_name(i) for i in range(max([len(header)] + [len(r) for r in rows]))]
-    parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-             '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-             '</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>']
-    if cols:
-        parts.append(f"<cols>{cols}</cols>")
-    parts.append("<sheetData>")
-    parts.append('<row r="1">' + "".join(_cell(f"{names[i]}1", h, 1, strings) for i, h in enumerate(header)) + "</row>")
-    for n, r in enumerate(rows, start=2):
-        parts.append(f'<row r="{n}">' + "".join(_cell(f"{names[i]}{n}", v, 0, strings) for i, v in enumerate(r)) + "</row>")
-    parts.append("</sheetData></worksheet>")
-    return "".join(parts)
+def _xml_cell(ref: str, value, style: str) -> str:
+    """One <c>: numbers as numbers, text as an inline string (never a formula)."""
+    cls = value.__class__
+    if cls is not str:
+        if value is None:
+            return f'<c r="{ref}"{style}/>' if style else ""
+        if cls is bool:
+            value = "是" if value else "否"
+        elif cls is int or cls is float or cls.__name__ == "Decimal":
+            text = _num_text(value)
+            return f'<c r="{ref}"{style}><v>{text}</v></c>' if text else ""
+        else:
+            value = str(value)
+    if not value:
+        return f'<c r="{ref}"{style}/>' if style else ""
+    if _NEEDS_ESCAPE.search(value):
+        value = _esc(value)
+    space = ' xml:space="preserve"' if value[0] in " \n\t" or value[-1] in " \n\t" or "\n" in value else ""
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>'
 
 
 def _display_width(text: str) -> int:
@@ -377,6 +613,7 @@ def _display_width(text: str) -> int:
 
 _STYLES = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
            '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           '<numFmts count="1"><numFmt numFmtId="164" formatCode="@"/></numFmts>'
            '<fonts count="2"><font><sz val="11"/><name val="宋体"/></font><font><b/><sz val="11"/><name val="宋体"/></font></fonts>'
            '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
@@ -397,8 +634,41 @@ def _sheet_title(name: str, used: set) -> str:
     return title
 
 
-def xlsx_bytes(sheets) -> bytes:
-    """sheets: [(name, header, rows)] → the bytes of an .xlsx workbook (same input, same bytes)."""
+def _write_sheet(out, head_rows, rows):
+    """Stream one worksheet's XML into `out` (a binary writer); the first 200 rows set column widths."""
+    rows = iter(rows)
+    first = list(itertools.islice(rows, 200))
+    width = max([len(r) for r in head_rows] + [len(r) for r in first] + [1])
+    widths = [8] * width
+    for r in [*head_rows[-1:], *first]:
+        for i, v in enumerate(r):
+            if v not in (None, ""):
+                widths[i] = min(60, max(widths[i], _display_width(str(v)) + 2))
+    names = [_col_name(i) for i in range(max(width, 64))]
+    cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths))
+    n_head = len(head_rows)
+    pane = (f'<pane ySplit="{n_head}" topLeftCell="A{n_head + 1}" activePane="bottomLeft" state="frozen"/>' if n_head else "")
+    buf = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           f'<sheetViews><sheetView workbookViewId="0">{pane}</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+           f"<cols>{cols}</cols><sheetData>"]
+    n = 0
+    for n, r in enumerate(itertools.chain(head_rows, first, rows), start=1):
+        if len(r) > len(names):
+            names += [_col_name(i) for i in range(len(names), len(r))]
+        style = ' s="1"' if n <= n_head else ""
+        buf.append(f'<row r="{n}">' + "".join(_xml_cell(f"{names[i]}{n}", v, style) for i, v in enumerate(r)) + "</row>")
+        if len(buf) >= 2000:
+            out.write("".join(buf).encode("utf-8"))
+            buf.clear()
+    buf.append("</sheetData></worksheet>")
+    out.write("".join(buf).encode("utf-8"))
+
+
+def write_xlsx(fh, sheets) -> None:
+    """sheets: [(name, head rows, rows iterable)] → an .xlsx workbook written to the binary file `fh`
+    as the rows come (same input, same bytes)."""
+    sheets = list(sheets)
     used: set = set()
     titles = [_sheet_title(name, used) for name, _, _ in sheets]
     n = len(sheets)
@@ -408,7 +678,6 @@ def xlsx_bytes(sheets) -> bytes:
                      '<Default Extension="xml" ContentType="application/xml"/>'
                      '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
                      '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-                     '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
                      + "".join(f'<Override PartName="/xl/worksheets/sheet{i + 1}.xml" '
                                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
                                for i in range(n))
@@ -427,17 +696,30 @@ def xlsx_bytes(sheets) -> bytes:
                + "".join(f'<Relationship Id="rId{i + 1}" Type="{_REL_NS}/worksheet" Target="worksheets/sheet{i + 1}.xml"/>'
                          for i in range(n))
                + f'<Relationship Id="rId{n + 1}" Type="{_REL_NS}/styles" Target="styles.xml"/>'
-               + f'<Relationship Id="rId{n + 2}" Type="{_REL_NS}/sharedStrings" Target="sharedStrings.xml"/>'
                "</Relationships>")
-    files = [("[Content_Types].xml", content_types), ("_rels/.rels", root_rels), ("xl/workbook.xml", workbook),
-             ("xl/_rels/workbook.xml.rels", wb_rels), ("xl/styles.xml", _STYLES)]
-    strings: dict = {}
-    files += [(f"xl/worksheets/sheet{i + 1}.xml", _sheet_xml(header, rows, strings)) for i, (_, header, rows) in enumerate(sheets)]
-    files.append(("xl/sharedStrings.xml", _shared_strings_xml(strings)))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, text in files:
+    with zipfile.ZipFile(fh, "w") as z:
+        for name, text in (("[Content_Types].xml", content_types), ("_rels/.rels", root_rels), ("xl/workbook.xml", workbook),
+                           ("xl/_rels/workbook.xml.rels", wb_rels), ("xl/styles.xml", _STYLES)):
             info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, text.encode("utf-8"), compresslevel=6)
-    return buf.getvalue()
+        for i, (_, head, rows) in enumerate(sheets):
+            info = zipfile.ZipInfo(f"xl/worksheets/sheet{i + 1}.xml", date_time=_FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with z.open(info, "w", force_zip64=True) as out:
+                _write_sheet(out, list(head), rows)
+
+
+def xlsx_bytes(sheets) -> bytes:
+    """sheets: [(name, header, rows)] → the bytes of an .xlsx workbook (the header bold and frozen)."""
+    out = io.BytesIO()
+    write_xlsx(out, [(name, [header], rows) for name, header, rows in sheets])
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- the old .xls (BIFF8)
+
+def iter_xls(data: bytes):
+    raise TableError("这是旧的 .xls 格式：请在 Excel/WPS 里“另存为” .xlsx 或 CSV（UTF-8）后再用",
+                     "this is an old .xls file: save it as .xlsx or CSV first")
+    yield  # pragma: no cover

@@ -8,7 +8,7 @@ import datetime as dt
 import random
 
 HEADER = ["姓名", "身份证号", "性别", "出生日期", "户籍", "户籍镇（街道）", "常住地", "常住镇（街道）", "实际居住地",
-          "电话", "经济状况", "能力评估", "计划生育特殊家庭", "居住情况", "已享受", "备注"]
+          "电话", "经济状况", "能力评估", "计划生育特殊家庭", "居住情况", "是否入住养老机构", "已享受", "备注"]
 
 # How a cadre may write each catalogue county (code, full name, short name, with the province).
 COUNTY_SPELLINGS = {
@@ -50,7 +50,7 @@ def _bad_rows(as_of: dt.date):
         ("sex contradicts the ID", {"身份证号": good_id, "性别": "女", "出生日期": ""}, "与身份证号中的 男 不一致"),
         ("born after the check date", {"出生日期": (as_of + dt.timedelta(days=3)).isoformat(), "身份证号": ""}, "晚于查询日期"),
         ("unreadable economic status", {"经济状况": "很穷"}, "经济状况“很穷”看不懂"),
-        ("ID number stored as a number", {"身份证号": "3.30282194103091E+17", "出生日期": ""}, "存成了数字"),
+        ("ID number stored as a number", {"身份证号": "3.30282194103091E+17", "出生日期": ""}, "科学计数法"),
         ("ID with a date that does not exist", {"身份证号": "330282194102301234", "出生日期": ""}, "这一天不存在"),
     ]
 
@@ -106,6 +106,10 @@ def make_register(n: int, seed: int = 8, as_of: str = "2026-11-23", bad_every: i
             fp = rng.random() < 0.2
             row["计划生育特殊家庭"] = rng.choice(["是", "√"] if fp else ["否", "无"])
             profile["family_planning_special"] = fp
+        x = rng.random()
+        if x < 0.8:
+            row["是否入住养老机构"] = "是" if x < 0.05 else rng.choice(["否", "无"])
+            profile["in_institution"] = x < 0.05
         if rng.random() < 0.5:
             row["电话"] = f"13{rng.randint(100000000, 999999999)}"
         received = set()

@@ -37,11 +37,26 @@ def run(*args):
     return subprocess.run([sys.executable, "-m", "checker", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
-def read_csv(path):
+def read_csv(path, sections=False):
+    """(header, rows) of a CSV output; with `sections`, [(title or None, header, rows)] for a file of
+    several tables (附件1 lists the younger 计生 elders in a second table after a blank line and a title)."""
     raw = Path(path).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf"), "CSV output starts with a BOM so Excel reads UTF-8"
     table = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
-    return table[0], table[1:]
+    if not sections:
+        return table[0], table[1:]
+    out, current, title = [], None, None
+    for row in table:
+        if not row:
+            current = title = None
+        elif current is None and len(row) == 1 and title is None:
+            title = row[0]
+        elif current is None:
+            current = (title, row, [])
+            out.append(current)
+        else:
+            current[2].append(row)
+    return out
 
 
 def write_csv(path, header, rows, encoding="utf-8"):
@@ -63,8 +78,11 @@ def expected_columns(profile, received):
     amount = lambda r: (r["amount"] or {}).get("text") or ""  # noqa: E731
     eligible = [r for r in results if r["status"] == "eligible"]
     missing_out = [r for r in eligible if r["service"] not in received and not r.get("self_paid")]
+    also = lambda x: str(x.get("text") or x.get("label") or x.get("name") or "") if isinstance(x, dict) else str(x)  # noqa: E731
     return {
         "应享未享": "；".join(label(r) for r in missing_out),
+        "另需": "；".join(f"【{label(r)}】" + "；".join(also(x) for x in r["also"]) for r in results
+                       if r["status"] != "ineligible" and r.get("also")),
         "可以享受": "；".join(f"{label(r)}（{amount(r)}）" if amount(r) else label(r) for r in eligible),
         "每月合计（元）": num(answer["monthly_total"]["yuan"]),
         "可能可以享受（待核实）": "；".join(
@@ -96,7 +114,8 @@ def screened(register):
     done = run("screen", str(register["path"]), "-o", str(out), "--as-of", AS_OF, "--annex1", str(annex))
     assert done.returncode == 0, done.stderr
     header, rows = read_csv(out)
-    return {"header": header, "rows": rows, "annex": read_csv(annex), "stdout": done.stdout, "path": out}
+    return {"header": header, "rows": rows, "annex": read_csv(annex), "annex_sections": read_csv(annex, sections=True),
+            "stdout": done.stdout, "path": out}
 
 
 def test_the_register_has_bad_rows_of_every_kind(register):
@@ -122,7 +141,7 @@ def test_every_row_has_the_engines_answer_or_its_error(register, screened):
             assert all(row[col[c]] == "" for c in RESULT_COLUMNS[:-1]), "a bad row gets no answer"
             continue
         expected = expected_columns(person["profile"], person["received"])
-        for column in ("应享未享", "可以享受", "每月合计（元）", "可能可以享受（待核实）", "还需了解", "以后可以享受", "错误"):
+        for column in ("应享未享", "另需", "可以享受", "每月合计（元）", "可能可以享受（待核实）", "还需了解", "以后可以享受", "错误"):
             assert row[col[column]] == expected[column], (n + 2, column, person["profile"])
 
 
@@ -132,13 +151,19 @@ def test_the_summary_counts_rows_errors_and_who_misses_out(register, screened):
     bad = sum(1 for p in register["people"] if p["error"])
     assert summary["rows"] == 1000 and summary["errors"] == bad and summary["screened"] == 1000 - bad
     assert bad >= 10
-    assert summary["missing_out"][HOME_CARE] == sum(
+    assert summary["missing_out"].get(HOME_CARE, 0) == sum(
         1 for p in register["people"] if not p["error"] and HOME_CARE in expected_columns(p["profile"], p["received"])["_missing_out_ids"])
 
 
 def test_annex1_lists_exactly_the_cixi_elders_entitled_to_home_care_who_do_not_receive_it(register, screened):
-    header, rows = screened["annex"]
-    assert header == ANNEX1_COLUMNS == ["序号", "行政区划", "姓名", "身份证", "调查到的情况说明", "未享受原因", "电话", "实际居住地", "备注"]
+    sections = screened["annex_sections"]
+    (_, header, rows), *younger = sections
+    assert len(younger) == 1 and younger[0][0].startswith("不满80周岁但符合条件的老人") and younger[0][1] == header
+    assert all(r[4].split("，")[1] == "计划生育特殊家庭" and int(r[4][:2]) < 80 for r in younger[0][2])
+    assert all(int(r[4][:r[4].index("周岁")]) >= 80 for r in rows), "the title says 80周岁: no one younger under it"
+    rows = rows + younger[0][2]
+    assert header == ANNEX1_COLUMNS == ["序号", "行政区划", "姓名", "身份证", "调查到的情况说明", "未享受原因", "电话（本人、亲属）",
+                                        "实际居住地（非本村居住请填写，到门牌号）", "备注"]
     expected = []
     for given, person in zip(register["rows"], register["people"]):
         if person["error"]:
@@ -147,8 +172,9 @@ def test_annex1_lists_exactly_the_cixi_elders_entitled_to_home_care_who_do_not_r
             cell = dict(zip(HEADER, given))
             expected.append((cell["姓名"], cell["身份证号"], cell["电话"], cell["实际居住地"], cell["备注"]))
     assert len(rows) == len(expected) > 50
-    assert [(r[2], r[3], r[6], r[7], r[8]) for r in rows] == expected
-    assert [r[0] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
+    assert sorted((r[2], r[3], r[6], r[7], r[8]) for r in rows) == sorted(expected)
+    assert [r[0] for r in sections[0][2]] == [str(i) for i in range(1, len(sections[0][2]) + 1)]
+    assert all("另需：" in r[4] and "本人主动申请" in r[4] for r in rows), "附件1 says what else the document asks"
     assert all(r[1].startswith("慈溪市") for r in rows)
 
 
@@ -171,8 +197,8 @@ HAND = [
 
 def test_a_handful_of_rows_checked_by_hand(tmp_path):
     header = ["姓名", "身份证号", "出生日期", "性别", "户籍", "户籍镇（街道）", "常住地", "常住镇（街道）",
-              "实际居住地", "电话", "计划生育特殊家庭", "已享受"]
-    rows = [[cells.get(h, "") for h in header] for cells, *_ in HAND]
+              "实际居住地", "电话", "计划生育特殊家庭", "是否入住养老机构", "已享受"]
+    rows = [[cells.get(h, "否" if h == "是否入住养老机构" else "") for h in header] for cells, *_ in HAND]
     write_csv(tmp_path / "r.csv", header, rows)
     done = run("screen", str(tmp_path / "r.csv"), "-o", str(tmp_path / "o.csv"), "--as-of", AS_OF,
                "--annex1", str(tmp_path / "a.csv"))
@@ -187,11 +213,13 @@ def test_a_handful_of_rows_checked_by_hand(tmp_path):
     assert "人户分离" in out[0][col["应享未享去哪里办"]] and "现在居住地" in out[0][col["应享未享去哪里办"]]
     # 丁 already receives it: nothing missed
     assert home_care not in out[3][col["应享未享"]]
-    _, annex = read_csv(tmp_path / "a.csv")
-    assert [r[2] for r in annex] == [cells["姓名"] for cells, _, _, listed in HAND if listed]
+    (_, _, annex), (_, _, younger) = read_csv(tmp_path / "a.csv", sections=True)
+    assert [r[2] for r in annex + younger] == [cells["姓名"] for cells, _, _, listed in HAND if listed]
+    annex = annex + younger
     first = annex[0]
     assert first[:2] == ["1", "慈溪市浒山街道"]
-    assert first[4] == "86周岁，户籍慈溪市浒山街道，住在古塘街道（人户分离）；符合每月3小时免费居家养老服务条件，未享受"
+    assert first[4] == ("86周岁，户籍慈溪市浒山街道，住在古塘街道（人户分离）；符合每月3小时免费居家养老服务条件，未享受；"
+                        "另需：" + "；".join(checker.engine().services[HOME_CARE]["s"]["also"]))
     assert first[5] == "" and first[6] == "13800000001" and first[7] == "古塘街道北路3号"
     assert annex[1][3] == HAND[1][0]["身份证号"]
     assert annex[1][4].startswith("74周岁，计划生育特殊家庭，户籍慈溪市")
@@ -299,7 +327,7 @@ def test_an_id_number_that_excel_turned_into_a_number_is_a_row_error_not_a_wrong
     header, rows, _ = read_table(tmp_path / "r.xlsx")
     screener = Screener(as_of=AS_OF)
     _, out, _, _ = screener.screen(header, rows)
-    assert "存成了数字" in out[0][-1]
+    assert "科学计数法" in out[0][-1]
 
 
 def test_a_file_that_is_not_a_register_exits_2_with_a_chinese_message(tmp_path):
@@ -358,7 +386,7 @@ def test_id_check_digit_follows_gb11643():
     assert parse_id(number)["sex"] == "male" and parse_id(number)["area"] == "330282"
     assert parse_id("330282410309123")["birth_date"] == dt.date(1941, 3, 9)  # old 15-digit number
     for bad, phrase in (("110105194912310021", "校验码不对"), ("1101051949123100", "不是18位"),
-                        ("110105194902300024", "这一天不存在"), ("3.30282194103091E+17", "存成了数字")):
+                        ("110105194902300024", "这一天不存在"), ("3.30282194103091E+17", "科学计数法")):
         with pytest.raises(IdCardError, match=phrase):
             parse_id(bad)
 
@@ -475,7 +503,7 @@ def test_settle_xlsx_has_both_tables(tmp_path):
 
 
 def test_county_option_fills_a_blank_hukou_but_never_overrides_one(tmp_path):
-    write_csv(tmp_path / "r.csv", ["出生日期", "户籍"], [["1940-01-01", ""], ["1940-01-01", "永嘉"]])
+    write_csv(tmp_path / "r.csv", ["出生日期", "户籍", "是否入住养老机构"], [["1940-01-01", "", "否"], ["1940-01-01", "永嘉", "否"]])
     done = run("screen", str(tmp_path / "r.csv"), "-o", str(tmp_path / "o.csv"), "--as-of", AS_OF, "--county", "慈溪")
     assert done.returncode == 0, done.stderr
     header, rows = read_csv(tmp_path / "o.csv")
