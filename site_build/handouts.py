@@ -144,24 +144,24 @@ class Handouts:
     @staticmethod
     def doc_line(county) -> str:
         doc = county["document"]
-        return f"《{doc['title']}》，{doc['issuer']}，{pages.date_text(doc['date'])}"
+        return f"《{doc['title']}》（{doc['status_text']}），{doc['issuer']}，{pages.date_text(doc['date'])}"
 
     def source_line(self, county, service=None) -> str:
         """The footer: source document, where in it, and its date."""
         doc = county["document"]
         where = self.site.source_where(service) if service else ""
         date = pages.date_text(doc["date"])
-        return f"来源：《{doc['title']}》{where}，{doc['issuer']}，{date}"
+        return f"来源：《{doc['title']}》{where}（{doc['status_text']}），{doc['issuer']}，{date}"
 
     def footer_line(self, county, service=None) -> str:
         """The page footer, kept to a line or two: document, where in it, date."""
         doc = county["document"]
         where = self.site.source_where(service) if service else ""
-        return f"来源：《{doc['title']}》{where}，{pages.date_text(doc['date'])}"
+        return f"来源：《{doc['title']}》{where}（{doc['status_text']}），{pages.date_text(doc['date'])}"
 
     def form_footer(self, county, form) -> str:
         doc = county["document"]
-        return f"{form['source']}，出自《{doc['title']}》，{pages.date_text(doc['date'])}"
+        return f"{form['source']}，出自《{doc['title']}》（{doc['status_text']}），{pages.date_text(doc['date'])}"
 
     @staticmethod
     def column_width(column: str, columns: list) -> float:
@@ -493,7 +493,8 @@ def _page_source(h: Handouts, url: str):
                 line = h.source_line(county, s)
                 return line, line
     if url.startswith(("compare/", "away/", "glossary/")) or url.count("/") == 1 and url[:-1] in {c["province_slug"] for c in h.site.counties}:
-        docs = "；".join(f"{c['name']}：《{c['document']['title']}》{pages.date_text(c['document']['date'])}" for c in h.site.counties)
+        docs = "；".join(f"{c['name']}：《{c['document']['title']}》（{c['document']['status_text']}）{pages.date_text(c['document']['date'])}"
+                        for c in h.site.counties)
         return f"来源：各县公开的政策文件（{docs}）", "来源：各县公开的政策文件，每项注明出处"
     return "本站内容全部来自各县公开的政策文件，每页注明出处和日期。", "养老服务明白卡：内容来自各县公开的政策文件"
 

@@ -111,6 +111,9 @@ def test_every_service_has_a_page_with_amount_steps_and_source(site_dir, service
     where = SITE_MODEL.source_where(service)
     assert where in text
     assert site_pages.date_text(county["document"]["date"]) in text
+    assert f"文件状态：{county['document']['status_text']}" in text, "the page says the document's status"
+    if service.get("revised_note"):
+        assert service["revised_note"] in text, "a yearly standard says which year it is from"
     for heading in ("这是什么", "谁可以享受", "能得到什么", "要不要申请、怎么申请", "带什么材料", "去哪里办、电话",
                     "原文", "来源和日期"):
         assert heading in text
@@ -138,6 +141,15 @@ def test_county_page_lists_every_service_by_group_with_phones_and_document(site_
         assert ph["number"] in text
     assert county["document"]["title"] in text
     assert (site_pages.date_text(county["document"]["date"]) if county["document"]["date"] else "文件未注明日期") in text
+    assert f"文件状态：{county['document']['status_text']}" in text
+
+
+def test_yongjia_pages_say_their_document_is_a_consultation_draft(site_dir):
+    yongjia = CATALOGUE["counties"]["330324"]
+    assert yongjia["document"]["status"] == "征求意见稿"
+    for url in (yongjia["url"], yongjia["services"][0]["url"]):
+        text = text_of(article(read(site_dir, url)))
+        assert "征求意见稿" in text and "正式印发的文件可能有改动" in text and "2023年12月28日" in text
 
 
 @pytest.mark.parametrize("topic", sorted({s["topic"] for s in SERVICES if s.get("topic")}))
