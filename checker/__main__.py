@@ -1,4 +1,4 @@
-"""Command line: `python -m checker check PROFILE.json|-`, `python -m checker services --county CODE`,
+"""Command line: `python -m checker [--catalogue FILE.json] check PROFILE.json|-`, `python -m checker services --county CODE`,
 `python -m checker screen REGISTER.csv|.xlsx -o RESULT.csv|.xlsx [--annex1 LIST]`,
 `python -m checker settle SERVED.csv --per-person 75 -o 附件2.xlsx [--annex3 FILE]`.
 
@@ -61,6 +61,8 @@ def _read_profile(path: str):
 
 def main(argv=None) -> int:
     parser = _Parser(prog="python -m checker", description="养老服务明白卡：查一查老人能享受哪些养老服务")
+    parser.add_argument("--catalogue", default=None, metavar="CATALOGUE.json",
+                        help="another compiled catalogue (python -m site_build.catalogue writes one); default: the packaged one")
     sub = parser.add_subparsers(dest="command", required=True)
     p_check = sub.add_parser("check", help="evaluate one profile (JSON file or - for standard input)")
     p_check.add_argument("profile")
@@ -79,16 +81,17 @@ def main(argv=None) -> int:
     p_settle.add_argument("--annex3", default=None)
     args = parser.parse_args(argv)
     try:
+        the_engine = engine(args.catalogue) if args.catalogue else engine()
         if args.command == "check":
-            answer = engine().check(_read_profile(args.profile))
+            answer = the_engine.check(_read_profile(args.profile))
             json.dump(answer, sys.stdout, ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
         elif args.command == "services":
             if not is_county_code(args.county):
                 raise ProfileError("--county", "需要6位县级行政区划代码，例如 330324", "a 6-digit county code, e.g. 330324")
-            services = engine().services_of(args.county)
+            services = the_engine.services_of(args.county)
             if services is None:
-                known = ", ".join(f"{c}（{v['name']}）" for c, v in engine().catalogue["counties"].items())
+                known = ", ".join(f"{c}（{v['name']}）" for c, v in the_engine.catalogue["counties"].items())
                 raise ProfileError("--county", f"{args.county} 不在目录中。目录中有：{known}",
                                    f"{args.county} is not in the catalogue; known: {known}")
             json.dump(services, sys.stdout, ensure_ascii=False, indent=2)

@@ -324,6 +324,26 @@ def _field_fn(cond):
     return fn
 
 
+def _validity(service) -> list:
+    """(label, fn) for a service's own dates: `effective` (from this day; before it: later) and
+    `until` (the last day in force; after it: not met)."""
+    out = []
+    start, end = service.get("effective"), service.get("until")
+    if start:
+        day = dt.date.fromisoformat(start)
+
+        def fn(f, day=day):
+            return (LATER, day, (), ()) if f.as_of < day else (MET, None, (), ())
+        out.append((f"{_ymd(day)}起执行", fn))
+    if end:
+        day = dt.date.fromisoformat(end)
+
+        def fn(f, day=day):
+            return (UNMET, None, (), ()) if f.as_of > day else (MET, None, (), ())
+        out.append((f"执行到{_ymd(day)}（以后已停止）", fn))
+    return out
+
+
 def _readings(raw_conditions, catalogue):
     """Every condition of a service that is our reading, not the document's words:
     [{label, kind, text}], kind one of convention, inference, at_most, contested."""
@@ -362,12 +382,53 @@ def _case_key(value) -> str:
     return str(value)
 
 
+DATED_KEYS = ("from", "document")
+
+
+def in_force(node: dict, day: dt.date):
+    """A value with dated `changes` as it stands on `day` (OpenFisca's way: a plain list of dated
+    values): (the node with the last change from on or before `day` laid over it, that change or
+    None, the next change after `day` or None)."""
+    changes = node.get("changes")
+    if not changes:
+        return node, None, None
+    used, upcoming = None, None
+    for change in changes:  # sorted by `from` (the loader checks)
+        if dt.date.fromisoformat(change["from"]) <= day:
+            used = change
+        elif upcoming is None:
+            upcoming = change
+    out = {k: v for k, v in node.items() if k != "changes"}
+    if used is not None:
+        out.update({k: v for k, v in used.items() if k not in DATED_KEYS})
+    return out, used, upcoming
+
+
+def _dated_out(out: dict, used, upcoming, node) -> dict:
+    """Says which dated value an amount used (`since`: from when, which document), and the next
+    change if one is dated in the future."""
+    if used is not None:
+        out["since"] = {"from": used["from"], "document": used["document"]}
+    elif node.get("document"):  # the value before the first change, from an older document
+        out["since"] = {"from": None, "document": node["document"]}
+    if upcoming is not None:
+        d = dt.date.fromisoformat(upcoming["from"])
+        out["next_change"] = {"from": upcoming["from"], "document": upcoming["document"],
+                              "text": f"{_ymd(d)}起：{upcoming.get('text') or _money(upcoming.get('yuan'))}"}
+    return out
+
+
 def resolve_amount(amount, f: Facts, at_age=None, month_start=False, when=None):
     """The amount for this elder: {yuan, per, text, ...} and the fields that would settle it.
     Age tiers use today's age, or the age reached this month where the document pays 当月起.
-    `when` maps id(case) of each `choose` case to its compiled `if` condition."""
+    `when` maps id(case) of each `choose` case to its compiled `if` condition. Dated `changes`
+    give the value in force on the profile's `as_of`."""
     if amount is None:
         return None, ()
+    if "changes" in amount:
+        current, used, upcoming = in_force(amount, f.as_of)
+        out, missing = resolve_amount(current, f, at_age, month_start, when)
+        return (_dated_out(out, used, upcoming, amount) if out is not None else out), missing
     per = amount.get("per")
 
     def case_amount(case):
@@ -401,10 +462,11 @@ def resolve_amount(amount, f: Facts, at_age=None, month_start=False, when=None):
         tier = tier_for(amount["tiers"], age)
         if tier is None:  # younger than the first tier: the general text, no number
             return {"yuan": None, "per": per, "text": amount["text"]}, ()
+        tier, used, upcoming = in_force(tier, f.as_of)
         out = {"yuan": tier.get("yuan"), "per": per, "text": tier["text"]}
         if amount.get("floor"):
             out["floor"] = True
-        return out, ()
+        return _dated_out(out, used, upcoming, tier), ()
     if "gap" in amount:
         standard = amount["gap"]["standard"]
         income = f.p.get("per_capita_income")
@@ -472,6 +534,9 @@ class Engine:
                     exclusive.setdefault(ex["service"], {}).setdefault(s["id"], ex["text"])
             self.by_county[code] = compiled
         self.exclusive = exclusive
+        self._documents = {d["file"]: f"《{d['title']}》，{d.get('date') or d.get('date_text') or '文件未注明日期'}"
+                           for county in catalogue["counties"].values()
+                           for d in [county.get("document") or {}] + (county.get("documents") or []) if d.get("file")}
         for entry in self.services.values():
             entry["static"] = self._static(entry)
             entry["month_start"] = any(c.get("age", {}).get("month_start") for c in entry["s"]["conditions"] if "age" in c)
@@ -551,9 +616,11 @@ class Engine:
             static["exclusive_with"] = [
                 {"service": other, "name": self.services[other]["s"]["name"], "text": text}
                 for other, text in self.exclusive[s["id"]].items() if other in self.services]
-        # why-lines for each outcome, built once
+        # why-lines for each outcome, built once; a service in force only from or until a date
+        # (effective / until) has that as one more condition
+        conds = list(entry["conds"]) + _validity(s)
         entry["fast"] = [(fn, {None: label, **{st: f"{label} {mark}" for st, mark in MARK.items()}})
-                         for label, fn in entry["conds"]]
+                         for label, fn in conds]
         return static
 
     def conditions(self, entry, f: Facts, why: list | None = None):
@@ -599,7 +666,10 @@ class Engine:
         if state is LATER and start is not None and f.birth is not None:
             at_age = age_on(f.birth, start if start.day != 1 else
                             start.replace(day=calendar.monthrange(start.year, start.month)[1]))
-        return resolve_amount(amount, f, at_age, entry["month_start"], entry["when"])
+        out, missing = resolve_amount(amount, f, at_age, entry["month_start"], entry["when"])
+        if out is not None and "since" in out:  # which document this value comes from, readably
+            out["since"] = dict(out["since"], text=self._documents[out["since"]["document"]])
+        return out, missing
 
     def _result(self, entry, f: Facts) -> dict:
         s = entry["s"]

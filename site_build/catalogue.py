@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -79,14 +80,51 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_str)
 
 
+# The schema nests at most 13 deep today (conditions inside any/all/not/contested); 40 leaves room.
+MAX_DEPTH = 40
+
+
+def _scan(path: Path, text: str):
+    """Refuse, before anything is built, what the schema never needs and what can take minutes or
+    crash the parser: anchors and aliases (`&a`, `*a`: an alias bomb grows to gigabytes) and nesting
+    deeper than MAX_DEPTH (100,000 `[` crash libyaml's composer). Reads the event stream only."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise CatalogueError([(_rel(path), line, "(yaml)",
+                                   "anchors and aliases (&name, *name) are not allowed: write each value out "
+                                   "(不要用 & 和 * 引用，每处直接写出)")])
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise CatalogueError([(_rel(path), line, "(yaml)",
+                                       f"nested more than {MAX_DEPTH} levels deep; the catalogue never needs that "
+                                       f"(嵌套超过{MAX_DEPTH}层)")])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
 def read_yaml(path: Path):
     try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_Loader)
+        data = path.read_bytes()
+    except OSError as err:
+        raise CatalogueError([(_rel(path), 0, "(file)", f"cannot read: {err.strerror or err}")]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise CatalogueError([(_rel(path), line, "(file)",
+                               f"byte {err.start + 1} is not UTF-8: save the file as UTF-8 (请以 UTF-8 编码保存)")]) from None
+    try:
+        _scan(path, text)
+        return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else 0
         raise CatalogueError([(_rel(path), line, "(yaml)", f"{err.problem or err}")]) from None
+    except yaml.YAMLError as err:  # e.g. a control character the reader refuses
+        raise CatalogueError([(_rel(path), 0, "(yaml)", str(err))]) from None
 
 
 def _rel(path: Path) -> str:
@@ -109,6 +147,8 @@ READINGS = ("convention", "inference")
 PAID_BY = ("hukou", "residence", "shared")
 CONDITION_KINDS = ("hukou", "residence", "hukou_province", "age", "field", "any", "all", "not", "contested", "ref")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Characters that mean something in HTML (and backticks, for Markdown): never in a name or title.
+MARKUP_CHARS = re.compile(r"[<>&\"'`\x00-\x1f\x7f]")
 
 
 class _Checker:
@@ -116,6 +156,7 @@ class _Checker:
         self.file = _rel(path)
         self.problems: list = []
         self.local_conditions: dict = {}
+        self.doc_files: set = set()
 
     def err(self, node, key, field, msg):
         line = 0
@@ -183,8 +224,17 @@ class _Checker:
             self.err(node, key, f"{field}.{key}", f"{value!r} is not an existing date — write \"YYYY-MM-DD\" in quotes")
 
     def number(self, node, key, field):
-        if key in node and (isinstance(node[key], bool) or not isinstance(node[key], (int, float)) or node[key] < 0):
-            self.err(node, key, f"{field}.{key}", f"{node[key]!r} must be a number ≥ 0")
+        if key in node and (isinstance(node[key], bool) or not isinstance(node[key], (int, float)) or node[key] < 0
+                            or not math.isfinite(node[key])):
+            self.err(node, key, f"{field}.{key}", f"{node[key]!r} must be a number ≥ 0 (not .nan, .inf or true/false)")
+
+    def plain_name(self, node, key, field):
+        """Names and titles go into the nav, <title> and link text of every page: no markup characters."""
+        value = node.get(key) if isinstance(node, dict) else None
+        if isinstance(value, str) and MARKUP_CHARS.search(value):
+            found = "".join(sorted(set(MARKUP_CHARS.findall(value))))
+            self.err(node, key, f"{field}.{key}", f"{value!r} holds {found!r}: names and titles may not contain "
+                     "< > & \" ' ` or control characters (名称中不能有这些符号)")
 
     # -- county
     def county(self, data, path: Path):
@@ -192,24 +242,36 @@ class _Checker:
             return
         c = data["county"]
         if self.mapping(c, "county", required=("code", "name", "slug", "prefecture", "province", "province_slug", "document"),
-                        optional=("phones", "notes", "forms", "conditions", "ask", "recognition")):
+                        optional=("phones", "notes", "forms", "conditions", "ask", "recognition", "documents")):
             if not is_county_code(c.get("code")):
                 self.err(c, "code", "county.code", f"{c.get('code')!r} is not a 6-digit GB/T 2260 county code in quotes, e.g. \"330324\"")
             for key in ("name", "prefecture", "province"):
                 self.text(c, key, "county")
+                self.plain_name(c, key, "county")
             if c.get("slug") != path.stem:
                 self.err(c, "slug", "county.slug", f"{c.get('slug')!r} must equal the file name {path.stem!r}")
             if c.get("province_slug") != path.parent.name:
                 self.err(c, "province_slug", "county.province_slug", f"{c.get('province_slug')!r} must equal the folder name {path.parent.name!r}")
-            d = c.get("document")
-            if self.mapping(d, "county.document", required=("title", "file", "date", "date_text", "issuer")):
+            docs = [("county.document", c.get("document"))]
+            if "documents" in c:  # other documents of the county over time (older or newer), cited by dated values
+                if not isinstance(c["documents"], list) or not c["documents"]:
+                    self.err(c, "documents", "county.documents", "must be a list of documents, each like `document`")
+                else:
+                    docs += [(f"county.documents[{i}]", d) for i, d in enumerate(c["documents"])]
+            for name, d in docs:
+                if not self.mapping(d, name, required=("title", "file", "date", "date_text", "issuer")):
+                    continue
                 for key in ("title", "date_text", "issuer"):
-                    self.text(d, key, "county.document")
-                self.date(d, "date", "county.document", required=True, nullable=True)
+                    self.text(d, key, name)
+                self.date(d, "date", name, required=True, nullable=True)
                 f = d.get("file")
                 if not (isinstance(f, str) and re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z_.-]*\.txt", f)):
-                    self.err(d, "file", "county.document.file", f"{f!r} must be the name of a .txt file in "
+                    self.err(d, "file", f"{name}.file", f"{f!r} must be the name of a .txt file in "
                              "catalogue/sources/<province>/<county>/, like 001_ad73a97c7bcfe62c.txt")
+                elif f in self.doc_files:
+                    self.err(d, "file", f"{name}.file", f"{f!r} is listed twice")
+                else:
+                    self.doc_files.add(f)
             for i, ph in enumerate(c.get("phones") or []):
                 if self.mapping(ph, f"county.phones[{i}]", required=("name", "number", "source")):
                     for key in ("name", "number", "source"):
@@ -254,7 +316,7 @@ class _Checker:
         required = ("id", "item", "slug", "name", "groups", "target", "type", "summary", "wording", "conditions",
                     "apply", "apply_at", "where", "departments", "source")
         optional = ("topic", "what", "also", "amount", "paid_by", "away", "steps", "documents", "time_limit",
-                    "basis", "excludes", "effective", "notes", "phones", "self_paid")
+                    "basis", "excludes", "effective", "until", "notes", "phones", "self_paid")
         if not self.mapping(s, field, required, optional):
             return
         sid, slug = s.get("id"), s.get("slug")
@@ -267,6 +329,7 @@ class _Checker:
             self.err(s, "item", f"{field}.item", f"{item!r} must be the document's item number or null")
         for key in ("name", "target", "wording", "where"):
             self.text(s, key, field)
+        self.plain_name(s, "name", field)
         self.text(s, "summary", field, max_len=40)
         self.text(s, "what", field, required=False)
         self.text(s, "away", field, required=False)
@@ -274,10 +337,10 @@ class _Checker:
         if "topic" in s:
             self.choice(s, "topic", field, sorted(TOPIC_KEYS))
         groups = s.get("groups")
-        if not isinstance(groups, list) or not groups or any(g not in GROUP_KEYS for g in groups):
+        if not isinstance(groups, list) or not groups or any(not isinstance(g, str) or g not in GROUP_KEYS for g in groups):
             self.err(s, "groups", f"{field}.groups", f"{groups!r} — must be a list from: {', '.join(sorted(GROUP_KEYS))}")
         types = s.get("type")
-        if not isinstance(types, list) or not types or any(t not in SERVICE_TYPES for t in types):
+        if not isinstance(types, list) or not types or any(not isinstance(t, str) or t not in SERVICE_TYPES for t in types):
             self.err(s, "type", f"{field}.type", f"{types!r} — must be a list from: {', '.join(sorted(SERVICE_TYPES))}")
         self.choice(s, "apply", field, APPLY)
         self.choice(s, "apply_at", field, APPLY_AT)
@@ -288,10 +351,15 @@ class _Checker:
         for key in ("also", "steps", "documents", "departments", "basis", "notes"):
             self.text_list(s, key, field)
         self.date(s, "effective", field)
+        self.date(s, "until", field)
+        if isinstance(s.get("effective"), str) and isinstance(s.get("until"), str) and s["until"] < s["effective"]:
+            self.err(s, "until", f"{field}.until", f"{s['until']} is before effective {s['effective']}")
         if "self_paid" in s and not isinstance(s["self_paid"], bool):
             self.err(s, "self_paid", f"{field}.self_paid", "must be true or false")
         src = s.get("source")
-        if src is not None and self.mapping(src, f"{field}.source", optional=("item", "section")):
+        if src is not None and self.mapping(src, f"{field}.source", optional=("item", "section", "document")):
+            if "document" in src and src["document"] not in self.doc_files:
+                self.err(src, "document", f"{field}.source.document", f"{src['document']!r} is not one of the county's documents: {', '.join(sorted(self.doc_files))}")
             if not src:
                 self.err(s, "source", f"{field}.source", "needs `item` (the document's number) or `section`")
             if "item" in src and src["item"] != item:
@@ -308,6 +376,9 @@ class _Checker:
         for i, ex in enumerate(s.get("excludes") or []):
             if self.mapping(ex, f"{field}.excludes[{i}]", required=("service", "text")):
                 self.text(ex, "text", f"{field}.excludes[{i}]")
+                if ex.get("service") == sid:
+                    self.err(ex, "service", f"{field}.excludes[{i}].service",
+                             f"{sid!r} is this service itself: a service cannot exclude itself (不能排除自己)")
         for i, ph in enumerate(s.get("phones") or []):
             if self.mapping(ph, f"{field}.phones[{i}]", required=("name", "number")):
                 self.text(ph, "number", f"{field}.phones[{i}]")
@@ -347,6 +418,7 @@ class _Checker:
                         self.err(value, key, f"{field}.age.{key}", f"{v!r} must be a whole number of 周岁 (0-130)")
                 if "month_start" in value and not isinstance(value["month_start"], bool):
                     self.err(value, "month_start", f"{field}.age.month_start", "must be true or false")
+                self.min_not_above_max(value, f"{field}.age")
         elif kind == "field":
             if value not in FIELDS:
                 self.err(c, "field", f"{field}.field", f"{value!r} is not a profile field — one of {', '.join(FIELDS)}")
@@ -365,8 +437,10 @@ class _Checker:
             if "is" in c and (ftype != "bool" or not isinstance(c["is"], bool)):
                 self.err(c, "is", f"{field}.is", f"`is: true/false` only works on yes/no fields; {value} is {ftype}")
             for key in ("min", "max"):
-                if key in c and (ftype not in ("int", "number") or isinstance(c[key], bool) or not isinstance(c[key], (int, float))):
-                    self.err(c, key, f"{field}.{key}", f"`{key}` needs a number field and a number; {value} is {ftype}")
+                if key in c and (ftype not in ("int", "number") or isinstance(c[key], bool) or not isinstance(c[key], (int, float))
+                                 or not math.isfinite(c[key])):
+                    self.err(c, key, f"{field}.{key}", f"`{key}` needs a number field and a finite number; {value} is {ftype}")
+            self.min_not_above_max(c, field)
         elif kind in ("any", "all"):
             if not isinstance(value, list) or len(value) < 2:
                 self.err(c, kind, f"{field}.{kind}", "must list at least two conditions")
@@ -386,6 +460,15 @@ class _Checker:
                 known = ", ".join(list(self.local_conditions) + list(SHARED_CONDITIONS))
                 self.err(c, "ref", f"{field}.ref", f"{value!r} is not a named condition (county.conditions or shared.yaml): {known}")
 
+    def min_not_above_max(self, node, field):
+        """`min` above `max` can never hold: refused (it would promise a date that never comes)."""
+        def by_sex(v):
+            return [v.get("male"), v.get("female")] if isinstance(v, dict) else [v, v]
+        for a, b in zip(by_sex(node.get("min")), by_sex(node.get("max"))):
+            if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b)) and a > b:
+                self.err(node, "min", f"{field}.min", f"min {a} is above max {b}: nobody can meet it (最小值大于最大值)")
+                return
+
     def modifiers(self, c, field, kind):
         """reading/at_most need a plain `doubt` (the reason shown when the answer is only maybe);
         contested needs one too. A doubt with nothing to explain is refused."""
@@ -399,9 +482,41 @@ class _Checker:
         elif "doubt" in c:
             self.err(c, "doubt", f"{field}.doubt", "`doubt` goes with `reading`, `at_most: maybe` or `contested`")
 
+    DATED_VALUE_KEYS = ("yuan", "max_yuan", "text", "floor", "in_kind", "percent", "multiplier", "hours", "base")
+
+    def value_document(self, node, field):
+        """`document` on an amount: the document its (undated) value comes from, where that is not the
+        county's current one (the value before a dated change)."""
+        if "document" in node and node["document"] not in self.doc_files:
+            self.err(node, "document", f"{field}.document", f"{node['document']!r} is not one of the county's documents: {', '.join(sorted(self.doc_files))}")
+
+    def changes(self, node, field):
+        """`changes`: dated values of an amount or tier, oldest first, each from a document of the county."""
+        changes = node.get("changes")
+        if not isinstance(changes, list) or not changes:
+            self.err(node, "changes", f"{field}.changes", "must be a list of dated values: {from: \"YYYY-MM-DD\", document: FILE, yuan: …, text: …}")
+            return
+        last = None
+        for i, ch in enumerate(changes):
+            f = f"{field}.changes[{i}]"
+            if not self.mapping(ch, f, required=("from", "document"), optional=self.DATED_VALUE_KEYS):
+                continue
+            self.date(ch, "from", f, required=True)
+            for key in ("yuan", "max_yuan", "percent", "multiplier", "hours"):
+                self.number(ch, key, f)
+            if "text" in ch:
+                self.text(ch, "text", f)
+            if ch.get("document") not in self.doc_files:
+                self.err(ch, "document", f"{f}.document", f"{ch.get('document')!r} is not one of the county's documents: {', '.join(sorted(self.doc_files)) or '(none)'}")
+            if isinstance(ch.get("from"), str):
+                if last is not None and ch["from"] <= last:
+                    self.err(ch, "from", f"{f}.from", f"{ch['from']} must come after the change above ({last}): oldest first, one value a day")
+                last = ch["from"]
+
     def amount(self, a, field, top=False, per=None, case=False):
         if not self.mapping(a, field, optional=("yuan", "per", "floor", "max_yuan", "text", "tiers", "by", "gap",
-                                                 "percent", "base", "multiplier", "hours", "note", "in_kind", "choose", "revised")
+                                                 "percent", "base", "multiplier", "hours", "note", "in_kind", "choose", "revised",
+                                                 "changes", "document")
                             + (("if",) if case else ())):
             return
         if case:
@@ -417,6 +532,9 @@ class _Checker:
                     self.amount(inner, f"{field}.choose[{i}]", per=a.get("per") or per, case=True)
         self.text(a, "text", field, required=True)
         self.choice(a, "revised", field, ("yearly",), required=False)   # a standard revised every year (低保, 特困)
+        if "changes" in a:
+            self.changes(a, field)
+        self.value_document(a, field)
         for key in ("yuan", "max_yuan", "percent", "multiplier", "hours"):
             self.number(a, key, field)
         if "per" in a:
@@ -438,18 +556,27 @@ class _Checker:
             if not isinstance(tiers, list) or not tiers:
                 self.err(a, "tiers", f"{field}.tiers", "must be a non-empty list of {min, max, yuan, text}")
             else:
-                last_max = None
+                last_max, open_above = None, None
                 for i, t in enumerate(tiers):
                     f = f"{field}.tiers[{i}]"
-                    if self.mapping(t, f, required=("min", "text"), optional=("max", "yuan")):
+                    if "changes" in t:
+                        self.changes(t, f)
+                    self.value_document(t, f)
+                    if self.mapping(t, f, required=("min", "text"), optional=("max", "yuan", "changes", "document")):
                         self.number(t, "yuan", f)
                         self.text(t, "text", f)
                         lo, hi = t.get("min"), t.get("max")
-                        if not isinstance(lo, int) or (hi is not None and (not isinstance(hi, int) or hi < lo)):
+                        if (isinstance(lo, bool) or not isinstance(lo, int)
+                                or (hi is not None and (isinstance(hi, bool) or not isinstance(hi, int) or hi < lo))):
                             self.err(t, "min", f, f"min {lo!r} / max {hi!r} must be whole 周岁 with min ≤ max")
+                        elif open_above is not None:
+                            self.err(t, "min", f"{f}.min", f"tiers[{open_above}] has no max (it covers every age from its min up), "
+                                     "so no tier can follow it: give it a max or make this the last tier")
                         elif last_max is not None and lo != last_max + 1:
                             self.err(t, "min", f"{f}.min", f"{lo} does not follow the tier above (max {last_max}): tiers must not overlap or leave gaps")
-                        last_max = hi if isinstance(hi, int) else None
+                        last_max = hi if isinstance(hi, int) and not isinstance(hi, bool) else None
+                        if hi is None and open_above is None:
+                            open_above = i
         if "by" in a:
             by = a["by"]
             if self.mapping(by, f"{field}.by", required=("field", "cases")):
@@ -471,6 +598,17 @@ class _Checker:
 def load_shared():
     path = CATALOGUE_DIR / "shared.yaml"
     data = read_yaml(path)
+    problems = []
+    for key in ("groups", "topics", "conditions", "glossary"):
+        if not isinstance(data, dict) or not isinstance(data.get(key), dict):
+            problems.append((_rel(path), getattr(data, "line", 0), key, "is required: a mapping (键: 值)"))
+    for key in ("groups", "topics") if not problems else ():
+        for name, entry in data[key].items():   # their names are nav entries and page titles
+            checker = _Checker(path)
+            checker.plain_name(entry, "name", f"{key}.{name}")
+            problems.extend(checker.problems)
+    if problems:
+        raise CatalogueError(problems)
     GROUP_KEYS.clear(); GROUP_KEYS.update(data["groups"])
     TOPIC_KEYS.clear(); TOPIC_KEYS.update(data["topics"])
     SHARED_CONDITIONS.clear(); SHARED_CONDITIONS.update(data["conditions"])
@@ -487,7 +625,12 @@ def load_county(path: Path):
         load_shared()
     data = read_yaml(path)
     checker = _Checker(path)
-    checker.county(data, path)
+    try:
+        checker.county(data, path)
+    except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as err:
+        # a shape the checks above did not foresee (e.g. a list where a name is looked up): still
+        # a message with the file, the problems found so far, never a traceback
+        checker.problems.append((checker.file, 0, "(file)", f"cannot be checked: {type(err).__name__}: {str(err)[:200]}"))
     if checker.problems:
         raise CatalogueError(checker.problems)
     return data
@@ -498,12 +641,11 @@ def _plain(obj, local=None):
     own `conditions` first, then shared.yaml's). Yes/no keys (by-cases on a yes/no field) become
     "true"/"false", as JSON object keys are text."""
     if isinstance(obj, dict):
-        if "ref" in obj and len(obj) <= 2:
+        if isinstance(obj.get("ref"), str):  # a named condition; label, reading, doubt … beside it win
             named = (local or {}).get(obj["ref"]) or SHARED_CONDITIONS[obj["ref"]]
             resolved = dict(_plain(named, local))
             resolved.pop("source", None)
-            if "label" in obj:
-                resolved["label"] = obj["label"]
+            resolved.update({k: _plain(v, local) for k, v in obj.items() if k != "ref"})
             return resolved
         return {(("true" if k else "false") if isinstance(k, bool) else k): _plain(v, local) for k, v in obj.items()}
     if isinstance(obj, list):
@@ -624,7 +766,12 @@ def load_catalogue(directory: Path = CATALOGUE_DIR):
             problems.extend(err.problems)
             continue
         local = data["county"].get("conditions") or {}
-        county = _plain(data["county"], local)
+        try:
+            county = _plain(data["county"], local)
+            plain_services = [_plain(raw, local) for raw in data["services"]]
+        except RecursionError:
+            problems.append((_rel(path), 0, "county.conditions", "a named condition refers to itself (ref goes round in a circle)"))
+            continue
         code = county["code"]
         if code in counties:
             problems.append((_rel(path), data["county"].lines["code"], "county.code", f"{code} is already used by {counties[code]['file']}"))
@@ -632,13 +779,15 @@ def load_catalogue(directory: Path = CATALOGUE_DIR):
         county["file"] = _rel(path)
         county["url"] = f"{county['province_slug']}/{county['slug']}/"
         source_problems = load_source(county, data["county"].get("document"), directory)
+        for raw_doc, extra in zip(data["county"].get("documents") or [], county.get("documents") or []):
+            source_problems += load_source({**county, "document": extra}, raw_doc, directory)
         if source_problems:
             problems.extend(source_problems)
             continue
-        doc = county["document"]
+        docs = {d["file"]: d for d in [county["document"]] + (county.get("documents") or [])}
         services = []
-        for raw in data["services"]:
-            s = _plain(raw, local)
+        for raw, s in zip(data["services"], plain_services):
+            doc = docs[s["source"].get("document") or county["document"]["file"]]  # a service from an older document names it
             s["county"] = code
             s["url"] = f"{county['url']}{s['slug']}/"
             where = f"第{s['item']}项" if s.get("item") else s["source"].get("section", "")

@@ -15,7 +15,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from checker.engine import compile_condition
+from checker.engine import compile_condition, in_force
 from checker.profile import FIELDS
 from site_build.catalogue import load_shared
 
@@ -145,10 +145,45 @@ class Terms:
         return [(w, self.glossary[w]) for w in words]
 
 
-class Site:
-    """The whole guide, computed once from the compiled catalogue."""
+def in_force_today(catalogue: dict, day: dt.date) -> dict:
+    """The catalogue as pages show it on `day`: every dated value (`changes`) replaced by the one in
+    force, and each service's changes still to come as plain lines (`changes_ahead`). The checker
+    keeps every dated value and answers for its own `as_of`."""
+    import copy
+    view = copy.deepcopy(catalogue)
+    for county in view["counties"].values():
+        titles = {d["file"]: d["title"] for d in [county["document"]] + (county.get("documents") or [])}
 
-    def __init__(self, catalogue: dict):
+        def walk(node, ahead):
+            if isinstance(node, list):
+                return [walk(x, ahead) for x in node]
+            if not isinstance(node, dict):
+                return node
+            if "changes" in node:
+                current, _, upcoming = in_force(node, day)
+                for change in node["changes"]:
+                    when = dt.date.fromisoformat(change["from"])
+                    if when > day:
+                        text = change.get("text") or str(change.get("yuan"))
+                        ahead.append(f"从{date_text(change['from'])}起：{text}（依据《{titles.get(change['document'], change['document'])}》）")
+                node = current
+            return {k: walk(v, ahead) for k, v in node.items()}
+
+        for s in county["services"]:
+            ahead: list = []
+            if s.get("amount"):
+                s["amount"] = walk(s["amount"], ahead)
+            if ahead:
+                s["changes_ahead"] = ahead
+    return view
+
+
+class Site:
+    """The whole guide, computed once from the compiled catalogue, as it stands today."""
+
+    def __init__(self, catalogue: dict, today: dt.date | None = None):
+        self.today = today or dt.date.today()
+        catalogue = in_force_today(catalogue, self.today)
         self.catalogue = catalogue
         # The compiled JSON sorts its keys; pages follow shared.yaml's order (groups, topics, glossary).
         shared = load_shared()

@@ -1,6 +1,7 @@
 // Runs the checker wheel inside Pyodide (npm `pyodide`) in Node: the same files the browser gets.
 // Usage: node tests/node/checker_in_pyodide.mjs JOB.json OUT.json
-//   JOB: {dir, wheel, lock, stdlib, package, profiles: [...], trace: bool}
+//   JOB: {dir, wheel, lock, stdlib, package, profiles: [...], trace: bool, catalogue?: JSON text of
+//        another compiled catalogue to answer from}
 //        (dir holds the files written by site_build.checker_assets.build_py)
 //   OUT: {answers: [check_json output parsed, one per profile], loaded: [...], modules: [...],
 //         python: "3.14.2", ms_per_check: number}
@@ -34,7 +35,20 @@ if (!loaded.some((p) => p.name === job.package)) {
   process.exit(3);
 }
 pyodide.runPython("import checker, sys");
-const checkJson = pyodide.globals.get("checker").check_json;
+let checkJson = pyodide.globals.get("checker").check_json;
+if (job.catalogue) {
+  // another compiled catalogue (e.g. a test fixture with dated values), answered by the same code
+  pyodide.FS.writeFile("/tmp/catalogue.json", job.catalogue);
+  checkJson = pyodide.runPython(`
+import json
+_other = checker.engine("/tmp/catalogue.json")
+def _check_other(text):
+    try:
+        return json.dumps({"ok": True, "answer": _other.check(json.loads(text))}, ensure_ascii=False)
+    except checker.ProfileError as err:
+        return json.dumps({"ok": False, "error": {"field": err.field, "zh": err.zh, "en": err.en}}, ensure_ascii=False)
+_check_other`);
+}
 const answers = [];
 const start = performance.now();
 for (const profile of job.profiles) {
