@@ -175,7 +175,7 @@ def form_data(catalogue: dict) -> dict:
             "code": code, "name": c["name"], "prefecture": c["prefecture"], "province": c["province"],
             "url": c["url"], "phones": [{"name": p["name"], "number": p["number"]} for p in c.get("phones") or []],
             "document": {"title": doc["title"], "date": doc.get("date"), "date_text": doc.get("date_text"),
-                         "issuer": doc.get("issuer")},
+                         "issuer": doc.get("issuer"), "status_text": doc.get("status_text")},
         })
     return {"fields": fields, "counties": counties, "question_order": QUESTION_ORDER}
 

@@ -474,6 +474,8 @@ function documentNotes(r) {
   if (r.apply === "unknown" && !(r.where || "").includes("要不要申请")) out.push(h("p", { class: "yl-ask" }, `文件没有写要不要申请，请先问：${r.ask || "当地乡镇（街道）或12345"}。`));
   else if ((r.doubts && r.doubts.length) && r.ask) out.push(h("p", { class: "yl-ask" }, `请问：${r.ask}。`));
   if (r.apply_note) out.push(h("p", { class: "yl-apply-note" }, r.apply_note));
+  if (r.amount && r.amount.next_change) out.push(h("p", { class: "yl-next" }, r.amount.next_change.text));
+  if (r.basis_doc) out.push(h("p", { class: "yl-source" }, "依据：", r.basis_doc));
   if (r.readings && r.readings.length) {
     out.push(h("details", { class: "yl-readings" }, h("summary", {}, "哪些是本页的理解（文件没有明写）"),
       h("ul", {}, r.readings.map((x) => h("li", {}, `${x.label}：${x.kind_text}。${x.text}`)))));
@@ -632,7 +634,7 @@ function renderCard(answer, p) {
   const toAsk = [...missingBy].filter(([, names]) => names.length);
   const phones = codes.flatMap((c) => (counties.get(c)?.phones || []).map((ph) => `${ph.name} ${ph.number}`));
   const docs = codes.map((c) => counties.get(c)).filter(Boolean)
-    .map((c) => `${c.name}：${c.document.title}（${c.document.date || c.document.date_text || ""}）`);
+    .map((c) => `${c.name}：《${c.document.title}》（${[c.document.status_text, c.document.date || "文件未注明日期"].filter(Boolean).join("，")}）`);
   document.documentElement.classList.add("yl-has-card");
   card.replaceChildren(...[
     h("h1", {}, "养老服务明白卡"),
