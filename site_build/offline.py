@@ -21,6 +21,7 @@ registration always come from the same build step.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -119,6 +120,44 @@ def inject_register(site: Path, counties: list[str]):
         page.write_text(text.replace("</head>", f"{tag}\n</head>", 1), encoding="utf-8")
 
 
+# Content-Security-Policy of every page, as a <meta> so it holds on any static host: only the site
+# itself. Pyodide (in the tools' module workers) needs 'wasm-unsafe-eval' to compile WebAssembly;
+# the theme's CSS draws icons from data: SVGs. Inline scripts and styles (the 大字 switch in the
+# head, Material's small helpers, the print footer's @page style) are allowed by their hashes,
+# computed per page after every build step that writes HTML, so nothing else inline can run.
+CSP_META = re.compile(r'<meta http-equiv="Content-Security-Policy"[^>]*>\n?')
+INLINE = {"script": re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S),
+          "style": re.compile(r"<style[^>]*>(.*?)</style>", re.S)}
+
+
+def _hashes(text: str, kind: str) -> str:
+    found = dict.fromkeys(base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
+                          for body in INLINE[kind].findall(text))
+    return "".join(f" 'sha256-{h}'" for h in found)
+
+
+def content_security_policy(text: str) -> str:
+    """The policy for one page (its inline scripts and styles by hash)."""
+    return ("default-src 'self'; "
+            f"script-src 'self' 'wasm-unsafe-eval'{_hashes(text, 'script')}; "
+            f"style-src 'self'{_hashes(text, 'style')}; "
+            "img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'")
+
+
+def add_security_policy(site: Path):
+    """Put the Content-Security-Policy <meta> first in every page's <head> (again on a rebuild)."""
+    for page in site.rglob("*.html"):
+        text = CSP_META.sub("", page.read_text(encoding="utf-8"))
+        meta = f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy(text)}">\n'
+        charset = re.search(r"<meta charset=[^>]*>\n?", text, re.I)
+        head = re.search(r"<head[^>]*>\n?", text, re.I)
+        at = charset or head
+        if at is None:
+            continue
+        page.write_text(text[: at.end()] + meta + text[at.end():], encoding="utf-8")
+
+
 def groups(site: Path, files: list[Path]) -> dict:
     """{group: [urls]} of the on-demand groups, from the cacheable files."""
     rels = [_rel(p, site) for p in files]
@@ -134,6 +173,7 @@ def build(site_dir) -> dict:
     county_bytes = sum(p.stat().st_size for p in files if _county_of(_rel(p, site), counties))
     grouped_counties = counties if county_bytes >= ALL_COUNTIES_BELOW else []
     inject_register(site, grouped_counties)
+    add_security_policy(site)
     per_county: dict = {c: [] for c in grouped_counties}
     for path in files:
         county = _county_of(_rel(path, site), grouped_counties)
