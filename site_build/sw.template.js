@@ -113,11 +113,31 @@ self.addEventListener("fetch", (event) => {
       if (response.ok && response.type === "basic") cache.put(cacheKey(request.url), response.clone());
       return response;
     } catch (err) {
-      if (request.mode === "navigate") {
-        const fallback = await cache.match(new URL("404.html", self.registration.scope).href);
-        if (fallback) return fallback;
-      }
+      // no network and not kept: say so, rather than "page not found" (the page may well exist)
+      if (request.mode === "navigate") return notSaved(url);
       throw err;
     }
   })());
 });
+
+// The page shown when a page or handout was never opened here and there is no network now.
+// Plain Chinese; no script, so the pages' Content-Security-Policy has nothing to allow.
+function notSaved(url) {
+  const home = self.registration.scope;
+  const pdf = /\.pdf$/i.test(url.pathname);
+  const what = pdf ? "这份打印材料（PDF）" : "这一页";
+  const html = `<!doctype html>
+<html lang="zh"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'">
+<meta name="referrer" content="no-referrer">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>没有存到这部手机上 - 养老服务明白卡</title>
+<link rel="stylesheet" href="${home}assets/site.css"></head>
+<body><main class="md-content md-typeset mb-page" id="mb-main" data-offline-not-saved="${pdf ? "pdf" : "page"}">
+<h1>${what}没有存到这部手机上</h1>
+<p>现在没有网络，${what}以前没有在这部手机（电脑）上打开过，所以没有存下来，打不开。</p>
+<p>等有网络的时候再打开一次，以后没有网络也能看。</p>
+<p><a class="mb-button" href="${home}">回到首页</a></p>
+</main></body></html>`;
+  return new Response(html, { status: 503, statusText: "Offline", headers: { "Content-Type": "text/html; charset=utf-8" } });
+}

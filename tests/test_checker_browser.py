@@ -577,3 +577,78 @@ def test_screenshots_and_printed_card(browser, server):
     assert "回答几个问题" not in text and "户籍（户口）在哪个县" not in text   # the form itself is not printed
     if shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-png", "-r", "80", str(pdf), str(SHOTS / "mingbaika")], check=True)
+
+
+# ---------------------------------------------------------------- reliability audit 2026-11-29 (3.1-3.3, 3d)
+
+CSP_HOOK = """window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation',
+    (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));"""
+
+
+def test_with_the_content_security_policy_the_checker_and_screening_work_without_violations(browser, server, tmp_path):
+    """Every page carries a CSP <meta> (only the site itself); in Chromium the checker still answers,
+    screening still runs and downloads its result, and no page reports a violation."""
+    ctx = browser.new_context(viewport=PHONE, device_scale_factor=1, locale="zh-CN")
+    ctx.add_init_script(CSP_HOOK)
+    console = []
+    try:
+        page = open_checker(ctx, server, "#hukou=330324&birth_date=1936-05-04&economic=dibao", as_of="2026-11-23")
+        page.on("console", lambda m: console.append(m.text))
+        wait_ready(page)
+        wait_answer(page)
+        assert any(r["status"] == "eligible" for r in shown(page).values())
+        policy = page.get_attribute("meta[http-equiv=Content-Security-Policy]", "content")
+        assert policy.startswith("default-src 'self';") and "unsafe-inline" not in policy
+        assert page.get_attribute("meta[name=referrer]", "content") == "no-referrer"
+        assert page.evaluate("window.__cspViolations") == []
+
+        register = tmp_path / "登记表.csv"
+        register.write_text("姓名,出生日期,户籍\r\n王英,1940-05-01,永嘉县\r\n张华,1930-01-01,慈溪市\r\n", encoding="utf-8")
+        screen = ctx.new_page()
+        screen.on("console", lambda m: console.append(m.text))
+        screen.goto(server.url + "screen/")
+        screen.wait_for_selector("body[data-screen-ready]", timeout=READY_TIMEOUT)
+        screen.set_input_files("#ys-file", str(register))
+        with screen.expect_download(timeout=READY_TIMEOUT) as download:
+            screen.click("#ys-start")
+        assert Path(download.value.path()).stat().st_size > 0
+        assert screen.evaluate("window.__cspViolations") == []
+
+        county = checker.engine().catalogue["counties"]["330324"]
+        for url in ("", county["url"], county["services"][0]["url"], "search/", "glossary/", "compare/", "no-such-page/"):
+            other = ctx.new_page()
+            other.on("console", lambda m: console.append(m.text))
+            other.goto(server.url + url)
+            other.wait_for_load_state("load")
+            assert other.evaluate("window.__cspViolations") == [], url
+            other.close()
+    finally:
+        ctx.close()
+    assert not [m for m in console if "Content Security Policy" in m], console
+
+
+def test_share_link_ignores_keys_that_are_not_fields(context, server):
+    """3.1: constructor, toString, __proto__ … are properties of every object, not form fields."""
+    hostile = "&constructor=x&toString=y&hasOwnProperty=1&__proto__=z&valueOf=2&__defineGetter__=a"
+    page = open_checker(context, server, "#hukou=330324&birth_date=1936-05-04" + hostile, as_of="2026-11-23")
+    wait_ready(page)
+    wait_answer(page)
+    want = checker.check({"as_of": "2026-11-23", "hukou": "330324", "birth_date": "1936-05-04"})
+    assert {k: v["status"] for k, v in shown(page).items()} == {r["service"]: r["status"] for r in want["results"]}
+    assert "不认识的字段" not in page.inner_text("#yl-checker")
+
+
+def test_a_share_link_opened_in_an_open_checker_is_followed(context, server):
+    """3.2: only the fragment changes (a link opened in the same tab): the form follows it."""
+    page = open_checker(context, server, as_of="2026-11-23")
+    wait_ready(page)
+    page.evaluate("location.hash = 'hukou=330324&birth_date=1936-05-04&economic=dibao'")
+    wait_answer(page)
+    want = checker.check({"as_of": "2026-11-23", "hukou": "330324", "birth_date": "1936-05-04", "economic": "dibao"})
+    assert {k: v["status"] for k, v in shown(page).items()} == {r["service"]: r["status"] for r in want["results"]}
+    assert page.input_value("[data-part=year]") == "1936"
+    page.evaluate("location.hash = 'hukou=330783&birth_date=1940-01-02'")     # a second link replaces the first
+    wait_answer(page)
+    want = checker.check({"as_of": "2026-11-23", "hukou": "330783", "birth_date": "1940-01-02"})
+    assert {k: v["status"] for k, v in shown(page).items()} == {r["service"]: r["status"] for r in want["results"]}

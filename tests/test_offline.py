@@ -78,3 +78,30 @@ def test_a_county_page_keeps_its_county_offline_and_no_other(browser, grouped_si
         ctx.close()
         srv.stop()
     assert not watch.foreign
+
+
+def test_an_unsaved_pdf_offline_says_it_is_not_saved_not_page_not_found(browser, tmp_path):
+    """Reliability audit 2026-11-29, 3d: a handout never opened, no network → a plain message."""
+    if not (SITE / "sw.js").is_file():
+        pytest.skip("site/ is not built: run `make site` first")
+    own = tmp_path / "site"
+    shutil.copytree(SITE, own, ignore=shutil.ignore_patterns("*.pdf", "pyodide"))
+    srv = SiteServer(own)
+    ctx = browser.new_context(viewport=PHONE, device_scale_factor=1, locale="zh-CN")
+    try:
+        county = checker.engine().catalogue["counties"]["330324"]
+        page = ctx.new_page()
+        page.goto(srv.url + county["url"])
+        wait_until(page, """async () => { const r = await navigator.serviceWorker.getRegistration();
+                                return !!(r && r.active && navigator.serviceWorker.controller); }""")
+        srv.stop()
+        ctx.set_offline(True)
+        response = page.goto(srv.url + county["url"] + "booklet.pdf")
+        text = page.inner_text("body")
+        assert "没有存到这部手机上" in text and "PDF" in text and "没有找到这一页" not in text
+        assert response.status == 503
+        page.goto(srv.url + county["url"])      # the county page itself is still there
+        assert county["name"] in page.locator("h1").first.inner_text()
+    finally:
+        ctx.close()
+        srv.stop()

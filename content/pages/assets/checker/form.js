@@ -356,7 +356,7 @@ function debounce(fn, ms) {
 function profile() {
   const p = { as_of: today() };
   for (const [name, value] of Object.entries(values)) {
-    if (name in form.fields && name !== "residence") p[name] = value;
+    if (Object.hasOwn(form.fields, name) && name !== "residence") p[name] = value;
   }
   if (p.hukou === OTHER) p.hukou = OTHER_CODE;
   if (p.child_hukou === OTHER) p.child_hukou = OTHER_CODE;
@@ -698,8 +698,9 @@ function fromFragment(hash) {
   for (const [name, raw] of params) {
     if (name === "residence_where" && (raw === "same" || raw === "away")) { values[name] = raw; any = true; continue; }
     if (name === "residence_other") { values[name] = raw; any = true; continue; }
+    // only the form's own fields: never constructor, toString, __proto__ … inherited by every object
+    if (!Object.hasOwn(form.fields, name)) continue;
     const field = form.fields[name];
-    if (!field) continue;
     let v = raw;
     if (field.kind === "bool") v = raw === "1" ? true : raw === "0" ? false : undefined;
     else if (field.kind === "enum_list") v = raw === "-" ? [] : raw.split(",").map((x) => choiceValue(name, x));
@@ -779,29 +780,42 @@ async function start() {
       $("yl-copied").textContent = "请长按上面的链接，选择“复制”。";
     }
   });
-  $("yl-reset").addEventListener("click", () => {
+  const clearAnswers = () => {
     for (const k of Object.keys(values)) delete values[k];
     for (const el of followups.values()) el.remove();
     followups.clear();
     showAllFollowups = false;
     $("yl-more").hidden = true;
     document.querySelectorAll("#yl-form [data-touched]").forEach((el) => delete el.dataset.touched);
+  };
+  const applyFragment = (hash) => {
+    if (hash.length <= 1 || !fromFragment(hash)) return;
+    if (values.hukou && !values.residence_where) values.residence_where = "same";
+    syncAll();
+    // follow-up answers from the link get their controls once the first answer arrives
+    for (const name of Object.keys(values)) {
+      if (Object.hasOwn(form.fields, name) && !CORE.includes(name) && !["birth_date", "age", "hukou", "residence"].includes(name) && !followups.has(name)) {
+        const el = control(name);
+        if (el) { followups.set(name, el); $("yl-followups").append(el); el.sync?.(); $("yl-more").hidden = false; }
+      }
+    }
+  };
+  // a share link opened in a tab where the checker is already open changes only the fragment
+  window.addEventListener("hashchange", () => {
+    if (location.hash.length <= 1) return;
+    clearAnswers();
+    syncAll();
+    applyFragment(location.hash);
+    run();
+  });
+  $("yl-reset").addEventListener("click", () => {
+    clearAnswers();
     syncAll();
     if (location.hash) history.replaceState(null, "", location.pathname);
     showMessage("选好户籍所在县、填好出生日期，这里就会显示结果。");
     core.querySelector("select")?.focus();
   });
-  if (location.hash.length > 1 && fromFragment(location.hash)) {
-    if (values.hukou && !values.residence_where) values.residence_where = "same";
-    syncAll();
-    // follow-up answers from the link get their controls once the first answer arrives
-    for (const name of Object.keys(values)) {
-      if (form.fields[name] && !CORE.includes(name) && !["birth_date", "age", "hukou", "residence"].includes(name) && !followups.has(name)) {
-        const el = control(name);
-        if (el) { followups.set(name, el); $("yl-followups").append(el); el.sync?.(); $("yl-more").hidden = false; }
-      }
-    }
-  }
+  applyFragment(location.hash);
   document.documentElement.dataset.checkerForm = "1";
   run();
 }
