@@ -242,7 +242,7 @@ class _Checker:
             return
         c = data["county"]
         if self.mapping(c, "county", required=("code", "name", "slug", "prefecture", "province", "province_slug", "document"),
-                        optional=("phones", "notes", "forms", "conditions", "ask", "recognition", "documents")):
+                        optional=("phones", "notes", "forms", "conditions", "ask", "recognition", "documents", "settlement")):
             if not is_county_code(c.get("code")):
                 self.err(c, "code", "county.code", f"{c.get('code')!r} is not a 6-digit GB/T 2260 county code in quotes, e.g. \"330324\"")
             for key in ("name", "prefecture", "province"):
@@ -297,6 +297,8 @@ class _Checker:
                     self.text(form, "source", f"county.forms[{i}]")
                     self.text_list(form, "columns", f"county.forms[{i}]")
                     self.text(form, "text", f"county.forms[{i}]", required=False)
+            if "settlement" in c:
+                self.settlement(c, data.get("services"))
         services = data.get("services")
         if not isinstance(services, list) or not services:
             self.err(data, "services", "services", "must be a non-empty list")
@@ -311,6 +313,55 @@ class _Checker:
                     if value in seen:
                         self.err(s, key, f"services[{i}].{key}", f"{value!r} is used twice (also services[{seen[value]}])")
                     seen[value] = i
+
+    def settlement(self, c, services):
+        """county.settlement: how the county settles a service across its towns (checker/settle.py and
+        the 附件1 list of checker/screen.py read it): the service, the survey form, the towns in the
+        document's order with their other spellings, who pays which share, the categories of people."""
+        f = "county.settlement"
+        block = c["settlement"]
+        if not self.mapping(block, f, required=("source", "service", "towns", "shares", "categories"),
+                            optional=("survey_form", "town_aliases", "annex2_title", "annex3_title", "unit")):
+            return
+        for key in ("source", "annex2_title", "annex3_title", "unit"):
+            self.text(block, key, f, required=key == "source", max_len=80)
+        ids = {s.get("id") for s in services or [] if isinstance(s, dict)}
+        if block.get("service") not in ids:
+            self.err(block, "service", f"{f}.service", f"{block.get('service')!r} is not a service of this county")
+        if "survey_form" in block and block["survey_form"] not in {x.get("id") for x in c.get("forms") or [] if isinstance(x, dict)}:
+            self.err(block, "survey_form", f"{f}.survey_form", f"{block['survey_form']!r} is not the id of one of county.forms")
+        towns = block.get("towns")
+        if not isinstance(towns, list) or not towns or not all(isinstance(t, str) and t.strip() and not re.search(r"[<>&\"'`]", t) for t in towns):
+            self.err(block, "towns", f"{f}.towns", "must be a list of town names (镇、街道) as the document writes them")
+        elif len(set(towns)) != len(towns):
+            self.err(block, "towns", f"{f}.towns", "a town is listed twice")
+        aliases = block.get("town_aliases") or {}
+        if not isinstance(aliases, dict) or not all(isinstance(k, str) and v in (towns or []) for k, v in aliases.items()):
+            self.err(block, "town_aliases", f"{f}.town_aliases", "must map another spelling to one of `towns`")
+        shares = block.get("shares")
+        ok = isinstance(shares, list) and len(shares) >= 2
+        for i, share in enumerate(shares if ok else []):
+            if not self.mapping(share, f"{f}.shares[{i}]", required=("payer", "percent"), optional=("annex3",)):
+                ok = False
+                continue
+            self.text(share, "payer", f"{f}.shares[{i}]", max_len=20)
+            self.text(share, "annex3", f"{f}.shares[{i}]", required=False, max_len=20)
+            p = share.get("percent")
+            if isinstance(p, bool) or not isinstance(p, int) or not 0 < p < 100:
+                self.err(share, "percent", f"{f}.shares[{i}].percent", f"{p!r} must be a whole percent between 1 and 99")
+                ok = False
+        if not ok or sum(s.get("percent", 0) for s in shares if isinstance(s, dict) and isinstance(s.get("percent"), int)) != 100:
+            self.err(block, "shares", f"{f}.shares", "must list at least two payers whose whole percents add up to 100")
+        cats = block.get("categories")
+        if not isinstance(cats, list) or not cats:
+            self.err(block, "categories", f"{f}.categories", "must list the categories of people (附件2's columns)")
+        else:
+            for i, cat in enumerate(cats):
+                if self.mapping(cat, f"{f}.categories[{i}]", required=("name", "words"), optional=("field",)):
+                    self.text(cat, "name", f"{f}.categories[{i}]", max_len=40)
+                    self.text_list(cat, "words", f"{f}.categories[{i}]")
+                    if "field" in cat and cat["field"] not in FIELDS:
+                        self.err(cat, "field", f"{f}.categories[{i}].field", f"{cat['field']!r} is not a profile field")
 
     def service(self, s, field, code):
         required = ("id", "item", "slug", "name", "groups", "target", "type", "summary", "wording", "conditions",
