@@ -5,6 +5,8 @@ What it writes into site/, next to the page each one prints, so they are served 
   <province>/<county>/booklet.pdf              服务手册: cover (county, hotline, QR), contents with page
                                                numbers, every service grouped by who it is for
   <province>/<county>/<service>/mingbaika.pdf  明白卡: one A4 page per service
+  <province>/<county>/rules.pdf                核对表 for staff: the rule sheet of /<province>/<county>/rules/
+                                               (site_build/rules.py), tables at 12 pt, a signature line
   <province>/<county>/form-<id>.pdf            the document's own forms (`county.forms`: 慈溪 附件1, 附件4)
   <province>/<county>/away-guide.pdf           one page "what to do where (户籍地 / 常住地)", for a county
                                                whose every service says what to do when living away
@@ -40,6 +42,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from . import pages
+from . import rules as rule_sheets
 from .catalogue import load_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -281,6 +284,7 @@ def jobs(h: Handouts) -> list[Job]:
     for county in h.site.counties:
         out.append(Job("booklet", booklet_url(county), f"{county['name']}养老服务手册", "booklet.html",
                        {"county": county}))
+        out.append(rule_sheets.print_job(h, county))   # 核对表 for staff: <county>/rules.pdf
         for s in county["services"]:
             out.append(Job("card", card_url(s), f"{s['name']}（{county['name']}）明白卡", "card.html",
                            {"county": county, "s": s}, one_page=True))
@@ -485,7 +489,7 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
 def _page_source(h: Handouts, url: str):
     """(source line, short footer) for the site page at `url`."""
     for county in h.site.counties:
-        if url == county["url"]:
+        if url in (county["url"], rule_sheets.page_url(county)):
             line = h.source_line(county)
             return line, line
         for s in county["services"]:

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from mkdocs.structure.files import File  # noqa: E402
+from mkdocs.structure.files import File, InclusionLevel  # noqa: E402
 from mkdocs.structure.nav import Link  # noqa: E402
 
 from checker.catalogue import load_catalogue  # noqa: E402
@@ -46,7 +46,8 @@ def on_files(files, config):
         SITE.checker_src = "checker/index.html"   # a static page: linked in on_nav
     for src, page in SITE.pages.items():
         front = {"title": page.title, "hide": ["toc"], "mb_kind": page.template[:-5]}
-        files.append(File.generated(config, src, content=f"---\n{json.dumps(front, ensure_ascii=False)}\n---\n"))
+        files.append(File.generated(config, src, content=f"---\n{json.dumps(front, ensure_ascii=False)}\n---\n",
+                                    inclusion=InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV))
     nav = SITE.nav(written)
     if SITE.checker_src and not SITE.checker_src.endswith(".md"):
         nav = [item for item in nav if "查一查能享受什么" not in item]

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 
 from checker.engine import compile_condition, in_force
 from checker.profile import FIELDS
+from site_build import rules as rule_sheets
 from site_build.catalogue import load_shared
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +62,7 @@ class Page:
     nav_title: str
     template: str
     context: dict = field(default_factory=dict)
+    in_nav: bool = True   # False: a page for staff (the 核对表), left out of the elder-facing nav
 
     @property
     def url(self) -> str:
@@ -232,6 +234,9 @@ class Site:
             for c in p["counties"]:
                 self._add(Page(f"{c['url']}index.md", f"{c['name']}（{c['province']}）", c["name"], "county.html",
                                {"county": c, "province": p}))
+                self._add(Page(rule_sheets.page_src(c), f"{c['name']}{rule_sheets.TITLE}（给工作人员核对用）",
+                               rule_sheets.TITLE, "rules.html",
+                               {"county": c, "province": p, "sheet_of": rule_sheets.sheet}, in_nav=False))
                 for s in c["services"]:
                     self._add(Page(f"{s['url'][:-1]}.md", f"{s['name']}（{c['name']}）", s["name"], "service.html",
                                    {"service": s, "county": c, "province": p}))
