@@ -485,14 +485,14 @@ class Screener:
             annex_rows = [r for _, _, _, rows_ in run.annex_sections() for r in rows_]
         return run.out_header, out_rows, annex_rows, run.summary
 
-    def stream(self, lines, *, annex1=False, progress=None, total=0):
+    def stream(self, lines, *, annex1=False, progress=None, total=0, jobs=1):
         """Screen an iterator of (line, cells): returns a _Run whose `rows` yields the output rows as
         the input comes; `summary` and `annex_sections()` are complete once `rows` is exhausted."""
         if annex1 and not self.annex:
             raise TableError("目录里没有哪个县（市）写明了附件1名单（settlement 块），无法生成附件1",
                              "no county of the catalogue has a settlement block with a survey list: cannot write 附件1")
         line, header, above, rest = find_header(lines, _looks_like_register_header)
-        return _Run(self, line, header, above, rest, annex1, progress, total)
+        return _Run(self, line, header, above, rest, annex1, progress, total, jobs)
 
     def screen_row(self, cells, fields, carried):
         errors, raw = [], {"as_of": self.as_of.isoformat()}
@@ -666,8 +666,9 @@ def _also_text(item) -> str:
 class _Run:
     """One streaming screening: `rows` (a generator), then `summary` and `annex_sections()`."""
 
-    def __init__(self, screener, header_line, header, above, lines, annex1, progress, total):
+    def __init__(self, screener, header_line, header, above, lines, annex1, progress, total, jobs=1):
         self.s = screener
+        self.jobs = jobs
         self.header = header
         mapping = map_columns(header)
         self.mapping = mapping
@@ -683,36 +684,67 @@ class _Run:
                         "above_header": [{"line": ln, "text": _short(t, 60)} for ln, t in above]}
         self.rows = self._rows()
 
+    def _prepared(self):
+        """(line, cells fitted to the header, a ready result or None when the row is to be screened)."""
+        width = self.width
+        blank = [""] * (len(RESULT_COLUMNS) - 1)
+        for line, cells in self.lines:
+            if not any(c.strip() for c in cells):
+                continue
+            stray = [c for c in cells[width:] if c.strip()]
+            cells = cells[:width] if len(cells) > width else cells + [""] * (width - len(cells))
+            if stray:
+                shown = "、".join(f"“{_short(c.strip(), 20)}”" for c in stray[:5]) + ("……" if len(stray) > 5 else "")
+                yield line, cells, {"error": True, "missing_out": [], "columns": blank + [
+                    f"这一行比表头多出{len(stray)}格：{shown}。多半是某一格里多打了逗号或错了列，请核对后重新排摸"]}
+            elif _is_total_row(cells):
+                yield line, cells, {"total": True, "columns": blank[:-1] + ["这是合计（小计）行，不是老人，没有排摸", ""]}
+            else:
+                yield line, cells, None
+
+    def _screened(self):
+        """(line, cells, person) in register order; with jobs > 1 the rows are screened by worker
+        processes (CPython only), in chunks, at most a few chunks ahead of the output."""
+        prepared = self._prepared()
+        annex = self.annex1
+        if self.jobs <= 1:
+            for line, cells, person in prepared:
+                yield line, cells, person or _screen_person(self.s, cells, self.fields, self.carried, annex)
+            return
+        import collections
+        import multiprocessing
+        ctx = multiprocessing.get_context("fork")
+        pool = ctx.Pool(self.jobs, _worker_init, (self.s, self.fields, self.carried, annex))
+        try:
+            pending = collections.deque()
+            while True:
+                chunk = list(itertools.islice(prepared, 2000))
+                if chunk:
+                    todo = [cells for _, cells, person in chunk if person is None]
+                    pending.append((chunk, pool.apply_async(_worker_screen, (todo,))))
+                if pending and (len(pending) >= 3 * self.jobs or not chunk):
+                    done, result = pending.popleft()
+                    persons = iter(result.get())
+                    for line, cells, person in done:
+                        yield line, cells, person or next(persons)
+                if not chunk and not pending:
+                    break
+        finally:
+            pool.terminate()
+
     def _rows(self):
-        s, width, fields, carried = self.s, self.width, self.fields, self.carried
+        s, carried = self.s, self.carried
         counts = self.summary
         missing_out: dict = {}
         seen: dict = {}  # hash of ID number or of name + birth date → first line
         step = 250
         n = 0
-        blank = [""] * (len(RESULT_COLUMNS) - 1)
-        for line, cells in self.lines:
-            if not any(c.strip() for c in cells):
-                continue
+        for line, cells, person in self._screened():
             n += 1
-            stray = [c for c in cells[width:] if c.strip()]
-            cells = cells[:width] if len(cells) > width else cells + [""] * (width - len(cells))
-            if stray:
-                shown = "、".join(f"“{_short(c.strip(), 20)}”" for c in stray[:5]) + ("……" if len(stray) > 5 else "")
-                person = {"error": True, "missing_out": [], "columns": blank + [
-                    f"这一行比表头多出{len(stray)}格：{shown}。多半是某一格里多打了逗号或错了列，请核对后重新排摸"]}
-            elif _is_total_row(cells):
-                counts["total_rows"].append(line)
-                yield [line, *cells, *blank[:-1], "这是合计（小计）行，不是老人，没有排摸", ""]
-                continue
-            else:
-                try:
-                    person = s.screen_row(cells, fields, carried)
-                except Exception as err:  # never stop the batch: this row says what went wrong
-                    person = {"error": True, "missing_out": [], "columns": blank + [
-                        f"这一行没法排摸（程序出错：{type(err).__name__}）。请把这一行发给维护人员"]}
             columns = person["columns"]
-            if person["error"]:
+            if person.get("total"):
+                counts["total_rows"].append(line)
+            elif person["error"]:
                 counts["errors"] += 1
             else:
                 counts["screened"] += 1
@@ -726,8 +758,8 @@ class _Run:
                         counts["people_missing_out"] += 1
                     for sid in person["missing_out"]:
                         missing_out[sid] = missing_out.get(sid, 0) + 1
-                        if self.annex1 and sid in s.annex:
-                            self._annex_add(sid, cells, person)
+                    for sid, (row, younger) in person.get("annex", {}).items():
+                        self._annex_add(sid, row, younger)
             yield [line, *cells, *columns]
             if self.progress is not None and n % step == 0:
                 self.progress(n, max(self.total - self.summary["header_line"], n))
@@ -756,9 +788,9 @@ class _Run:
         if person.get("id_number"):
             keys.append((hash(("id", person["id_number"])), "身份证号"))
         name = _norm(_cell(cells, self.carried, "name"))
-        birth = person["profile"].get("birth_date")
+        birth = person.get("birth")
         if name and birth:
-            keys.append((hash(("nb", name, str(birth))), "姓名和出生日期"))
+            keys.append((hash(("nb", name, birth)), "姓名和出生日期"))
         found = None
         for key, what in keys:
             first = seen.get(key)
@@ -768,11 +800,7 @@ class _Run:
                 found = (first, what)
         return found
 
-    def _annex_add(self, sid, cells, person):
-        spec = self.s.annex[sid]
-        row, age = self.s.annex1_row(sid, cells, self.carried, person, spec["columns"])
-        m = re.search(r"(\d+)周岁", spec["title"])
-        younger = bool(m and age is not None and age < int(m.group(1)))
+    def _annex_add(self, sid, row, younger):
         key = (sid, younger)
         if key not in self.spools:
             fh = _spool()
@@ -801,6 +829,44 @@ class _Run:
                 out.append((spec["title"] if not younger else f"不满{m.group(1)}周岁的老人", spec["columns"], title,
                             _read_spool(spool, number)))
         return out
+
+
+def _screen_person(screener, cells, fields, carried, annex):
+    """One row's result as the batch needs it: error, columns, missing_out, and for the duplicate check
+    and 附件1 the ID number, the birth date and the 附件1 rows (plain data, so a worker process can send it)."""
+    try:
+        person = screener.screen_row(cells, fields, carried)
+    except Exception as err:  # never stop the batch: this row says what went wrong
+        return {"error": True, "missing_out": [], "columns": [""] * (len(RESULT_COLUMNS) - 1) + [
+            f"这一行没法排摸（程序出错：{type(err).__name__}）。请把这一行发给维护人员"]}
+    profile = person.pop("profile", None)
+    if person["error"]:
+        return person
+    person["birth"] = str(profile["birth_date"]) if profile.get("birth_date") else None
+    if annex:
+        rows = {}
+        for sid in person["missing_out"]:
+            spec = screener.annex.get(sid)
+            if spec:
+                row, age = screener.annex1_row(sid, cells, carried, {"profile": profile}, spec["columns"])
+                m = re.search(r"(\d+)周岁", spec["title"])
+                rows[sid] = (row, bool(m and age is not None and age < int(m.group(1))))
+        if rows:
+            person["annex"] = rows
+    return person
+
+
+_WORKER = None
+
+
+def _worker_init(screener, fields, carried, annex):
+    global _WORKER
+    _WORKER = (screener, fields, carried, annex)
+
+
+def _worker_screen(rows):
+    screener, fields, carried, annex = _WORKER
+    return [_screen_person(screener, cells, fields, carried, annex) for cells in rows]
 
 
 def _read_spool(spool, number):
@@ -844,13 +910,17 @@ def _as_of(value) -> _dt.date:
 # ---------------------------------------------------------------- files
 
 def screen_stream(source, out_fh, as_of=None, *, name=None, out_format="csv", annex1_fh=None, annex1_format=None,
-                  county=None, progress=None, engine=None) -> dict:
+                  county=None, progress=None, engine=None, jobs=1) -> dict:
     """Screen the register `source` (a path or bytes) into the binary file `out_fh`, row by row, and,
     with `annex1_fh`, write the 附件1 list there. Returns the summary. Raises TableError (with line and
     cell) for a file that cannot be read as a register; bad rows are reported in the output, never raised."""
     table = open_table(source, name)
     screener = Screener(engine, as_of, county)
-    run = screener.stream(table.rows, annex1=annex1_fh is not None, progress=progress, total=table.lines)
+    if jobs is None:  # big registers on CPython: worker processes screen, this one reads and writes
+        jobs = 1
+        if table.lines > 50_000 and engine is None and _can_fork():
+            jobs = min(4, os.cpu_count() or 1)
+    run = screener.stream(table.rows, annex1=annex1_fh is not None, progress=progress, total=table.lines, jobs=jobs)
     write_table_to(out_fh, out_format, [("排摸结果", [run.out_header], run.rows)])
     summary = run.summary
     summary.update(register=str(name or source if not isinstance(source, (bytes, bytearray, memoryview)) else name or "register"),
@@ -867,6 +937,14 @@ def screen_stream(source, out_fh, as_of=None, *, name=None, out_format="csv", an
             summary["annex1_note"] = ("附件1的标题只写了80周岁：不满80周岁、但也符合条件的计划生育特殊家庭老人"
                                       "单列在名单后面（xlsx 是第二个工作表）")
     return summary
+
+
+def _can_fork() -> bool:
+    try:
+        import multiprocessing
+        return "fork" in multiprocessing.get_all_start_methods()
+    except Exception:  # Pyodide has no processes
+        return False
 
 
 def screen_bytes(data, name="register.csv", as_of=None, *, out_format="csv", annex1_format=None, county=None,
@@ -961,7 +1039,7 @@ class Outputs:
                 pass
 
 
-def screen_file(register, output, as_of=None, *, annex1=None, county=None, progress=None, engine=None) -> dict:
+def screen_file(register, output, as_of=None, *, annex1=None, county=None, progress=None, engine=None, jobs=None) -> dict:
     """Screen REGISTER (.csv, .xlsx or .xls) into OUTPUT (.csv or .xlsx by extension), streaming; with
     `annex1`, also write the 附件1 list there. Returns the summary. Raises TableError or ProfileError
     (never anything else for a bad input) with nothing written."""
@@ -974,7 +1052,7 @@ def screen_file(register, output, as_of=None, *, annex1=None, county=None, progr
         summary = screen_stream(register, outputs[0], as_of, name=str(register), out_format=table_format(output),
                                 annex1_fh=outputs[1] if annex1 is not None else None,
                                 annex1_format=table_format(annex1) if annex1 is not None else None,
-                                county=county, progress=progress, engine=engine)
+                                county=county, progress=progress, engine=engine, jobs=jobs)
         outputs.commit()
     except BaseException:
         outputs.discard()

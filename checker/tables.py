@@ -480,6 +480,8 @@ def table_format(path: str) -> str:
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_DANGER = re.compile(r"\n[=+\-@\t\r]")
+_PLAIN = {str, int}
 
 
 def neutralise(text: str) -> str:
@@ -507,13 +509,12 @@ def write_csv(fh, head_rows, rows) -> None:
     text = io.TextIOWrapper(fh, encoding="utf-8", newline="", write_through=False)
     text.write("\ufeff")
     writer = csv.writer(text)
-    starts = _FORMULA_START
+    danger = _DANGER.search
+    plain = _PLAIN
     for r in itertools.chain(head_rows, rows):
-        for c in r:  # fast path: plain text not starting like a formula, and ints
-            cls = c.__class__
-            if not (cls is int or (cls is str and not c.startswith(starts))):
-                r = [_csv_cell(x) for x in r]
-                break
+        # fast path (C loops only): every cell str or int, and no cell starting like a formula
+        if not set(map(type, r)) <= plain or danger("\n" + "\n".join(map(str, r))):
+            r = [_csv_cell(x) for x in r]
         writer.writerow(r)
     text.flush()
     text.detach()

@@ -23,7 +23,7 @@ from checker.idcard import IdCardError, check_char, parse_id
 from checker.profile import FIELDS
 from checker.screen import (ANNEX1_COLUMNS, HOME_CARE, RESULT_COLUMNS, ROW_COLUMN, TEMPLATE_COLUMNS, Screener,
                             brief_results, map_columns, template_bytes)
-from checker.settle import ANNEX2_COLUMNS, annex2_rows, annex3, settle
+from checker.settle import annex2_head, annex2_rows, annex3, annex3_head, settle
 from checker.tables import TableError, csv_bytes, read_table, xlsx_bytes
 from checker.profile import parse_profile
 from profiles import random_profile
@@ -421,19 +421,22 @@ def served_list():
 
 def test_annex2_matches_the_printed_table_to_the_fen():
     header, rows = served_list()
-    rows2 = annex2_rows(settle(header, rows, "75"))
+    s = settle(header, rows, "75")
+    rows2 = annex2_rows(s)
     d = Decimal
     first = rows2[0]
     assert first == ["浒山街道", 1, "白沙街道居家养老服务中心", 21, d(1575), 0, d(0), d(1575), d("1023.75"), d("551.25")]
     subtotals = [r for r in rows2 if r[0] == "小计"]
     assert [r[3:] for r in subtotals] == [
         [70, d(5250), 0, d(0), d(5250), d("3412.5"), d("1837.5")],   # 浒山街道
-        [70, d(5250), 0, d(0), d(5250), d("3412.5"), d("1837.5")],   # 古塘街道
         [69, d(5175), 1, d(75), d(5250), d("3412.5"), d("1837.5")],  # 白沙(路)街道
+        [70, d(5250), 0, d(0), d(5250), d("3412.5"), d("1837.5")],   # 古塘街道
     ]
+    # towns in the order the list names them, as the printed 附件2 (浒山, 白沙, 古塘); no 总合计 row (附件2 has none)
+    assert [r[0] for r in rows2 if r[0] not in ("", "小计")] == ["浒山街道", "白沙路街道", "古塘街道"]
+    assert rows2[-1][0] == "小计"
     baisha = next(r for r in rows2 if r[0] == "白沙路街道")
     assert baisha == ["白沙路街道", 1, "古塘街道居家养老服务中心", 21, d(1575), 1, d(75), d(1650), d("1072.5"), d("577.5")]
-    assert rows2[-1][3:] == [209, d(15675), 1, d(75), d(15750), d("10237.5"), d("5512.5")]
     printed = {("浒山街道", "古塘街道居家养老服务中心"): (2400, "1560", "840"), ("浒山街道", "龙山镇居家养老服务中心"): (525, "341.25", "183.75"),
                ("浒山街道", "周巷镇颐家居家养老服务中心"): (150, "97.5", "52.5"), ("浒山街道", "坎墩街道居家养老服务中心"): (225, "146.25", "78.75"),
                ("浒山街道", "横河子陵居家养老服务中心"): (300, "195", "105"), ("浒山街道", "桥头镇五福居家养老服务中心"): (75, "48.75", "26.25"),
@@ -444,21 +447,37 @@ def test_annex2_matches_the_printed_table_to_the_fen():
         if (town, r[2]) in printed:
             total, city, own = printed[(town, r[2])]
             assert r[7:] == [d(total), d(city), d(own)]
+    head = annex2_head(s)
+    # the months (三月-五月, no year) give the period; the printed “2022年第一季度” does not fit its own 三、四、五月
+    assert head[0] == ["____年3月至5月慈溪市居家养老服务人户分离老人补助机构结算表"]
+    assert head[1][-1] == "（单位：元）" and head[2][3] == "普惠服务对象服务补助" and head[2][-3:] == ["总合计", "市财政", "镇财政"]
+    assert head[3][3] == "80周岁及以上居家老年人" and head[3][5] == "计划生育特殊家庭中70周岁及以上老年人"
+    assert head[4][3:7] == ["人数", "金额", "人数", "金额"]
 
 
 def test_annex3_matches_the_printed_summary():
     header, rows = served_list()
-    header3, rows3 = annex3(settle(header, rows, 75))
+    s = settle(header, rows, 75)
+    header3, rows3 = annex3(s)
     assert header3[:5] == ["序号", "镇（街道）", "三月合计", "三月市财政承担", "三月乡镇（街道）承担"]
     assert header3[-3:] == ["总合计", "市财政承担", "乡镇（街道）承担"]
     d = Decimal
     by_town = {r[1]: r for r in rows3}
-    assert len(rows3) == 19 and [r[1] for r in rows3[:3]] == ["浒山街道", "古塘街道", "白沙路街道"]
+    assert len(rows3) == 19 and [r[1] for r in rows3[:18]] == checker.engine().catalogue["counties"]["330282"]["settlement"]["towns"]
     for town in ("浒山街道", "古塘街道", "白沙路街道"):
         assert by_town[town][2:] == [d(750), d("487.5"), d("262.5"), d(1500), d(975), d(525), d(3000), d(1950), d(1050),
                                      d(5250), d("3412.5"), d("1837.5")]
     assert by_town["周巷镇"][2:] == [""] * 9 + [0, 0, 0]
     assert rows3[-1][0] == "总合计" and rows3[-1][-3:] == [d(15750), d("10237.5"), d("5512.5")]
+    head = annex3_head(s)
+    assert head[0] == ["____年3月至5月慈溪市居家养老服务人户分离老人补助乡镇汇总表"]
+    assert head[2][:3] == ["序号", "镇（街道）", "三月"] and head[3][2:5] == ["合计", "市财政承担", "乡镇（街道）承担"]
+
+
+def read_settle_csv(path, head=5):
+    raw = Path(path).read_bytes()
+    table = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
+    return table[:head], table[head:]
 
 
 def test_settle_on_the_command_line_with_the_21_people_of_the_first_row(tmp_path):
@@ -472,23 +491,90 @@ def test_settle_on_the_command_line_with_the_21_people_of_the_first_row(tmp_path
     summary = json.loads(done.stdout)
     assert (summary["total"], summary["city"], summary["town"]) == ("1575", "1023.75", "551.25")
     assert summary["errors"] == [{"row": 23, "error": "服务机构是空的"}]
-    h2, rows2 = read_csv(tmp_path / "a2.csv")
-    assert h2 == ANNEX2_COLUMNS
+    head, rows2 = read_settle_csv(tmp_path / "a2.csv")
+    assert head[0] == ["慈溪市居家养老服务人户分离老人补助机构结算表"] and head[2][0] == "镇（街道）"
     assert rows2[0] == ["浒山街道", "1", "白沙街道居家养老服务中心", "21", "1575", "0", "0", "1575", "1023.75", "551.25"]
-    _, rows3 = read_csv(tmp_path / "a3.csv")
+    _, rows3 = read_settle_csv(tmp_path / "a3.csv", head=4)
     assert rows3[0] == ["1", "浒山街道", "1575", "1023.75", "551.25"]
 
 
-def test_an_odd_per_person_amount_still_adds_up_to_the_fen():
+def test_an_odd_per_person_amount_is_split_on_row_totals_and_warned_about():
+    # reliability/shengsi-cixi audit: 8.33 × 1000 must split 5414.50 / 2915.50, not 5410.00 / 2920.00
     header = ["户籍镇（街道）", "服务机构", "月份"]
+    s = settle(header, [["古塘街道", "中心", "3月"]] * 1000, "8.33")
+    row = annex2_rows(s)[0]
+    assert row[7:] == [Decimal("8330"), Decimal("5414.50"), Decimal("2915.50")]
+    assert s["warnings"] and "不是整分" in s["warnings"][0]
+    assert not settle(header, [["古塘街道", "中心", "3月"]], "75")["warnings"]  # 75 × 65 % = 48.75: whole fen
     rows = [["古塘街道", f"中心{i % 3}", f"{3 + i % 3}月"] for i in range(31)]
     s = settle(header, rows, "33.33")
     rows2 = annex2_rows(s)
-    total = rows2[-1]
-    assert total[7] == Decimal("33.33") * 31 and total[8] + total[9] == total[7]
-    assert s["city_each"] == Decimal("21.66")  # 33.33 × 65 % = 21.6645 → 21.66; the town pays 11.67
+    sub = rows2[-1]
+    assert sub[7] == Decimal("33.33") * 31 and sub[8] + sub[9] == sub[7]
+    for r in rows2[:-1]:
+        assert r[8] == (r[7] * Decimal("0.65")).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP") and r[8] + r[9] == r[7]
     _, rows3 = annex3(s)
-    assert rows3[-1][-3:] == total[7:]
+    assert rows3[-1][-3] == sub[7] and sum(rows3[-1][-2:]) == sub[7]
+
+
+def test_a_town_outside_the_county_is_an_error_row_and_never_paid():
+    header = ["户籍镇（街道）", "服务机构", "月份"]
+    rows = [["余姚市某镇", "白沙街道居家养老服务中心", "3月"], ["观城", "c", "3月"], ["+cmd|' /C calc'!A0", "c", "3月"],
+            ["浒山", "c", "3月"], ["慈溪市白沙街道", "c", "3月"]]
+    s = settle(header, rows, "75")
+    assert [e["row"] for e in s["errors"]] == [2, 3, 4]
+    assert all("不是慈溪市的镇（街道）" in e["error"] for e in s["errors"])
+    assert set(t for t, _ in s["centres"]) == {"浒山街道", "白沙路街道"}
+    _, rows3 = annex3(s)
+    assert len(rows3) == 19 and rows3[-1][-3] == Decimal(150)
+
+
+def test_months_with_and_without_a_year():
+    header = ["户籍镇（街道）", "服务机构", "月份"]
+    s = settle(header, [["浒山", "c", "3月"], ["浒山", "c", "2022-04"]], "75")
+    h3, _ = annex3(s)
+    assert h3[2:8] == ["三月合计", "三月市财政承担", "三月乡镇（街道）承担", "四月合计", "四月市财政承担", "四月乡镇（街道）承担"]
+    assert not s["errors"] and annex2_head(s)[0][0].startswith("2022年3月至4月")
+    s = settle(header, [["浒山", "c", "2022-03"], ["浒山", "c", "2022-04"], ["浒山", "c", "2022-05"]], "75")
+    assert annex3_head(s)[0][0] == "2022年3月至5月慈溪市居家养老服务人户分离老人补助乡镇汇总表"
+    s = settle(header, [["浒山", "c", "2022-01"], ["浒山", "c", "三月"]], "75")
+    assert annex2_head(s)[0][0] == "2022年第一季度慈溪市居家养老服务人户分离老人补助机构结算表"
+    s = settle(header, [["浒山", "c", "3月"], ["浒山", "c", "2022-04"], ["浒山", "c", "2023-04"]], "75")
+    assert [e["row"] for e in s["errors"]] == [2] and "没有写年份" in s["errors"][0]["error"]
+    assert "年3月合计" not in annex3(s)[0] and "2022年4月合计" in annex3(s)[0]
+
+
+@pytest.mark.parametrize("amount", ["abc", "-5", "0", "NaN", "Infinity", "sNaN", "1e30", "1e-30", "75.555", ""])
+def test_bad_per_person_amounts_exit_2_with_nothing_written(tmp_path, amount):
+    write_csv(tmp_path / "s.csv", ["户籍镇（街道）", "服务机构"], [["浒山", "c"]])
+    done = run("settle", str(tmp_path / "s.csv"), "--per-person", amount, "-o", str(tmp_path / "a2.csv"))
+    assert done.returncode == 2 and "每人金额" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "a2.csv").exists()
+
+
+def test_settle_refuses_absurd_month_counts_and_neutralises_formulas(tmp_path):
+    header = ["户籍镇（街道）", "服务机构", "服务月数"]
+    write_csv(tmp_path / "s.csv", header, [["浒山", '=HYPERLINK("http://x","y")', "999999999999999999999"],
+                                           ["浒山", "@SUM(1)", "2"], ["古塘", "-2+3", "0"]])
+    done = run("settle", str(tmp_path / "s.csv"), "--per-person", "75", "-o", str(tmp_path / "a2.csv"))
+    assert done.returncode == 0, done.stderr
+    import json
+    summary = json.loads(done.stdout)
+    assert [e["row"] for e in summary["errors"]] == [2, 4] and summary["total"] == "150"
+    _, rows2 = read_settle_csv(tmp_path / "a2.csv")
+    assert rows2[0][2] == "'@SUM(1)"
+
+
+def test_settle_reads_a_list_below_a_title_and_refuses_broken_files(tmp_path):
+    write_csv(tmp_path / "s.csv", ["2022年第一季度服务名单"], [[], ["户籍镇（街道）", "服务机构"], ["浒山", "c"]])
+    done = run("settle", str(tmp_path / "s.csv"), "--per-person", "75", "-o", str(tmp_path / "a2.xlsx"))
+    assert done.returncode == 0, done.stderr
+    for name, data in (("x.xlsx", b"PK\x03\x04 broken"), ("y.csv", b"\xef\xbb\xbf" + "户籍镇（街道）,服务机构\r\n浒山,".encode() + "中心".encode("gbk"))):
+        (tmp_path / name).write_bytes(data)
+        done = run("settle", str(tmp_path / name), "--per-person", "75", "-o", str(tmp_path / "o.csv"))
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    done = run("settle", str(tmp_path / "s.csv"), "--per-person", "75", "-o", str(tmp_path / "nope" / "o.csv"))
+    assert done.returncode == 2 and "无法写入" in done.stderr
 
 
 def test_settle_xlsx_has_both_tables(tmp_path):
@@ -499,7 +585,20 @@ def test_settle_xlsx_has_both_tables(tmp_path):
     assert done.returncode == 0, done.stderr
     wb = openpyxl.load_workbook(tmp_path / "结算.xlsx")
     assert wb.sheetnames == ["附件2机构结算表", "附件3乡镇汇总表"]
-    assert [c.value for c in wb["附件2机构结算表"][2]] == ["浒山街道", 1, "白沙街道居家养老服务中心", 21, 1575, 0, 0, 1575, 1023.75, 551.25]
+    assert [c.value for c in wb["附件2机构结算表"][6]] == ["浒山街道", 1, "白沙街道居家养老服务中心", 21, 1575, 0, 0, 1575, 1023.75, 551.25]
+
+
+def test_the_settlement_block_is_validated(tmp_path):
+    from site_build.catalogue import _Checker
+    county = {"code": "330282", "forms": [{"id": "survey"}], "settlement": {
+        "source": "x", "service": "nope", "survey_form": "other", "towns": ["甲镇", "甲镇", "<b>"],
+        "town_aliases": {"乙": "丙镇"}, "shares": [{"payer": "市", "percent": 65}, {"payer": "镇", "percent": 30}],
+        "categories": [{"name": "x", "words": ["80"], "field": "nope"}]}}
+    checker_ = _Checker(tmp_path / "x.yaml")
+    checker_.settlement(county, [{"id": "330282-home-care"}])
+    fields = {p[2] for p in checker_.problems}
+    assert {"county.settlement.service", "county.settlement.survey_form", "county.settlement.towns",
+            "county.settlement.town_aliases", "county.settlement.shares", "county.settlement.categories[0].field"} <= fields
 
 
 def test_county_option_fills_a_blank_hukou_but_never_overrides_one(tmp_path):
