@@ -45,7 +45,9 @@ def on_files(files, config):
     if SITE.checker_src is None and files.get_file_from_path("checker/index.html"):
         SITE.checker_src = "checker/index.html"   # a static page: linked in on_nav
     for src, page in SITE.pages.items():
-        front = {"title": page.title, "hide": ["toc"], "mb_kind": page.template[:-5]}
+        # A staff page (the 核对表) is not in the nav: without the sidebar its tables get the width.
+        front = {"title": page.title, "hide": ["toc"] if page.in_nav else ["toc", "navigation"],
+                 "mb_kind": page.template[:-5]}
         files.append(File.generated(config, src, content=f"---\n{json.dumps(front, ensure_ascii=False)}\n---\n",
                                     inclusion=InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV))
     nav = SITE.nav(written)

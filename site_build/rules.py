@@ -257,7 +257,7 @@ def case_view(rel, case, sid, catalogue) -> dict:
     if expected.get("missing"):
         parts.append("还要问：" + "、".join(FIELDS[m][1] if m in FIELDS else str(m) for m in expected["missing"]))
     if expected.get("doubt"):
-        parts.append("说明理由（本页的理解）")
+        parts.append("附上理由（为什么只能说“可能”）")
     return {"name": case.get("name", ""), "file": rel, "facts": facts,
             "as_of": _date(profile["as_of"]) if profile.get("as_of") else "测试当天",
             "status": status, "expect": "，".join(parts)}
