@@ -120,7 +120,11 @@ def compile_condition(cond, catalogue):
     if cond.get("at_most") == "maybe":
         def fn(f, inner=fn, doubt=doubt):
             r = inner(f)
-            return (DOUBT, None, (), r[3] + doubt) if r[0] is MET else r
+            if r[0] is MET:
+                return DOUBT, None, (), r[3] + doubt
+            if r[0] is LATER:  # later, and even then only maybe: upcoming with the doubt said
+                return LATER, r[1], r[2], r[3] + doubt
+            return r
     return label, fn
 
 
@@ -179,7 +183,10 @@ def _compile_kind(cond, catalogue):
                 return UNMET, None, (), ()
             if a[0] is MET or b[0] is MET:  # the contested band: one reading says yes, the other no
                 return DOUBT, None, (), doubt
-            return _any(f, fns)
+            r = _any(f, fns)
+            if r[0] is LATER and UNMET in (a[0], b[0]):  # later by one reading only: upcoming, and in doubt
+                return LATER, r[1], r[2], r[3] + doubt
+            return r
         return label or "文件前后说法不一：" + " / ".join(l for l, _ in parts), fn
     return label or "以下之一：" + "；".join(l for l, _ in parts), lambda f, fns=fns: _any(f, fns)
 
@@ -204,8 +211,9 @@ def _all(f, fns):
 
 
 def _any(f, fns):
-    """Met if one is met; else maybe (unknown before doubt) if one might be; else later; else not met."""
-    best, start, missing, doubts = UNMET, None, (), ()
+    """Met if one is met; else maybe (unknown before doubt) if one might be; else later (with the
+    doubts of the earliest branch only: a certain branch as early makes it certain); else not met."""
+    best, start, missing, doubts, later_doubts = UNMET, None, (), (), ()
     for fn in fns:
         s, d, m, q = fn(f)
         if s is MET:
@@ -220,10 +228,16 @@ def _any(f, fns):
             missing += m
             doubts += q
         elif s is LATER and best is UNMET or (s is LATER and best is LATER):
+            if start is None or (d is not None and d < start):
+                later_doubts = q
+            elif d == start and not q:
+                later_doubts = ()
             best = LATER
             start = d if start is None or (d is not None and d < start) else start
             missing += m
-    return best, (start if best is LATER else None), missing, doubts
+    if best is LATER:
+        return LATER, start, missing, later_doubts
+    return best, None, missing, doubts
 
 
 def _age_fn(spec):
@@ -271,6 +285,7 @@ RULED_OUT = {
     "disability_grade": lambda p: p.get("has_disability_card") is False,
     "disability_type": lambda p: p.get("has_disability_card") is False,
     "tekun_mode": lambda p: p.get("economic") not in (None, "tekun"),
+    "only_child_died": lambda p: p.get("family_planning_special") is False,  # 独生子女死亡的家庭 are 计生特殊家庭
 }
 
 

@@ -29,6 +29,13 @@ SERVICES = [
         {"field": "economic", "in": ["tekun"]},
         {"field": "living", "in": ["alone"], "at_most": "maybe", "doubt": "按相关规定，文件没有写条件。"}]}]),
     service("330324-province", [{"hukou_province": ["33"]}]),
+    service("330324-laterdoubt", [{"any": [
+        {"field": "economic", "in": ["tekun"]},
+        {"age": {"min": 80}, "at_most": "maybe", "doubt": "高龄按相关规定，文件没有写条件。"}]}]),
+    service("330324-contestedlater", [{"contested": [
+        {"all": [{"field": "economic", "in": ["dibao"]}, {"age": {"min": 80}}]},
+        {"all": [{"field": "economic", "in": ["dibao", "dibian"]}, {"field": "care_level", "in": ["severe"]}]}],
+        "doubt": DOUBT_AGE}]),
     service("330324-choose", [{"field": "economic", "in": ["tekun", "dibao"]}], amount={
         "text": "特困每户8000元；其他按规定", "per": "household",
         "choose": [{"if": {"all": [{"field": "economic", "in": ["tekun"]},
@@ -85,6 +92,18 @@ def test_a_branch_left_to_other_rules_is_at_most_maybe(engine):
     assert result(engine, "330324-atmost", hukou="330324", living="alone", economic="none")["status"] == "maybe"
     assert result(engine, "330324-atmost", hukou="330324", living="alone", economic="tekun")["status"] == "eligible"
     assert result(engine, "330324-atmost", hukou="330324", living="with_family", economic="none")["status"] == "ineligible"
+
+
+def test_a_later_branch_that_can_only_be_maybe_is_upcoming_with_its_doubt(engine):
+    r = result(engine, "330324-laterdoubt", hukou="330324", economic="none", birth_date="1956-06-01")
+    assert r["status"] == "upcoming" and r["from"] == "2036-06-01" and r["doubts"]
+    certain = result(engine, "330324-laterdoubt", hukou="330324", economic="tekun", birth_date="1956-06-01")
+    assert certain["status"] == "eligible" and "doubts" not in certain
+
+
+def test_later_by_one_contested_reading_only_is_upcoming_in_doubt(engine):
+    r = result(engine, "330324-contestedlater", hukou="330324", economic="dibao", care_level="intact", birth_date="1956-06-01")
+    assert r["status"] == "upcoming" and r["doubts"] == [DOUBT_AGE]
 
 
 @pytest.mark.parametrize("hukou, status", [("330324", "eligible"), ("330783", "eligible"), ("431225", "ineligible"),
