@@ -695,7 +695,9 @@ def _plain(obj, local=None):
         if isinstance(obj.get("ref"), str):  # a named condition; label, reading, doubt … beside it win
             named = (local or {}).get(obj["ref"]) or SHARED_CONDITIONS[obj["ref"]]
             resolved = dict(_plain(named, local))
-            resolved.pop("source", None)
+            law = resolved.pop("source", None)
+            if law and obj["ref"] in SHARED_CONDITIONS and obj["ref"] not in (local or {}):
+                resolved["law"] = law  # a shared definition from national law, not the county document's words
             resolved.update({k: _plain(v, local) for k, v in obj.items() if k != "ref"})
             return resolved
         return {(("true" if k else "false") if isinstance(k, bool) else k): _plain(v, local) for k, v in obj.items()}

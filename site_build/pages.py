@@ -320,7 +320,9 @@ class Site:
             text = compile_condition(cond, self.catalogue)[0]
             if cond.get("age", {}).get("month_start"):
                 text += "（从满这个年龄的当月起）"
-            return {"text": text, "children": [], "reading": reading(cond)}
+            law = cond.get("law")  # a shared definition from national law (老年人 = 60周岁以上)
+            return {"text": text, "children": [],
+                    "reading": reading(cond) or (f"文件没写年龄，按{law.split('：')[0]}" if law else None)}
 
         def reading(cond):
             """Our reading, not the document's words: how we read it and why it is only 可能 when it fails."""
