@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from site_build import handouts
+from site_build import handouts, rules
 from site_build.catalogue import load_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,6 +131,7 @@ def test_every_booklet_card_form_and_guide_exists(manifest, by_url, counties):
     expected = []
     for c in counties:
         expected.append(handouts.booklet_url(c))
+        expected.append(rules.pdf_url(c))   # 核对表 (tests/test_rules_sheet.py checks its content)
         expected += [handouts.card_url(s) for s in c["services"]]
         expected += [handouts.form_url(c, f) for f in c.get("forms") or []]
         if handouts.has_away_guide(c):
