@@ -36,7 +36,7 @@ LINK_TEXT = "核对表（给工作人员核对用）"
 # How each condition is marked: the document's words, or which kind of reading of ours.
 MARKS = {
     "document": "文件原文",
-    "law": "法律的规定（文件没写年龄，按《老年人权益保障法》第二条：六十周岁以上）",
+    "law": "法律的规定（文件没写，按下面的法律条文）",
     "convention": "本页的约定（文件没有写）",
     "inference": "本页的推断",
     "at_most": "文件没写清楚条件：最多答“可能”",
@@ -90,7 +90,7 @@ def condition_node(cond, catalogue, covered=False, role=None) -> dict:
         marks.append("law" if cond.get("law") else "document")
     node = {"label": label, "kind": kind, "head": HEADS.get(kind), "role": role,
             "marks": [(m, MARKS[m]) for m in marks], "reading": any(m not in ("document", "law") for m in marks),
-            "doubt": cond.get("doubt"), "note": cond.get("note"), "source": cond.get("source"),
+            "doubt": cond.get("doubt"), "note": cond.get("note"), "source": cond.get("source"), "law": cond.get("law"),
             "machine": None, "children": []}
     if kind == "leaf":
         if "label" in cond:

@@ -121,6 +121,8 @@ def test_each_service_shows_its_wording_rule_readings_amount_and_cases(rendered,
         need("where", s["where"])
         for c in conditions(s["conditions"]):
             need("condition", shown_label(c))
+            if c.get("law") and not reading_kinds(c):
+                need("law", c["law"])
             for kind in reading_kinds(c):
                 need("reading mark", rules.MARKS[kind])
                 need("doubt", c["doubt"])
