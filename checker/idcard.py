@@ -28,7 +28,8 @@ def check_char(first17: str) -> str:
 
 
 def parse_id(raw: str) -> dict:
-    """{"number", "birth_date": date, "sex": "male"|"female", "area": "330282"} or IdCardError."""
+    """{"number", "number18" (an old 15-digit number in its 18-digit form), "birth_date": date,
+    "sex": "male"|"female", "area": "330282"} or IdCardError."""
     text = str(raw).strip().replace(" ", "").replace("\u3000", "")
     if len(text) > 40:
         raise IdCardError(f"身份证号这一格有{len(text)}个字符，不是身份证号：请核对这一格")
@@ -57,4 +58,6 @@ def parse_id(raw: str) -> dict:
             if number.endswith("000") or number.endswith("00"):
                 hint = "；末尾是0，多半是表格软件把它当成数字存过（科学计数法），后几位已经丢失，请按身份证重新填写"
             raise IdCardError(f"身份证号“{text}”校验码不对（最后一位按前17位算应为 {expected}），请核对号码{hint}")
-    return {"number": number, "birth_date": birth, "sex": "male" if sex_digit % 2 else "female", "area": number[:6]}
+    number18 = number if len(number) == 18 else number[:6] + "19" + number[6:] + check_char(number[:6] + "19" + number[6:])
+    return {"number": number, "number18": number18, "birth_date": birth, "sex": "male" if sex_digit % 2 else "female",
+            "area": number[:6]}

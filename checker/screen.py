@@ -546,7 +546,7 @@ class Screener:
         if errors:
             return {"error": True, "missing_out": [], "columns": [""] * (len(RESULT_COLUMNS) - 1) + ["；".join(errors)]}
         person = self._result_columns(profile, cells, carried)
-        person["id_number"] = card["number"] if card else None
+        person["id_number"] = card["number18"] if card else None
         return person
 
     def _result_columns(self, profile, cells, carried):

@@ -155,7 +155,7 @@ def _detect(fh):
                          "请在 Excel/WPS 里另存为 CSV（UTF-8）或 .xlsx 后再用",
                          f"the file starts with a UTF-8 byte order mark but line {first_bad} is not UTF-8 (GBK text mixed in?)")
     if utf8_line:
-        raise TableError(f"文件混了两种编码：第{utf8_line}行是 UTF-8，第{first_bad}行不是（多半是 GBK）。"
+        raise TableError(f"文件混了两种编码：第{utf8_line}行是 UTF-8，第{first_bad}行有不是 UTF-8 的字节（多半是 GBK 编码的文字，或坏了的字节）。"
                          "照这样读会把姓名读成乱码，所以没有排摸：请在 Excel/WPS 里另存为 CSV（UTF-8）或 .xlsx 后再用",
                          f"mixed encodings: line {utf8_line} is UTF-8, line {first_bad} is not")
     n = 0
@@ -719,8 +719,306 @@ def xlsx_bytes(sheets) -> bytes:
 
 
 # ---------------------------------------------------------------- the old .xls (BIFF8)
+#
+# Our own reader (about 200 lines) rather than xlrd: the checker package stays standard-library only and
+# runs unchanged in the browser (xlrd would be a third-party wheel to vendor and keep; its 2.x reads
+# only .xls anyway, so .xlsx stays with the reader above). A register needs only the first sheet's
+# cell values: the compound-file container (sectors, FAT, mini stream), the shared strings (SST with
+# CONTINUE), LABELSST/LABEL/NUMBER/RK/MULRK/FORMULA/BOOLERR cells, XF/FORMAT for date cells and
+# DATEMODE. Every offset and chain is bounded; anything unexpected is TableError, never a traceback.
+
+def _bad_xls(why_zh: str, why_en: str) -> TableError:
+    return TableError(f"这不是一个能读的 .xls：{why_zh}。请在 Excel/WPS 里打开后“另存为” .xlsx 或 CSV（UTF-8）",
+                      f"not a readable .xls: {why_en}")
+
 
 def iter_xls(data: bytes):
-    raise TableError("这是旧的 .xls 格式：请在 Excel/WPS 里“另存为” .xlsx 或 CSV（UTF-8）后再用",
-                     "this is an old .xls file: save it as .xlsx or CSV first")
-    yield  # pragma: no cover
+    try:
+        rows = _xls_rows(data)
+    except TableError:
+        raise
+    except (IndexError, ValueError, KeyError, OverflowError, UnicodeDecodeError, MemoryError, __import__("struct").error) as err:
+        raise _bad_xls(f"内容不合格式（{type(err).__name__}）", f"malformed ({type(err).__name__}: {err})") from None
+    yield from rows
+
+
+def _cfb_stream(data: bytes, wanted=("Workbook", "Book")):
+    """The bytes of the first of `wanted` streams in an OLE2 compound file."""
+    import struct
+    if len(data) < 512:
+        raise _bad_xls("文件不完整", "truncated header")
+    shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
+    if shift not in (9, 12) or mini_shift != 6:
+        raise _bad_xls("文件头不对", "bad sector sizes")
+    ss = 1 << shift
+    n_sectors = (len(data) - 512 + ss - 1) // ss
+    n_fat, first_dir, _, cutoff, first_minifat, n_minifat, first_difat, n_difat = struct.unpack_from("<IIIIIIII", data, 0x2C)
+
+    def sector(sid):
+        if not 0 <= sid < n_sectors:
+            raise _bad_xls("扇区编号超出文件", f"sector {sid} out of range")
+        off = 512 + sid * ss
+        return data[off:off + ss]
+
+    difat = list(struct.unpack_from("<109I", data, 0x4C))
+    sid, seen = first_difat, set()
+    for _ in range(min(n_difat, n_sectors)):
+        if sid >= 0xFFFFFFFA or sid in seen:
+            break
+        seen.add(sid)
+        block = struct.unpack(f"<{ss // 4}I", sector(sid))
+        difat += block[:-1]
+        sid = block[-1]
+    fat = []
+    for sid in difat[:n_fat]:
+        if sid >= 0xFFFFFFFA:
+            continue
+        fat += struct.unpack(f"<{ss // 4}I", sector(sid))
+
+    def chain(start, limit):
+        out, sid, seen = [], start, set()
+        while sid < 0xFFFFFFFA:
+            if sid in seen or sid >= len(fat) or len(out) > limit:
+                raise _bad_xls("扇区链有环或断了", "broken sector chain")
+            seen.add(sid)
+            out.append(sid)
+            sid = fat[sid]
+        return out
+
+    directory = b"".join(sector(s) for s in chain(first_dir, n_sectors))
+    entries = []
+    for off in range(0, len(directory) - 127, 128):
+        name_len, kind = struct.unpack_from("<HB", directory, off + 64)
+        start, size = struct.unpack_from("<II", directory, off + 116)
+        name = directory[off:off + max(0, min(name_len, 64) - 2)].decode("utf-16-le", "replace")
+        entries.append((name, kind, start, size))
+    if not entries:
+        raise _bad_xls("没有目录", "no directory")
+    by_name = {name: (kind, start, size) for name, kind, start, size in entries if kind in (1, 2, 5)}
+    if "Book" in by_name and "Workbook" not in by_name:
+        raise _bad_xls("这是 Excel 95 以前的格式（BIFF5），太旧了", "BIFF5 (Excel 95) is not supported")
+    hit = next((by_name[n] for n in wanted if n in by_name and by_name[n][0] == 2), None)
+    if hit is None:
+        raise _bad_xls("里面没有工作簿", "no Workbook stream")
+    _, start, size = hit
+    if size > len(data) * 2 + 4096:
+        raise _bad_xls("工作簿的长度不对", "stream size larger than the file")
+    if size < cutoff:  # in the mini stream
+        root = entries[0]
+        mini_stream = b"".join(sector(s) for s in chain(root[2], n_sectors))
+        minifat = []
+        for sid in chain(first_minifat, n_sectors) if n_minifat else []:
+            minifat += struct.unpack(f"<{ss // 4}I", sector(sid))
+        out, sid, seen = [], start, set()
+        while sid < 0xFFFFFFFA and len(out) * 64 < size:
+            if sid in seen or sid >= len(minifat):
+                raise _bad_xls("小扇区链断了", "broken mini sector chain")
+            seen.add(sid)
+            out.append(mini_stream[sid * 64:sid * 64 + 64])
+            sid = minifat[sid]
+        return b"".join(out)[:size]
+    return b"".join(sector(s) for s in chain(start, n_sectors))[:size]
+
+
+def _xls_records(stream: bytes, pos: int = 0):
+    import struct
+    end = len(stream)
+    while pos + 4 <= end:
+        kind, length = struct.unpack_from("<HH", stream, pos)
+        yield pos, kind, stream[pos + 4:pos + 4 + length]
+        pos += 4 + length
+
+
+class _Pieces:
+    """The bytes of a record and its CONTINUE records, read across their boundaries (BIFF8 strings)."""
+
+    def __init__(self, parts):
+        self.parts, self.i, self.pos = parts, 0, 0
+
+    def take(self, n: int) -> bytes:
+        out = b""
+        while n > 0:
+            if self.i >= len(self.parts):
+                raise _bad_xls("共享文字表不完整", "truncated SST")
+            part = self.parts[self.i]
+            chunk = part[self.pos:self.pos + n]
+            out += chunk
+            n -= len(chunk)
+            self.pos += len(chunk)
+            if self.pos >= len(part) and n > 0:
+                self.i, self.pos = self.i + 1, 0
+        return out
+
+    def chars(self, count: int, high: bool) -> str:
+        """`count` characters; a CONTINUE boundary inside starts with a new option byte."""
+        out = []
+        while count > 0:
+            part = self.parts[self.i] if self.i < len(self.parts) else b""
+            if self.pos >= len(part):
+                self.i, self.pos = self.i + 1, 0
+                if self.i >= len(self.parts):
+                    raise _bad_xls("共享文字表不完整", "truncated SST")
+                high = bool(self.parts[self.i][0] & 1)
+                self.pos = 1
+                continue
+            width = 2 if high else 1
+            n = min(count, (len(part) - self.pos) // width)
+            if n <= 0:
+                raise _bad_xls("共享文字表格式不对", "misaligned SST")
+            raw = part[self.pos:self.pos + n * width]
+            out.append(raw.decode("utf-16-le") if high else raw.decode("latin-1"))
+            self.pos += n * width
+            count -= n
+        return "".join(out)
+
+
+def _xls_string(p: _Pieces) -> str:
+    import struct
+    count, flags = struct.unpack("<HB", p.take(3))
+    runs = struct.unpack("<H", p.take(2))[0] if flags & 8 else 0
+    ext = struct.unpack("<i", p.take(4))[0] if flags & 4 else 0
+    text = p.chars(count, bool(flags & 1))
+    p.take(4 * runs + max(0, ext))
+    return text
+
+
+def _xls_short_string(data: bytes, pos: int):
+    """A LABEL/STRING record's string (16-bit length, option byte)."""
+    import struct
+    count, flags = struct.unpack_from("<HB", data, pos)
+    pos += 3
+    if flags & 8:
+        pos += 2
+    if flags & 4:
+        pos += 4
+    width = 2 if flags & 1 else 1
+    raw = data[pos:pos + count * width]
+    return raw.decode("utf-16-le") if width == 2 else raw.decode("latin-1")
+
+
+def _rk(value: int) -> float:
+    import struct
+    if value & 2:
+        x = float(value >> 2 if value < 0x80000000 else (value >> 2) - (1 << 30))
+    else:
+        x = struct.unpack("<d", struct.pack("<Q", (value & 0xFFFFFFFC) << 32))[0]
+    return x / 100 if value & 1 else x
+
+
+def _xls_number(x: float, xf: int, date_xfs, epoch) -> str:
+    if x != x or x in (float("inf"), float("-inf")):
+        return ""
+    if xf in date_xfs and 0 < x < 2958466:
+        return (epoch + _dt.timedelta(days=int(x))).isoformat()
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    if abs(x) >= 1e15:  # what Excel shows in 常规 format: the digits past the 15th are gone
+        mantissa, exp = f"{x:.14E}".split("E")
+        return f"{mantissa.rstrip('0').rstrip('.')}E+{int(exp):02d}"
+    return repr(x)
+
+
+def _xls_rows(data: bytes):
+    import struct
+    stream = _cfb_stream(data)
+    sst, formats, xf_formats, epoch, first_sheet = [], {}, [], _EXCEL_EPOCH, None
+    records = list(_xls_records(stream))
+    i = 0
+    if not records or records[0][1] != 0x0809:
+        raise _bad_xls("工作簿开头不对", "no BOF record")
+    version = struct.unpack_from("<H", records[0][2], 0)[0] if len(records[0][2]) >= 2 else 0
+    if version != 0x0600:
+        raise _bad_xls("这是 Excel 95 以前的格式，太旧了", f"BIFF version {version:#x} is not BIFF8")
+    while i < len(records):
+        pos, kind, body = records[i]
+        if kind == 0x000A:  # EOF of the globals
+            break
+        if kind == 0x002F:
+            raise _bad_xls("文件加了密码", "the workbook is encrypted")
+        if kind == 0x0022 and len(body) >= 2 and struct.unpack_from("<H", body)[0] == 1:
+            epoch = _EPOCH_1904
+        elif kind == 0x041E and len(body) >= 5:
+            formats[struct.unpack_from("<H", body)[0]] = _xls_short_string(body, 2)
+        elif kind == 0x00E0 and len(body) >= 4:
+            xf_formats.append(struct.unpack_from("<H", body, 2)[0])
+        elif kind == 0x0085 and first_sheet is None and len(body) >= 6:
+            if body[5] == 0:  # a worksheet (not a chart or macro sheet)
+                first_sheet = struct.unpack_from("<I", body)[0]
+        elif kind == 0x00FC:
+            parts = [body[8:]]
+            while i + 1 < len(records) and records[i + 1][1] == 0x003C:
+                i += 1
+                parts.append(records[i][2])
+            total = struct.unpack_from("<I", body, 4)[0] if len(body) >= 8 else 0
+            p = _Pieces(parts)
+            for _ in range(min(total, 10_000_000)):
+                if p.i >= len(parts) or (p.i == len(parts) - 1 and p.pos >= len(parts[-1])):
+                    break
+                sst.append(_xls_string(p))
+        i += 1
+    if first_sheet is None or not 0 <= first_sheet < len(stream):
+        raise _bad_xls("找不到第一个工作表", "the first worksheet is missing")
+    date_xfs = set()
+    for n, fmt in enumerate(xf_formats):
+        code = formats.get(fmt)
+        if fmt in _BUILTIN_DATE_FORMATS:
+            date_xfs.add(n)
+        elif code:
+            code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", code).lower()
+            if re.search(r"[dy]", code) or ("m" in code and "h" not in code and "s" not in code):
+                date_xfs.add(n)
+    cells: dict = {}
+
+    def put(r, c, value):
+        if r >= 65536 or c >= 256:
+            raise _bad_xls(f"单元格位置不对（第{r + 1}行第{c + 1}列）", f"cell {r},{c} out of range")
+        cells.setdefault(r, {})[c] = value
+
+    pending_formula = None
+    for pos, kind, body in _xls_records(stream, first_sheet):
+        if kind == 0x000A:
+            break
+        if kind == 0x002F:
+            raise _bad_xls("文件加了密码", "the workbook is encrypted")
+        if kind in (0x00FD, 0x0203, 0x027E, 0x0204, 0x0006, 0x0205, 0x00BD) and len(body) < 6:
+            raise _bad_xls("单元格记录太短", "short cell record")
+        if kind == 0x00FD:  # LABELSST
+            r, c, _, k = struct.unpack_from("<HHHI", body)
+            if k >= len(sst):
+                raise _bad_xls(f"第{r + 1}行第{c + 1}列指向不存在的共享文字", f"SST index {k} of {len(sst)}")
+            put(r, c, sst[k])
+        elif kind == 0x0204:  # LABEL
+            r, c, _ = struct.unpack_from("<HHH", body)
+            put(r, c, _xls_short_string(body, 6))
+        elif kind == 0x0203:  # NUMBER
+            r, c, xf, x = struct.unpack_from("<HHHd", body)
+            put(r, c, _xls_number(x, xf, date_xfs, epoch))
+        elif kind == 0x027E:  # RK
+            r, c, xf, v = struct.unpack_from("<HHHI", body)
+            put(r, c, _xls_number(_rk(v), xf, date_xfs, epoch))
+        elif kind == 0x00BD:  # MULRK
+            r, first = struct.unpack_from("<HH", body)
+            n = (len(body) - 6) // 6
+            for j in range(n):
+                xf, v = struct.unpack_from("<HI", body, 4 + 6 * j)
+                put(r, first + j, _xls_number(_rk(v), xf, date_xfs, epoch))
+        elif kind == 0x0006 and len(body) >= 14:  # FORMULA: its cached result
+            r, c, xf = struct.unpack_from("<HHH", body)
+            result = body[6:14]
+            if result[6:8] == b"\xff\xff":
+                if result[0] == 0:
+                    pending_formula = (r, c)
+                elif result[0] == 1:
+                    put(r, c, "是" if result[2] else "否")
+            else:
+                put(r, c, _xls_number(struct.unpack("<d", result)[0], xf, date_xfs, epoch))
+        elif kind == 0x0207 and pending_formula:  # STRING after a FORMULA
+            put(*pending_formula, _xls_short_string(body, 0))
+            pending_formula = None
+        elif kind == 0x0205:  # BOOLERR
+            r, c, _, v, is_error = struct.unpack_from("<HHHBB", body)
+            if not is_error:
+                put(r, c, "是" if v else "否")
+    for r in sorted(cells):
+        row = cells[r]
+        yield r + 1, [row.get(c, "") for c in range(max(row) + 1)]

@@ -611,3 +611,162 @@ def test_county_option_fills_a_blank_hukou_but_never_overrides_one(tmp_path):
     assert home_care in rows[0][missed] and home_care not in rows[1][missed]
     done = run("screen", str(tmp_path / "r.csv"), "-o", str(tmp_path / "o.csv"), "--county", "火星县")
     assert done.returncode == 2 and "火星县" in done.stderr and "Traceback" not in done.stderr
+
+
+# ---------------------------------------------------------------- the reliability test's inputs (audit 2026-11-29-reliability.md §2a, §3c)
+
+FIXTURES = ROOT / "tests" / "fixtures" / "registers"
+
+
+def screen_fixture(tmp_path, name, *extra):
+    out = tmp_path / "o.csv"
+    done = run("screen", str(FIXTURES / name), "-o", str(out), "--as-of", AS_OF, *extra)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done, out
+
+
+def test_2_1_a_row_longer_than_the_header_is_that_rows_error_with_the_stray_cells_shown(tmp_path):
+    done, out = screen_fixture(tmp_path, "ragged.csv")
+    assert done.returncode == 0
+    header, rows = read_csv(out)
+    assert header[-len(RESULT_COLUMNS):] == RESULT_COLUMNS and len(rows) == 2
+    assert rows[0][:4] == ["2", "钱长", "1942-02-02", "慈溪市"] and all(c == "" for c in rows[0][4:-1])
+    assert "多出2格" in rows[0][-1] and "“多1”" in rows[0][-1] and "“多2”" in rows[0][-1]
+    assert rows[1][:4] == ["3", "赵短", "1940-01-01", ""] and rows[1][-1] == ""  # a short row is fine
+
+
+@pytest.mark.parametrize("name, line", [("unclosed-quote.csv", 2), ("quote-swallows-rows.csv", 2)])
+def test_2_2_an_unclosed_quote_is_refused_with_its_line(tmp_path, name, line):
+    done, out = screen_fixture(tmp_path, name)
+    assert done.returncode == 2 and f"第{line}行" in done.stderr and "引号" in done.stderr and not out.exists()
+
+
+def test_2_3_duplicates_are_flagged_and_listed_once_in_annex1(tmp_path):
+    done, out = screen_fixture(tmp_path, "duplicates.csv", "--annex1", str(tmp_path / "a.csv"))
+    assert done.returncode == 0
+    import json
+    summary = json.loads(done.stdout)
+    assert summary["duplicates"] == 3 and summary["people_missing_out"] == 2 and summary["annex1_rows"] == 2
+    _, rows = read_csv(out)
+    hints = [r[-2] for r in rows]
+    assert hints[0] == "" and "与第2行是同一人（身份证号相同）" in hints[1] and "与第2行是同一人（身份证号相同）" in hints[2]
+    assert hints[3] == "" and "与第5行是同一人（姓名和出生日期相同）" in hints[4]
+    (_, _, annex), = read_csv(tmp_path / "a.csv", sections=True)
+    assert [r[2] for r in annex] == ["王", "李"]
+
+
+@pytest.mark.parametrize("name, phrase", [
+    ("mixed-encoding.csv", "第2行是 UTF-8，第3行有不是 UTF-8 的字节"),
+    ("mixed-encoding-chinese-header.csv", "第1行是 UTF-8，第3行有不是 UTF-8 的字节"),
+    ("bom-on-gbk.csv", "文件开头标着 UTF-8 编码，但第1行"),
+    ("bad-byte-at-end.csv", "第3行有不是 UTF-8 的字节"),
+    ("whitespace-only.csv", "文件是空的"),
+])
+def test_2_4_2_8_2_12_mixed_or_mislabelled_encodings_are_refused_with_the_line(tmp_path, name, phrase):
+    done, out = screen_fixture(tmp_path, name)
+    assert done.returncode == 2 and phrase in done.stderr and not out.exists(), done.stderr
+
+
+def test_2_7_one_absurd_cell_is_that_rows_error_and_the_batch_goes_on(tmp_path):
+    done, out = screen_fixture(tmp_path, "absurd-cell.csv")
+    assert done.returncode == 0
+    _, rows = read_csv(out)
+    assert len(rows) == 4
+    assert "太长（5000个字）" in rows[0][-1] and "太长（400个字）" in rows[1][-1] and "太大了" in rows[2][-1]
+    assert rows[3][-1] == "" and len(rows[0][-1]) < 200
+
+
+def test_2_12_an_id_born_in_1880_says_so(tmp_path):
+    done, out = screen_fixture(tmp_path, "id-born-1880.csv")
+    _, rows = read_csv(out)
+    assert "出生年份 1880 不对" in rows[0][-1]
+
+
+XLSX_REFUSED = ["x-row-r-dup.xlsx", "x-row-r-zero.xlsx", "x-row-r-text.xlsx", "x-row-r-negative.xlsx", "x-row-r-500-million.xlsx",
+                "x-col-zzzzzzz.xlsx", "x-shared-string-out-of-range.xlsx", "x-sheet-truncated.xlsx", "x-shared-strings-broken.xlsx",
+                "x-styles-broken.xlsx", "x-rels-broken.xlsx", "x-xxe-sheet.xlsx", "x-laughs-shared-strings.xlsx", "x-bad-crc.xlsx",
+                "x-encrypted-flag.xlsx", "x-empty-rows-bomb.xlsx"]
+
+
+@pytest.mark.parametrize("name", XLSX_REFUSED)
+def test_2_5_2_6_2_9_2_10_a_malformed_or_hostile_xlsx_is_refused_quickly(tmp_path, name):
+    import time
+    start = time.perf_counter()
+    done, out = screen_fixture(tmp_path, name)
+    assert done.returncode == 2 and "这不是一个能读的 .xlsx：" in done.stderr and not out.exists(), done.stderr
+    assert time.perf_counter() - start < 10
+
+
+def test_2_10_a_zip_bomb_whose_header_lies_is_stopped_by_the_crc(tmp_path):
+    import zipfile as zf
+    data = bytearray((FIXTURES / "x-empty-rows-bomb.xlsx").read_bytes())
+    z = zf.ZipFile(io.BytesIO(bytes(data)))
+    info = z.getinfo("xl/worksheets/sheet1.xml")
+    # claim a small size in the central directory: zipfile then reads only that much and the CRC fails
+    at = bytes(data).find(b"PK\x01\x02" + bytes(data)[bytes(data).find(b"PK\x01\x02") + 4:][:0])
+    while at >= 0:
+        n = int.from_bytes(data[at + 28:at + 30], "little")
+        if bytes(data[at + 46:at + 46 + n]) == b"xl/worksheets/sheet1.xml":
+            data[at + 24:at + 28] = (info.compress_size * 2).to_bytes(4, "little")
+        at = bytes(data).find(b"PK\x01\x02", at + 4)
+    (tmp_path / "lying.xlsx").write_bytes(bytes(data))
+    done = run("screen", str(tmp_path / "lying.xlsx"), "-o", str(tmp_path / "o.csv"))
+    assert done.returncode == 2 and "这不是一个能读的 .xlsx：" in done.stderr
+
+
+def test_2_11_unwritable_outputs_are_refused_before_anything_is_written(tmp_path):
+    register = FIXTURES / "duplicates.csv"
+    done = run("screen", str(register), "-o", str(tmp_path / "o.csv"), "--annex1", str(tmp_path / "nope" / "a.csv"))
+    assert done.returncode == 2 and "无法写入" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "o.csv").exists() and not list(tmp_path.glob(".*part"))
+    done = run("screen", str(register), "-o", str(tmp_path))
+    assert done.returncode == 2 and "文件夹" in done.stderr
+    done = run("screen", str(tmp_path), "-o", str(tmp_path / "o.csv"))
+    assert done.returncode == 2 and "文件夹" in done.stderr
+    for bad in ("2026-02-30", "yesterday"):
+        done = run("screen", str(register), "-o", str(tmp_path / "o.csv"), "--as-of", bad)
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_3c_formula_cells_are_neutralised_in_csv_and_stay_text_in_xlsx(tmp_path):
+    done, out = screen_fixture(tmp_path, "formula-injection.csv", "--annex1", str(tmp_path / "a.csv"))
+    assert done.returncode == 0
+    raw = out.read_bytes()[3:].decode()
+    cells = [c for row in csv.reader(io.StringIO(raw, newline="")) for c in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert "'=HYPERLINK(\"http://x\",\"y\")" in cells and "'-2+3+cmd" in cells and "'\t=1+1" in cells
+    openpyxl = pytest.importorskip("openpyxl")
+    done = run("screen", str(FIXTURES / "formula-injection.csv"), "-o", str(tmp_path / "o.xlsx"), "--as-of", AS_OF)
+    ws = openpyxl.load_workbook(tmp_path / "o.xlsx").active
+    assert ws["B2"].value == '=HYPERLINK("http://x","y")' and ws["B2"].data_type == "s"
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+
+
+@pytest.mark.parametrize("name", ["real-register.csv", "real-register.xlsx", "libreoffice-real-register.xlsx",
+                                  "libreoffice-real-register.xls"])
+def test_registers_as_they_really_come(tmp_path, name):
+    """A title row (merged in the workbooks) above the header, dates as 1944.5.10 / 1944年5月10日 / 19440510 /
+    a date cell / an Excel serial number, an ID number stored as a number (digits lost), a 合计 row."""
+    done, out = screen_fixture(tmp_path, name)
+    assert done.returncode == 0, done.stderr
+    import json
+    summary = json.loads(done.stdout)
+    assert summary["header_line"] in (3, 4) and summary["above_header"][0]["text"] == "XX镇80周岁以上老年人花名册"
+    assert len(summary["total_rows"]) == 1
+    header, rows = read_csv(out)
+    col = {h: i for i, h in enumerate(header)}
+    by_name = {r[col["姓名"]]: r for r in rows}
+    for person in ("甲", "乙", "丙", "丁"):
+        assert by_name[person][col["错误"]] == "" and by_name[person][col["以后可以享受"]] == "", person
+        assert "82周岁" not in by_name[person][col["错误"]]
+    assert "身份证号被表格软件改成了科学计数法，后几位已经丢失" in by_name["戊"][col["错误"]].replace("“3.30282194405101E+17”", "").replace(
+        "“3.30282194405101E+017”", "").replace("“3.302821944051012e+17”", "")
+    assert "这是合计（小计）行" in rows[-1][col["提示"]]
+    assert len(rows) == summary["rows"]
+
+
+def test_header_detection_ignores_title_rows_but_not_a_missing_column():
+    from checker.screen import find_header, _looks_like_register_header
+    lines = [(1, ["XX镇花名册"]), (2, []), (3, ["姓名", "出生日期", "户籍"]), (4, ["甲", "1940-01-01", "慈溪"])]
+    line, header, above, rest = find_header(iter(lines), _looks_like_register_header)
+    assert line == 3 and above == [(1, "XX镇花名册")] and list(rest) == [(4, ["甲", "1940-01-01", "慈溪"])]
