@@ -733,13 +733,13 @@ def _bad_xls(why_zh: str, why_en: str) -> TableError:
 
 
 def iter_xls(data: bytes):
+    import struct
     try:
-        rows = _xls_rows(data)
+        yield from _xls_rows(data)
     except TableError:
         raise
-    except (IndexError, ValueError, KeyError, OverflowError, UnicodeDecodeError, MemoryError, __import__("struct").error) as err:
+    except (IndexError, ValueError, KeyError, OverflowError, UnicodeDecodeError, MemoryError, struct.error) as err:
         raise _bad_xls(f"内容不合格式（{type(err).__name__}）", f"malformed ({type(err).__name__}: {err})") from None
-    yield from rows
 
 
 def _cfb_stream(data: bytes, wanted=("Workbook", "Book")):

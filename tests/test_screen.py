@@ -770,3 +770,23 @@ def test_header_detection_ignores_title_rows_but_not_a_missing_column():
     lines = [(1, ["XX镇花名册"]), (2, []), (3, ["姓名", "出生日期", "户籍"]), (4, ["甲", "1940-01-01", "慈溪"])]
     line, header, above, rest = find_header(iter(lines), _looks_like_register_header)
     assert line == 3 and above == [(1, "XX镇花名册")] and list(rest) == [(4, ["甲", "1940-01-01", "慈溪"])]
+
+
+def test_damaged_workbooks_end_in_a_message_never_a_traceback():
+    """Random byte damage to a real .xls and .xlsx (LibreOffice's): each is read or refused with TableError."""
+    from checker.screen import screen_bytes
+    rng = random.Random(5)
+    engine = checker.engine()
+    for name in ("libreoffice-real-register.xls", "libreoffice-real-register.xlsx"):
+        good = (FIXTURES / name).read_bytes()
+        variants = [good[:n] for n in (100, 511, 600, 2000, len(good) // 2, len(good) - 1)]
+        for _ in range(60):
+            data = bytearray(good)
+            for _ in range(rng.randint(1, 8)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            variants.append(bytes(data))
+        for data in variants:
+            try:
+                screen_bytes(data, name, AS_OF, engine=engine)
+            except TableError:
+                pass
