@@ -3,7 +3,14 @@ rows): on CPython in-process and through the command line, in Pyodide under Node
 批量排摸 page in Chromium (from clicking 开始排摸 to the download; needs `make site`).
 Goals (issue 8): ≤ 1 s on CPython, ≤ 5 s in the browser.
 
+Scale (issue 12): a 1,000,000-row register (94 MB CSV, the same generator) screened by the command
+line, under `/usr/bin/time -v` (wall clock, CPU, the largest single process's peak RSS) while this
+script also samples the whole process tree's RSS every 0.1 s (with worker processes the tree's peak is
+what the machine must have); once as `python -m checker screen` (worker processes on a big register)
+and once in one process (`jobs=1`, as the browser runs). Goal: ≤ 2 minutes and ≤ 400 MB.
+
 Run: .venv/bin/python -m bench.screen [--rows 10000] [--repeat 3] [--skip-browser] [--skip-node] [--site DIR]
+     [--scale-rows 1000000 | --skip-scale]
 """
 from __future__ import annotations
 
@@ -133,6 +140,68 @@ def bench_browser(paths, repeat, site: Path):
     return result
 
 
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of `pid` and all its descendants (kB), from /proc."""
+    total, todo, seen = 0, [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(x) for x in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def _time_v(cmd, env=None) -> dict:
+    """Run `cmd` under /usr/bin/time -v; wall, CPU, peak RSS of the largest process and of the tree."""
+    import os
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        proc = subprocess.Popen(["/usr/bin/time", "-v", "-o", report.name, *cmd], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            time.sleep(0.1)
+        out, err = proc.communicate()
+        text = report.read()
+    field = lambda name: next((line.split(": ", 1)[1].strip() for line in text.splitlines() if line.strip().startswith(name)), "")  # noqa: E731
+    wall = field("Elapsed (wall clock) time")
+    parts = [float(x) for x in wall.split(":")]
+    seconds = sum(x * 60 ** i for i, x in enumerate(reversed(parts)))
+    return {"exit": proc.returncode, "wall_s": round(seconds, 1),
+            "cpu_s": round(float(field("User time") or 0) + float(field("System time") or 0), 1),
+            "max_rss_largest_process_mb": round(int(field("Maximum resident set size") or 0) / 1024),
+            "peak_rss_process_tree_mb": round(peak / 1024), "load_avg": os.getloadavg()[0],
+            **({"stderr": err.decode()[-500:]} if proc.returncode else {}), "stdout_head": out.decode()[:200]}
+
+
+def bench_scale(rows_n: int, folder: Path) -> dict:
+    register = folder / "register-scale.csv"
+    header, rows, _ = make_register(rows_n, seed=10, as_of=AS_OF)
+    with open(register, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    del rows
+    out = {"rows": rows_n, "register_mb": round(register.stat().st_size / 1e6, 1)}
+    out["command line (worker processes)"] = _time_v(
+        [sys.executable, "-m", "checker", "screen", str(register), "-o", str(folder / "scale-out.csv"), "--as-of", AS_OF])
+    out["output_mb"] = round((folder / "scale-out.csv").stat().st_size / 1e6, 1)
+    (folder / "scale-out.csv").unlink()
+    out["one process (jobs=1, as in the browser)"] = _time_v(
+        [sys.executable, "-c", "import sys; from checker.screen import screen_file; "
+         f"screen_file(sys.argv[1], sys.argv[2], {AS_OF!r}, jobs=1)", str(register), str(folder / "scale-out.csv")])
+    (folder / "scale-out.csv").unlink()
+    register.unlink()
+    return out
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench.screen")
     parser.add_argument("--rows", type=int, default=10000)
@@ -140,6 +209,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-node", action="store_true")
     parser.add_argument("--site", type=Path, default=ROOT / "site", help="the built site to serve (default site/)")
+    parser.add_argument("--scale-rows", type=int, default=1_000_000)
+    parser.add_argument("--skip-scale", action="store_true")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -151,6 +222,8 @@ def main(argv=None) -> dict:
             out["pyodide_node"] = bench_node(paths, args.repeat)
         if not args.skip_browser:
             out["browser"] = bench_browser(paths, args.repeat, args.site)
+        if not args.skip_scale:
+            out["scale"] = bench_scale(args.scale_rows, folder)
     print(json.dumps(out, ensure_ascii=False, indent=1))
     return out
 

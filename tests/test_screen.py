@@ -790,3 +790,13 @@ def test_damaged_workbooks_end_in_a_message_never_a_traceback():
                 screen_bytes(data, name, AS_OF, engine=engine)
             except TableError:
                 pass
+
+
+def test_the_screening_page_states_the_same_size_limit_as_the_checker():
+    from checker.screen import BROWSER_LIMIT
+    js = (ROOT / "content" / "pages" / "assets" / "screen" / "screen.js").read_text(encoding="utf-8")
+    import re as re_
+    limits = {k: int(v.replace("_", "")) for k, v in re_.findall(r"(\w+): ([\d_]+)", js.split("const LIMIT = {", 1)[1].split("}", 1)[0])}
+    assert limits == BROWSER_LIMIT
+    page = (ROOT / "content" / "pages" / "screen" / "index.md").read_text(encoding="utf-8")
+    assert f"CSV 文件 {BROWSER_LIMIT['csv'] // 1_000_000} MB" in page and f"8 MB" in page and "拆成" in page

@@ -60,7 +60,8 @@ if (worker) {
       setStatus(`排摸程序没有启动成功（${msg.message}）。请刷新页面再试，或换一个浏览器。`, "failed", 0, 1);
       settled();
     } else if (msg.type === "progress") {
-      setStatus(`正在排摸：已完成 ${msg.done} / ${msg.total} 人`, "busy", msg.done, msg.total);
+      if (msg.total > msg.done) setStatus(`正在排摸：已完成 ${msg.done} 行，共约 ${msg.total} 行`, "busy", msg.done, msg.total);
+      else setStatus(`正在排摸：已完成 ${msg.done} 行`, "busy");
     } else if (pending.has(msg.id)) {
       const done = pending.get(msg.id);
       pending.delete(msg.id);
@@ -71,6 +72,21 @@ if (worker) {
     setStatus(`排摸程序出错了（${event.message || "worker error"}）。请刷新页面再试。`, "failed", 0, 1);
     settled();
   };
+}
+
+// The largest register this page screens (bytes; checker.screen.BROWSER_LIMIT holds the same numbers and
+// tests/test_screen.py checks they agree). Past it the page refuses before starting and says how to split.
+const LIMIT = { csv: 20_000_000, xlsx: 8_000_000, xls: 8_000_000 };
+
+function tooBig(file) {
+  const ext = (file.name.match(/\.([a-z]+)$/i) || [, "csv"])[1].toLowerCase();
+  const limit = LIMIT[ext] || LIMIT.csv;
+  if (file.size <= limit) return null;
+  const mb = (n) => (n / 1_000_000).toFixed(1);
+  const parts = Math.ceil(file.size / limit);
+  return `这个登记表有 ${mb(file.size)} MB，超过了本页一次能排摸的 ${mb(limit)} MB（${ext === "csv" ? "CSV 约 20 万行" : "Excel 约 10 万行"}）。` +
+    `请把它拆成至少 ${parts} 个文件（例如每个村或每个镇一个文件，每个文件都保留表头那一行）分别排摸；` +
+    "或者在电脑上用命令行排摸（python -m checker screen），那里没有这个限制。";
 }
 
 function stem(name) {
@@ -90,7 +106,10 @@ function offer(link, bytes, filename, format) {
 
 function showSummary(s) {
   const parts = [`共 ${s.rows} 行：排摸了 ${s.screened} 位老人`];
+  if (s.header_line > 1) parts.push(`表头在第 ${s.header_line} 行（上面的标题行没有排摸）`);
   if (s.errors) parts.push(`${s.errors} 行填写有误（看结果表的“错误”列）`);
+  if (s.duplicates) parts.push(`${s.duplicates} 行和前面的行是同一人（看“提示”列，只算一次）`);
+  if (s.total_rows) parts.push(`${s.total_rows.length} 行是合计（小计）行，没有排摸`);
   parts.push(`${s.people_missing_out} 位老人有应享未享的服务`);
   if (s.annex1_rows !== undefined) parts.push(`附件1名单 ${s.annex1_rows} 人`);
   $("ys-summary").textContent = parts.join("，") + "。" + (s.note ? `（${s.note}）` : "");
@@ -108,6 +127,8 @@ form.addEventListener("submit", async (event) => {
   const file = $("ys-file").files[0];
   if (!file) { setStatus("请先选择登记表文件。", "failed", 0, 1); $("ys-file").focus(); return; }
   if (!ready) return;
+  const big = tooBig(file);
+  if (big) { setStatus(big, "failed", 0, 1); return; }
   const format = form.elements.format.value;
   const annex1 = $("ys-annex1").checked;
   const asOf = $("ys-asof").value || today();
