@@ -198,6 +198,16 @@ class _Checker:
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             self.err(node, key, f"{field}.{key}", "must be a list of non-empty texts")
 
+    def entries(self, node, key, field) -> list:
+        """An optional list of entries (phones, forms, excludes): [] when absent, refused when not a list."""
+        value = node.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.err(node, key, f"{field}.{key}", f"must be a list (列表), got {type(value).__name__}")
+            return []
+        return value
+
     def choice(self, node, key, field, allowed, required=True):
         if key not in node:
             if required:
@@ -272,7 +282,7 @@ class _Checker:
                     self.err(d, "file", f"{name}.file", f"{f!r} is listed twice")
                 else:
                     self.doc_files.add(f)
-            for i, ph in enumerate(c.get("phones") or []):
+            for i, ph in enumerate(self.entries(c, "phones", "county")):
                 if self.mapping(ph, f"county.phones[{i}]", required=("name", "number", "source")):
                     for key in ("name", "number", "source"):
                         self.text(ph, key, f"county.phones[{i}]")
@@ -291,7 +301,7 @@ class _Checker:
                         if name in SHARED_CONDITIONS:
                             self.err(local, name, f"county.conditions.{name}", f"{name!r} is already a shared condition in shared.yaml: choose another name")
                         self.condition(cond, f"county.conditions.{name}")
-            for i, form in enumerate(c.get("forms") or []):
+            for i, form in enumerate(self.entries(c, "forms", "county")):
                 if self.mapping(form, f"county.forms[{i}]", required=("id", "title", "source"), optional=("columns", "text", "rows")):
                     self.text(form, "title", f"county.forms[{i}]")
                     self.text(form, "source", f"county.forms[{i}]")
@@ -310,6 +320,8 @@ class _Checker:
             if isinstance(s, dict):
                 for seen, key in ((ids, "id"), (slugs, "slug")):
                     value = s.get(key)
+                    if not isinstance(value, (str, int)):
+                        continue  # refused above (id and slug are quoted text)
                     if value in seen:
                         self.err(s, key, f"services[{i}].{key}", f"{value!r} is used twice (also services[{seen[value]}])")
                     seen[value] = i
@@ -424,13 +436,13 @@ class _Checker:
                 self.condition(cond, f"{field}.conditions[{i}]")
         if "amount" in s:
             self.amount(s["amount"], f"{field}.amount", top=True)
-        for i, ex in enumerate(s.get("excludes") or []):
+        for i, ex in enumerate(self.entries(s, "excludes", field)):
             if self.mapping(ex, f"{field}.excludes[{i}]", required=("service", "text")):
                 self.text(ex, "text", f"{field}.excludes[{i}]")
                 if ex.get("service") == sid:
                     self.err(ex, "service", f"{field}.excludes[{i}].service",
                              f"{sid!r} is this service itself: a service cannot exclude itself (不能排除自己)")
-        for i, ph in enumerate(s.get("phones") or []):
+        for i, ph in enumerate(self.entries(s, "phones", field)):
             if self.mapping(ph, f"{field}.phones[{i}]", required=("name", "number")):
                 self.text(ph, "number", f"{field}.phones[{i}]")
 
@@ -471,7 +483,7 @@ class _Checker:
                     self.err(value, "month_start", f"{field}.age.month_start", "must be true or false")
                 self.min_not_above_max(value, f"{field}.age")
         elif kind == "field":
-            if value not in FIELDS:
+            if not isinstance(value, str) or value not in FIELDS:
                 self.err(c, "field", f"{field}.field", f"{value!r} is not a profile field — one of {', '.join(FIELDS)}")
                 return
             ftype, _, values = FIELDS[value]
@@ -482,7 +494,7 @@ class _Checker:
                 if not isinstance(c["in"], list) or not c["in"] or not all(is_county_code(v) for v in c["in"]):
                     self.err(c, "in", f"{field}.in", f"{c['in']!r} — {value} takes a list of quoted 6-digit county codes")
             elif "in" in c:
-                if values is None or not isinstance(c["in"], list) or not c["in"] or any(v not in values for v in c["in"]):
+                if values is None or not isinstance(c["in"], list) or not c["in"] or any(not isinstance(v, (str, int)) or v not in values for v in c["in"]):
                     allowed = ", ".join(map(str, values)) if values else "(no list: use is/min/max)"
                     self.err(c, "in", f"{field}.in", f"{c['in']!r} — values of {value} are: {allowed}")
             if "is" in c and (ftype != "bool" or not isinstance(c["is"], bool)):
@@ -507,7 +519,7 @@ class _Checker:
         elif kind == "not":
             self.condition(value, f"{field}.not")
         elif kind == "ref":
-            if value not in SHARED_CONDITIONS and value not in self.local_conditions:
+            if not isinstance(value, str) or (value not in SHARED_CONDITIONS and value not in self.local_conditions):
                 known = ", ".join(list(self.local_conditions) + list(SHARED_CONDITIONS))
                 self.err(c, "ref", f"{field}.ref", f"{value!r} is not a named condition (county.conditions or shared.yaml): {known}")
 
@@ -632,7 +644,7 @@ class _Checker:
             by = a["by"]
             if self.mapping(by, f"{field}.by", required=("field", "cases")):
                 fname = by.get("field")
-                if fname not in FIELDS or (FIELDS[fname][2] is None and FIELDS[fname][0] != "bool"):
+                if not isinstance(fname, str) or fname not in FIELDS or (FIELDS[fname][2] is None and FIELDS[fname][0] != "bool"):
                     self.err(by, "field", f"{field}.by.field", f"{fname!r} must be a profile field with a list of values, or a yes/no field")
                 elif isinstance(by.get("cases"), dict):
                     values = FIELDS[fname][2] or {True: "是", False: "否"}

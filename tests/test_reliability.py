@@ -106,6 +106,33 @@ def test_report_4_more_bad_values_are_refused(tmp_path, old, new, words):
     assert words in str(err.value)
 
 
+SHAPES = ["[[a]]", "{a: 1}", "[]", "{}", "true", ".nan", "null", "-1", "1e400", "[1, [2]]"]
+
+
+def test_any_value_of_any_shape_anywhere_gives_a_message_with_its_line(tmp_path):
+    """Every `key: value` line of a county file replaced by a list, a mapping, a boolean, .nan …:
+    refused with file, line and field — never a TypeError or a 'cannot be checked'."""
+    base = (ROOT / "tests" / "fixtures" / "valid-county.yaml").read_text(encoding="utf-8").replace("SLUG", "sample")
+    base = base.replace("    source: {item: 11}", "    source: {item: 11}\n    phones:\n      - {name: 县民政局, number: \"0577-1\"}\n"
+                        "    excludes:\n      - {service: \"330324-12\", text: 二选一}\n    also: [一]")
+    base = base.replace("      - age: {min: 80}", "      - age: {min: 80}\n      - {field: economic, in: [dibao]}\n"
+                        "      - {any: [{field: dementia, is: true}, {field: per_capita_income, max: 100}]}\n      - {ref: elder}")
+    lines = base.splitlines()
+    tried = 0
+    for i, line in enumerate(lines):
+        match = re.match(r"^(\s*(?:- )?[A-Za-z_]+: )(.+)$", line)
+        if not match:
+            continue
+        for shape in SHAPES:
+            text = "\n".join(lines[:i] + [match.group(1) + shape] + lines[i + 1:])
+            tried += 1
+            try:
+                load_county(_county(tmp_path, text))
+            except CatalogueError as err:
+                assert "cannot be checked" not in str(err), (line, shape, str(err))
+    assert tried > 300
+
+
 # ---------------------------------------------------------------- every command, never a traceback
 
 @pytest.fixture(scope="module")
