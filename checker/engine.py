@@ -93,6 +93,9 @@ def _field_label(cond) -> str:
         return f"{label}：" + "或".join(str(values[v]) for v in cond["in"])
     if "is" in cond:
         return label if cond["is"] else f"不是（没有）{label}"
+    if "within_months" in cond:
+        n = cond["within_months"]
+        return f"{label}起{n // 12}年内" if n % 12 == 0 else f"{label}起{n}个月内"
     parts = []
     if "min" in cond:
         parts.append(f"至少{cond['min']}")
@@ -322,6 +325,15 @@ def _field_fn(cond):
             if value is None:
                 return _unknown_or_ruled_out(name, f.p)
             return (MET if value == want else UNMET), None, (), ()
+        return fn
+    if "within_months" in cond:  # a date field: met until N months after that date (搬迁后执行三年)
+        months = cond["within_months"]
+
+        def fn(f):
+            value = f.p.get(name)
+            if value is None:
+                return _unknown_or_ruled_out(name, f.p)
+            return (MET if f.as_of < _add_months(value, months) else UNMET), None, (), ()
         return fn
     lo, hi = cond.get("min"), cond.get("max")
 

@@ -455,7 +455,7 @@ class _Checker:
             self.err(c, None, field, f"needs exactly one of {', '.join(CONDITION_KINDS)}; found {kinds or 'none'}")
             return
         kind = kinds[0]
-        extra = {"field": ("in", "is", "min", "max")}.get(kind, ())
+        extra = {"field": ("in", "is", "min", "max", "within_months")}.get(kind, ())
         self.mapping(c, field, required=(kind,), optional=("label", "source", "note", "reading", "doubt", "at_most") + extra)
         self.text(c, "label", field, required=False)
         self.modifiers(c, field, kind)
@@ -487,9 +487,13 @@ class _Checker:
                 self.err(c, "field", f"{field}.field", f"{value!r} is not a profile field — one of {', '.join(FIELDS)}")
                 return
             ftype, _, values = FIELDS[value]
-            ops = [k for k in ("in", "is", "min", "max") if k in c]
+            ops = [k for k in ("in", "is", "min", "max", "within_months") if k in c]
             if not ops:
-                self.err(c, None, field, "a field condition needs `in`, `is`, `min` or `max`")
+                self.err(c, None, field, "a field condition needs `in`, `is`, `min`, `max` or `within_months`")
+            if "within_months" in c and (ftype != "date" or isinstance(c["within_months"], bool)
+                                         or not isinstance(c["within_months"], int) or c["within_months"] < 1):
+                self.err(c, "within_months", f"{field}.within_months",
+                         f"`within_months: N` needs a date field and a whole number of months ≥ 1; {value} is {ftype}")
             if "in" in c and ftype == "county":
                 if not isinstance(c["in"], list) or not c["in"] or not all(is_county_code(v) for v in c["in"]):
                     self.err(c, "in", f"{field}.in", f"{c['in']!r} — {value} takes a list of quoted 6-digit county codes")

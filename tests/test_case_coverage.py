@@ -31,6 +31,8 @@ def nodes(conditions, path="conditions"):
 
 def needed(cond) -> dict:
     """side name -> the states that count for it."""
+    if cond.get("at_most") == "maybe" and cond.get("reading"):  # maybe whether it holds or not
+        return {"holds or fails (maybe)": {DOUBT}}
     if cond.get("at_most") == "maybe":
         return {"holds (maybe)": {DOUBT}, "does not hold": {UNMET, LATER}}
     if "contested" in cond:
