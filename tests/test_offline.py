@@ -102,6 +102,13 @@ def test_an_unsaved_pdf_offline_says_it_is_not_saved_not_page_not_found(browser,
         assert response.status == 503
         page.goto(srv.url + county["url"])      # the county page itself is still there
         assert county["name"] in page.locator("h1").first.inner_text()
+        downloads = []
+        page.on("download", lambda d: downloads.append(d))
+        page.click("a.mb-download[href$='.pdf']")   # its 下载PDF link says the same beside the link
+        note = page.wait_for_selector(".mb-offline-note", timeout=5000)
+        assert "没有存到这部手机" in note.inner_text() and note.get_attribute("role") == "status"
+        page.wait_for_timeout(500)
+        assert downloads == []
     finally:
         ctx.close()
         srv.stop()

@@ -39,6 +39,37 @@
     else window.addEventListener("load", fn, { once: true });
   }
 
+  // A handout PDF to download (<a download>) with no network: from this phone's cache if it was kept,
+  // otherwise say so beside the link (the browser itself would only show a failed download).
+  function saveBlob(blob, name) {
+    var a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name || "";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(a.href); }, 30000);
+  }
+
+  function sayNotSaved(link) {
+    var box = link.parentNode;
+    var note = box.querySelector(".mb-offline-note") || document.createElement("p");
+    note.className = "mb-offline-note";
+    note.setAttribute("role", "status");
+    note.textContent = "这份PDF还没有存到这部手机（电脑）上，现在没有网络，下载不了。等有网络时再下载一次，以后没有网络也能用。";
+    box.appendChild(note);
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[download][href$='.pdf']");
+    if (!link || navigator.onLine !== false || !window.caches) return;
+    event.preventDefault();
+    caches.match(link.href).then(function (hit) {
+      if (hit) return hit.blob().then(function (blob) { saveBlob(blob, link.getAttribute("download")); });
+      sayNotSaved(link);
+    }).catch(function () { sayNotSaved(link); });
+  });
+
   whenLoaded(function () {
     if (document.querySelector("[data-offline-wait]") && !document.documentElement.dataset.toolSettled) {
       // a tool page (checker, screening): after its Pyodide has started or failed (form.js, screen.js)
