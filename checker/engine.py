@@ -184,8 +184,11 @@ def _compile_kind(cond, catalogue):
                 return MET, None, (), ()
             if a[0] is UNMET and b[0] is UNMET:
                 return UNMET, None, (), ()
-            if a[0] is MET or b[0] is MET:  # the contested band: one reading says yes, the other no
-                return DOUBT, None, (), doubt
+            if a[0] is MET or b[0] is MET:
+                other = b if a[0] is MET else a
+                if other[0] is UNKNOWN:  # the other reading might hold too: ask, don't doubt yet
+                    return UNKNOWN, None, other[2], other[3]
+                return DOUBT, None, (), doubt  # the contested band: one reading says yes, the other no
             r = _any(f, fns)
             if r[0] is LATER and UNMET in (a[0], b[0]):  # later by one reading only: upcoming, and in doubt
                 return LATER, r[1], r[2], r[3] + doubt

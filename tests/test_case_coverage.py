@@ -39,6 +39,9 @@ def needed(cond) -> dict:
         return {"both readings": {MET}, "contested band (maybe)": {DOUBT}}
     if cond.get("reading"):
         return {"met": {MET}, "fails → maybe": {DOUBT}}
+    if "any" in cond and any(c.get("at_most") or c.get("reading") for c in cond["any"]):
+        # a branch that is our reading or at most maybe: failing the rest may leave only maybe
+        return {"met": {MET}, "not met": {UNMET, LATER, DOUBT}}
     return {"met": {MET}, "not met": {UNMET, LATER}}
 
 

@@ -133,10 +133,11 @@ def test_a_met_age_minimum_stays_met_as_the_elder_grows_older(profile, years):
 
 
 def test_the_monthly_total_adds_cash_only_not_services_or_choices():
-    """永嘉: an 80-year-old in a 低保 family gets 60 yuan 高龄津贴 in cash; the 125–500 yuan
+    """永嘉: an 80-year-old in a 低保 family with 中度失能 gets 60 yuan 高龄津贴 in cash; the 125–500 yuan
     养老服务补贴 comes as services (in_kind) and is not added. (At 81 that subsidy is only maybe:
     the document says 60-80周岁 in one cell and 60周岁以上 in the next.)"""
-    answer = checker.check({"as_of": "2026-11-23", "hukou": "330324", "birth_date": "1946-03-15", "economic": "dibao"})
+    answer = checker.check({"as_of": "2026-11-23", "hukou": "330324", "birth_date": "1946-03-15", "economic": "dibao",
+                            "care_level": "moderate"})
     status = {r["service"]: r for r in answer["results"]}
     assert status["330324-12"]["status"] == "eligible" and status["330324-12"]["amount"]["in_kind"]
     assert answer["monthly_total"]["yuan"] == 60 and answer["monthly_total"]["services"] == ["330324-11"]

@@ -101,6 +101,13 @@ def test_a_later_branch_that_can_only_be_maybe_is_upcoming_with_its_doubt(engine
     assert certain["status"] == "eligible" and "doubts" not in certain
 
 
+def test_a_contest_where_the_other_reading_is_unknown_asks_first(engine):
+    r = result(engine, "330324-contestedlater", hukou="330324", economic="dibao", birth_date="1940-01-01")
+    assert r["status"] == "maybe" and r["missing"] == ["care_level"] and "doubts" not in r
+    r = result(engine, "330324-contestedlater", hukou="330324", economic="dibao", care_level="mild", birth_date="1940-01-01")
+    assert r["status"] == "maybe" and r["doubts"] == [DOUBT_AGE]
+
+
 def test_later_by_one_contested_reading_only_is_upcoming_in_doubt(engine):
     r = result(engine, "330324-contestedlater", hukou="330324", economic="dibao", care_level="intact", birth_date="1956-06-01")
     assert r["status"] == "upcoming" and r["doubts"] == [DOUBT_AGE]
