@@ -141,7 +141,8 @@ def bench_browser(paths, repeat, site: Path):
 
 
 def _tree_rss_kb(pid: int) -> int:
-    """Resident memory of `pid` and all its descendants (kB), from /proc."""
+    """Memory of `pid` and all its descendants (kB), from /proc: the sum of their proportional set
+    sizes (Pss: a page shared by the forked workers counts once in all), else of VmRSS."""
     total, todo, seen = 0, [pid], set()
     while todo:
         p = todo.pop()
@@ -149,10 +150,12 @@ def _tree_rss_kb(pid: int) -> int:
             continue
         seen.add(p)
         try:
-            with open(f"/proc/{p}/status") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+            try:
+                with open(f"/proc/{p}/smaps_rollup") as fh:
+                    total += next(int(line.split()[1]) for line in fh if line.startswith("Pss:"))
+            except (OSError, StopIteration):
+                with open(f"/proc/{p}/status") as fh:
+                    total += next((int(line.split()[1]) for line in fh if line.startswith("VmRSS:")), 0)
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(x) for x in (task / "children").read_text().split()]
         except (OSError, ValueError):
@@ -179,7 +182,7 @@ def _time_v(cmd, env=None) -> dict:
     return {"exit": proc.returncode, "wall_s": round(seconds, 1),
             "cpu_s": round(float(field("User time") or 0) + float(field("System time") or 0), 1),
             "max_rss_largest_process_mb": round(int(field("Maximum resident set size") or 0) / 1024),
-            "peak_rss_process_tree_mb": round(peak / 1024), "load_avg": os.getloadavg()[0],
+            "peak_pss_process_tree_mb": round(peak / 1024), "load_avg": os.getloadavg()[0],
             **({"stderr": err.decode()[-500:]} if proc.returncode else {}), "stdout_head": out.decode()[:200]}
 
 

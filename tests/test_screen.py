@@ -86,7 +86,8 @@ def expected_columns(profile, received):
         "可以享受": "；".join(f"{label(r)}（{amount(r)}）" if amount(r) else label(r) for r in eligible),
         "每月合计（元）": num(answer["monthly_total"]["yuan"]),
         "可能可以享受（待核实）": "；".join(
-            f"{label(r)}（需核实：{'、'.join(FIELDS[m][1] for m in r['missing'])}）" if r["missing"] else label(r)
+            f"{label(r)}（{'；'.join(p for p in (('需核实：' + '、'.join(FIELDS[m][1] for m in r['missing'])) if r['missing'] else '', ('说不准：' + '；'.join(r['doubts'])) if r.get('doubts') else '') if p)}）"
+            if r["missing"] or r.get("doubts") else label(r)
             for r in results if r["status"] == "maybe"),
         "还需了解": "、".join(FIELDS[q][1] for q in answer["questions"]),
         "以后可以享受": "；".join(
