@@ -652,3 +652,7 @@ def test_a_share_link_opened_in_an_open_checker_is_followed(context, server):
     wait_answer(page)
     want = checker.check({"as_of": "2026-11-23", "hukou": "330783", "birth_date": "1940-01-02"})
     assert {k: v["status"] for k, v in shown(page).items()} == {r["service"]: r["status"] for r in want["results"]}
+    page.evaluate("location.hash = 'mb-main'")     # an in-page link (the skip link) keeps the answers
+    wait_answer(page)
+    assert {k: v["status"] for k, v in shown(page).items()} == {r["service"]: r["status"] for r in want["results"]}
+    assert page.input_value("[data-part=year]") == "1940"

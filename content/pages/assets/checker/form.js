@@ -801,8 +801,10 @@ async function start() {
     }
   };
   // a share link opened in a tab where the checker is already open changes only the fragment
+  // (an in-page link such as the skip link's #mb-main holds no answers: it changes nothing)
   window.addEventListener("hashchange", () => {
-    if (location.hash.length <= 1) return;
+    const keys = [...new URLSearchParams(location.hash.slice(1)).keys()];
+    if (!keys.some((k) => Object.hasOwn(form.fields, k) || k === "residence_where" || k === "residence_other")) return;
     clearAnswers();
     syncAll();
     applyFragment(location.hash);
