@@ -63,10 +63,11 @@ FIELDS: dict[str, tuple[str, str, dict | None]] = {
 
 OTHER_COUNTY = "other"
 
+DATE_YEARS = (1800, 2200)
 INT_RANGE = {"age": (0, 130), "months_at_residence": (0, 1600)}
 
 KIND_RULE = {
-    "date": ("一个存在的日期，格式 YYYY-MM-DD", "an existing date, YYYY-MM-DD"),
+    "date": ("一个存在的日期，格式 YYYY-MM-DD（1800年至2200年）", "an existing date, YYYY-MM-DD (years 1800-2200)"),
     "int": ("不小于 0 的整数（年龄不超过 130）", "a whole number ≥ 0 (an age at most 130)"),
     "int:months_at_residence": ("0 到 1600 之间的整数（月）", "a whole number of months from 0 to 1600"),
     "number": ("不小于 0 的有限数（元/月）", "a finite number ≥ 0 (yuan a month)"),
@@ -127,9 +128,13 @@ def parse_date(field: str, value) -> _dt.date:
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         _fail(field, value)
     try:
-        return _dt.date.fromisoformat(value)
+        day = _dt.date.fromisoformat(value)
     except ValueError:
         _fail(field, value, "（这一天不存在）", " (no such day)")
+    if not DATE_YEARS[0] <= day.year <= DATE_YEARS[1]:
+        # the answer counts up to 130 years on from these dates: year 9999 would overflow
+        _fail(field, value, "（年份不在1800年至2200年之间）", " (year outside 1800-2200)")
+    return day
 
 
 def is_county_code(value) -> bool:

@@ -154,3 +154,31 @@ def test_an_output_that_cannot_be_written_exits_2():
     done = subprocess.run(f"{sys.executable} -m checker services --county 330324 > /dev/full", shell=True, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr and "No space" in done.stderr
+
+
+def test_dates_far_from_today_are_refused_not_crashed():
+    """as_of 9999-12-31 with a young elder: the answer's dates (130 years on) would overflow."""
+    done = run("check", "-", stdin='{"as_of": "9999-12-31", "birth_date": "9990-01-01", "hukou": "330324"}')
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "as_of" in done.stderr and "2200" in done.stderr
+
+
+SHAPES = [None, True, False, 0, -1, 1.5, 1e308, float("inf"), "", "x", "330324", "other", "1940-02-29", "2200-12-31",
+          "1800-01-01", [], ["a"], [["a"]], {}, {"a": 1}, 10 ** 50, 80, 130, 1600, "male", "dibao", "home", 1, [1],
+          ["hypertension"], ["veteran"]]
+
+
+def test_any_value_of_any_shape_in_any_field_is_an_answer_or_a_profile_error():
+    """3,000 random profiles of odd shapes (in-process, as the command line and the browser call it)."""
+    from checker.profile import FIELDS, ProfileError
+    rng = random.Random(5)
+    counties = list(checker.engine().catalogue["counties"]) + ["other"]
+    for _ in range(3000):
+        profile = {"as_of": rng.choice(["2026-11-23", "2200-12-31", "1800-01-01", None])}
+        for field in rng.sample(list(FIELDS), rng.randint(1, 8)):
+            profile[field] = rng.choice(SHAPES)
+        if rng.random() < 0.5:
+            profile["hukou"] = rng.choice(counties)
+        try:
+            json.dumps(checker.check(profile), allow_nan=False)
+        except ProfileError:
+            pass
