@@ -18,7 +18,9 @@ if str(ROOT) not in sys.path:
 from mkdocs.structure.files import File, InclusionLevel  # noqa: E402
 from mkdocs.structure.nav import Link  # noqa: E402
 
-from checker.catalogue import load_catalogue  # noqa: E402
+from mkdocs.exceptions import PluginError  # noqa: E402
+
+from checker.catalogue import CatalogueMissing, load_catalogue  # noqa: E402
 from site_build import pages as site_pages  # noqa: E402
 from site_build import search as site_search  # noqa: E402
 
@@ -32,7 +34,11 @@ MARKERS = {
 
 def on_config(config):
     global SITE
-    SITE = site_pages.Site(load_catalogue(os.environ.get("MB_CATALOGUE") or None))
+    try:
+        catalogue = load_catalogue(os.environ.get("MB_CATALOGUE") or None)
+    except CatalogueMissing as err:   # stale, missing or unreadable: mkdocs prints the message, no traceback
+        raise PluginError(str(err)) from None
+    SITE = site_pages.Site(catalogue)
     return config
 
 

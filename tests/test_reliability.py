@@ -231,3 +231,12 @@ def test_every_built_page_has_the_policy_first_in_head_and_no_referrer(site_dir)
         assert head.index("Content-Security-Policy") < first_script, page
         if page.name != "404.html" or "<head" in text:
             assert '<meta name="referrer" content="no-referrer">' in text, page
+
+
+def test_mkdocs_with_an_unreadable_catalogue_says_so_without_a_traceback(tmp_path):
+    bad = tmp_path / "catalogue.json"
+    bad.write_text("{not json", encoding="utf-8")
+    env = dict(os.environ, MB_CATALOGUE=str(bad), NO_MKDOCS_2_WARNING="1")
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--quiet", "--site-dir", str(tmp_path / "site")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "Traceback" not in done.stderr and "make catalogue" in done.stderr
