@@ -603,7 +603,9 @@ class Screener:
         """The texts of the result columns, built once per distinct key (a batch repeats them a lot)."""
         hit = self._texts.get(key)
         if hit is None:
-            hit = self._texts[key] = self._build_text(*key)
+            hit = self._build_text(*key)
+            if key[0] != "later" and len(self._texts) < 20000:  # "later" keys hold a date: almost all differ
+                self._texts[key] = hit
         return hit
 
     def _build_text(self, what, *args):
