@@ -39,7 +39,13 @@ def check_json(profile_json: str) -> str:
     except ValueError as err:
         return json.dumps({"ok": False, "error": {"field": "profile", "zh": f"不是有效的 JSON：{err}",
                                                    "en": f"not valid JSON: {err}"}}, ensure_ascii=False)
+    except RecursionError:  # JSON nested thousands deep: the parser gives up
+        return json.dumps({"ok": False, "error": {"field": "profile", "zh": "查询内容嵌套太深，无法读取",
+                                                   "en": "the profile is nested too deeply to read"}}, ensure_ascii=False)
     try:
         return json.dumps({"ok": True, "answer": check(profile)}, ensure_ascii=False)
     except ProfileError as err:
         return json.dumps({"ok": False, "error": {"field": err.field, "zh": err.zh, "en": err.en}}, ensure_ascii=False)
+    except RecursionError:
+        return json.dumps({"ok": False, "error": {"field": "profile", "zh": "查询内容嵌套太深，无法处理",
+                                                   "en": "the profile is nested too deeply"}}, ensure_ascii=False)

@@ -33,7 +33,12 @@ def main(argv=None) -> int:
     except catalogue.CatalogueError as err:
         print(f"目录有错误 / the catalogue has errors:\n{err}", file=sys.stderr)
         return 2
-    step("mkdocs pages", mkdocs_build)
+    try:
+        step("mkdocs pages", mkdocs_build)
+    except subprocess.CalledProcessError as err:  # mkdocs printed why above; no traceback of ours on top
+        print(f"网页生成失败（见上面 mkdocs 的消息）/ mkdocs failed (exit {err.returncode}; its message is above)",
+              file=sys.stderr)
+        return 2
     step("checker (wheel, Pyodide)", checker_assets.build, SITE)
     step("batch screening (stdlib, build.json)", screen_assets.build, SITE)
     # The print footer (address, QR code, source) goes into every page; --no-pdf skips only the PDFs.

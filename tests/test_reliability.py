@@ -240,3 +240,12 @@ def test_mkdocs_with_an_unreadable_catalogue_says_so_without_a_traceback(tmp_pat
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--quiet", "--site-dir", str(tmp_path / "site")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode != 0 and "Traceback" not in done.stderr and "make catalogue" in done.stderr
+
+
+def test_the_browser_entry_point_refuses_deep_nesting_and_huge_numbers_without_a_traceback():
+    """check_json is what the browser worker calls: no traceback may reach err.en."""
+    import json as _json
+    import checker as _checker
+    for text in ('{"x":' + "[" * 100000 + "]" * 100000 + "}", '{"age": ' + "9" * 5000 + "}", '{"sex": ["male"]}'):
+        out = _json.loads(_checker.check_json(text))
+        assert out["ok"] is False and "Traceback" not in out["error"]["en"] and out["error"]["zh"]
