@@ -404,6 +404,7 @@ def _annex_slot(column: str):
     return next((slot for start, slot in _ANNEX_SLOTS if key.startswith(_norm(start))), None)
 
 
+_TOTAL_FIRST = set("合小总共")
 _TOTAL_ROW = re.compile(r"(总合计|合计|小计|总计|共计)[:：]?.*")
 
 
@@ -734,15 +735,17 @@ class _Run:
         width = self.width
         blank = [""] * (len(RESULT_COLUMNS) - 1)
         for line, cells in self.lines:
-            if not any(c.strip() for c in cells):
+            if not "".join(cells).strip():
                 continue
-            stray = [c for c in cells[width:] if c.strip()]
-            cells = cells[:width] if len(cells) > width else cells + [""] * (width - len(cells))
+            n = len(cells)
+            stray = [c for c in cells[width:] if c.strip()] if n > width else None
+            if n != width:
+                cells = cells[:width] if n > width else cells + [""] * (width - n)
             if stray:
                 shown = "、".join(f"“{_short(c.strip(), 20)}”" for c in stray[:5]) + ("……" if len(stray) > 5 else "")
                 yield line, cells, {"error": True, "missing_out": [], "columns": blank + [
                     f"这一行比表头多出{len(stray)}格：{shown}。多半是某一格里多打了逗号或错了列，请核对后重新排摸"]}
-            elif _is_total_row(cells):
+            elif "".join(cells[:4]).lstrip()[:1] in _TOTAL_FIRST and _is_total_row(cells):
                 yield line, cells, {"total": True, "columns": blank[:-1] + ["这是合计（小计）行，不是老人，没有排摸", ""]}
             else:
                 yield line, cells, None
@@ -830,20 +833,10 @@ class _Run:
     def _duplicate(self, seen, line, cells, person):
         """(first line, what is the same) if this person was already on an earlier row, else None."""
         found = None
-        number = person.get("id_number")
-        if number:
-            key = int(number[:17]) * 11 + (10 if number[17] == "X" else int(number[17]))  # exact, < 2**60
-            first = seen.first(key, line)
-            if first is not None:
-                found = (first, "身份证号")
-        name = _norm(_cell(cells, self.carried, "name"))
-        birth = person.get("birth")
-        if name and birth:
-            days = _dt.date.fromisoformat(birth).toordinal()
-            key = (1 << 62) | (days << 32) | zlib.crc32(name.encode("utf-8"))
+        for key, what in person.get("keys", ()):
             first = seen.first(key, line)
             if first is not None and found is None:
-                found = (first, "姓名和出生日期")
+                found = (first, what)
         return found
 
     def _annex_add(self, sid, row, younger):
@@ -888,7 +881,17 @@ def _screen_person(screener, cells, fields, carried, annex):
     profile = person.pop("profile", None)
     if person["error"]:
         return person
-    person["birth"] = str(profile["birth_date"]) if profile.get("birth_date") else None
+    keys = []  # for the duplicate check: exact for ID numbers; name + birth day + the name's CRC-32
+    number = person.pop("id_number", None)
+    if number:
+        keys.append((int(number[:17]) * 11 + (10 if number[17] == "X" else int(number[17])), "身份证号"))
+    name = _norm(_cell(cells, carried, "name"))
+    birth = profile.get("birth_date")
+    if name and birth:
+        days = (birth if isinstance(birth, _dt.date) else _dt.date.fromisoformat(str(birth))).toordinal()
+        keys.append(((1 << 62) | (days << 32) | zlib.crc32(name.encode("utf-8")), "姓名和出生日期"))
+    if keys:
+        person["keys"] = keys
     if annex:
         rows = {}
         for sid in person["missing_out"]:
