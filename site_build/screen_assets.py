@@ -102,6 +102,8 @@ def sample_files() -> list[dict]:
         "gb18030.csv": text.encode("gb18030"),
         "utf16.txt": tsv.encode("utf-16"),
         "register.xlsx": xlsx_bytes([("登记表", header, rows)]),
+        # the same 120 rows saved as .xls by LibreOffice Calc (its CSV import turned the ID numbers into numbers)
+        "register.xls": (ROOT / "tests" / "fixtures" / "registers" / "libreoffice-register-120.xls").read_bytes(),
     }
     return [{"name": n, "b64": base64.b64encode(b).decode()} for n, b in files.items()]
 

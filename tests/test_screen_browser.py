@@ -84,3 +84,25 @@ def test_the_blank_template_downloads(page, site_server):
     with page.expect_download() as download:
         page.click("a[href$='register-template.csv']")
     assert Path(download.value.path()).read_bytes() == template_bytes()
+
+
+def test_a_register_past_the_size_limit_is_refused_before_it_starts_with_how_to_split_it(page, site_server, tmp_path):
+    from checker.screen import BROWSER_LIMIT
+    big = tmp_path / "全镇.csv"
+    row = "张三,1940-01-01,慈溪市,否\n".encode()
+    big.write_bytes("姓名,出生日期,户籍,是否入住养老机构\n".encode() + row * (BROWSER_LIMIT["csv"] // len(row) + 10))
+    open_page(page, site_server)
+    page.set_input_files("#ys-file", str(big))
+    page.click("#ys-start")
+    page.wait_for_selector(".ys-status--failed", timeout=10_000)
+    text = page.inner_text("#ys-status-text")
+    assert "超过了本页一次能排摸的 20.0 MB" in text and "拆成至少 2 个文件" in text and "表头" in text
+    assert page.is_hidden("#ys-result") and "20 MB" in page.inner_text("#ys-limit")
+
+
+def test_an_unclosed_quote_is_named_in_the_browser_too(page, site_server):
+    open_page(page, site_server)
+    page.set_input_files("#ys-file", str(ROOT / "tests" / "fixtures" / "registers" / "unclosed-quote.csv"))
+    page.click("#ys-start")
+    page.wait_for_selector(".ys-status--failed", timeout=READY_TIMEOUT)
+    assert "第2行有一个引号" in page.inner_text("#ys-status-text")
