@@ -970,7 +970,8 @@ def screen_stream(source, out_fh, as_of=None, *, name=None, out_format="csv", an
         if table.lines > 50_000 and engine is None and _can_fork():
             jobs = min(4, os.cpu_count() or 1)
     run = screener.stream(table.rows, annex1=annex1_fh is not None, progress=progress, total=table.lines, jobs=jobs)
-    write_table_to(out_fh, out_format, [("排摸结果", [run.out_header], run.rows)])
+    # past ~1.3 million rows the result sheet's XML passes 4 GB: zip64 (only then: some readers dislike it)
+    write_table_to(out_fh, out_format, [("排摸结果", [run.out_header], run.rows)], large=table.lines > 500_000)
     summary = run.summary
     summary.update(register=str(name or source if not isinstance(source, (bytes, bytearray, memoryview)) else name or "register"),
                    encoding=table.encoding)

@@ -533,10 +533,11 @@ def table_bytes(fmt: str, header, rows, sheet_name="Sheet1", head_rows=None) -> 
     return out.getvalue()
 
 
-def write_table_to(fh, fmt: str, sheets) -> None:
-    """sheets: [(name, head rows, rows iterable)]. CSV takes the sheets one after another, a blank line between."""
+def write_table_to(fh, fmt: str, sheets, *, large: bool = False) -> None:
+    """sheets: [(name, head rows, rows iterable)]. CSV takes the sheets one after another, a blank line
+    between. `large`: an XLSX sheet may pass 4 GB uncompressed (zip64 entries)."""
     if fmt == "xlsx":
-        write_xlsx(fh, sheets)
+        write_xlsx(fh, sheets, zip64=large)
         return
     for i, (_, head, rows) in enumerate(sheets):
         if i:
@@ -666,7 +667,7 @@ def _write_sheet(out, head_rows, rows):
     out.write("".join(buf).encode("utf-8"))
 
 
-def write_xlsx(fh, sheets) -> None:
+def write_xlsx(fh, sheets, zip64: bool = False) -> None:
     """sheets: [(name, head rows, rows iterable)] → an .xlsx workbook written to the binary file `fh`
     as the rows come (same input, same bytes)."""
     sheets = list(sheets)
@@ -707,7 +708,7 @@ def write_xlsx(fh, sheets) -> None:
         for i, (_, head, rows) in enumerate(sheets):
             info = zipfile.ZipInfo(f"xl/worksheets/sheet{i + 1}.xml", date_time=_FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
-            with z.open(info, "w", force_zip64=True) as out:
+            with z.open(info, "w", force_zip64=zip64) as out:
                 _write_sheet(out, list(head), rows)
 
 
