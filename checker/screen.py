@@ -1010,8 +1010,10 @@ def screen_bytes(data, name="register.csv", as_of=None, *, out_format="csv", ann
 
 
 # The browser screens registers up to this size (bytes): the page refuses bigger files before it
-# starts and says how to split them (BENCHMARKS.md has the measurements behind it).
-BROWSER_LIMIT = {"csv": 20_000_000, "xlsx": 8_000_000, "xls": 8_000_000}
+# starts and says how to split them. About 100,000 elders in each format (a row is ~100 bytes of CSV,
+# ~60 of XLSX, ~230 of XLS): 200,000 rows still screen in Pyodide (61 s to XLSX), but their CSV result
+# is 760 MB, held two or three times in the tab's memory (BENCHMARKS.md).
+BROWSER_LIMIT = {"csv": 10_000_000, "xlsx": 6_000_000, "xls": 24_000_000}  # each about 100,000 elders
 
 
 def screen_json(data, options_json: str, progress=None) -> str:

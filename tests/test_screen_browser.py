@@ -96,8 +96,8 @@ def test_a_register_past_the_size_limit_is_refused_before_it_starts_with_how_to_
     page.click("#ys-start")
     page.wait_for_selector(".ys-status--failed", timeout=10_000)
     text = page.inner_text("#ys-status-text")
-    assert "超过了本页一次能排摸的 20.0 MB" in text and "拆成至少 2 个文件" in text and "表头" in text
-    assert page.is_hidden("#ys-result") and "20 MB" in page.inner_text("#ys-limit")
+    assert f"超过了本页一次能排摸的 {BROWSER_LIMIT['csv'] / 1e6:.1f} MB" in text and "拆成至少 2 个文件" in text and "表头" in text
+    assert page.is_hidden("#ys-result") and f"CSV 文件 {BROWSER_LIMIT['csv'] // 1_000_000} MB" in page.inner_text("#ys-limit")
 
 
 def test_an_unclosed_quote_is_named_in_the_browser_too(page, site_server):

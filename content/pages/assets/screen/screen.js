@@ -76,7 +76,7 @@ if (worker) {
 
 // The largest register this page screens (bytes; checker.screen.BROWSER_LIMIT holds the same numbers and
 // tests/test_screen.py checks they agree). Past it the page refuses before starting and says how to split.
-const LIMIT = { csv: 20_000_000, xlsx: 8_000_000, xls: 8_000_000 };
+const LIMIT = { csv: 10_000_000, xlsx: 6_000_000, xls: 24_000_000 };
 
 function tooBig(file) {
   const ext = (file.name.match(/\.([a-z]+)$/i) || [, "csv"])[1].toLowerCase();
@@ -84,7 +84,7 @@ function tooBig(file) {
   if (file.size <= limit) return null;
   const mb = (n) => (n / 1_000_000).toFixed(1);
   const parts = Math.ceil(file.size / limit);
-  return `这个登记表有 ${mb(file.size)} MB，超过了本页一次能排摸的 ${mb(limit)} MB（${ext === "csv" ? "CSV 约 20 万行" : "Excel 约 10 万行"}）。` +
+  return `这个登记表有 ${mb(file.size)} MB，超过了本页一次能排摸的 ${mb(limit)} MB（约 10 万位老人）。` +
     `请把它拆成至少 ${parts} 个文件（例如每个村或每个镇一个文件，每个文件都保留表头那一行）分别排摸；` +
     "或者在电脑上用命令行排摸（python -m checker screen），那里没有这个限制。";
 }
