@@ -736,6 +736,10 @@ def test_3c_formula_cells_are_neutralised_in_csv_and_stay_text_in_xlsx(tmp_path)
     cells = [c for row in csv.reader(io.StringIO(raw, newline="")) for c in row]
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
     assert "'=HYPERLINK(\"http://x\",\"y\")" in cells and "'-2+3+cmd" in cells and "'\t=1+1" in cells
+    raw = (tmp_path / "a.csv").read_bytes()[3:].decode()
+    annex = [c for row in csv.reader(io.StringIO(raw, newline="")) for c in row]
+    assert "'=HYPERLINK(\"http://x\",\"y\")" in annex and "'@SUM(1+1)*cmd" in annex and "'+cmd|' /C calc'!A0" in annex
+    assert not [c for c in annex if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
     openpyxl = pytest.importorskip("openpyxl")
     done = run("screen", str(FIXTURES / "formula-injection.csv"), "-o", str(tmp_path / "o.xlsx"), "--as-of", AS_OF)
     ws = openpyxl.load_workbook(tmp_path / "o.xlsx").active
