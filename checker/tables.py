@@ -218,6 +218,9 @@ def _csv_error(err, start, line_num):
     if "field larger" in msg:
         return TableError(f"第{start}行有一格超过 {MAX_CELL} 个字：多半是引号没有配对。请检查第{start}行",
                           f"line {start}: a cell longer than {MAX_CELL} characters (an unclosed quote?)")
+    if "NUL" in msg:
+        return TableError(f"第{start}行有空字符（NUL），不像是文字表格：请在 Excel/WPS 里另存为 CSV（UTF-8）或 .xlsx",
+                          f"line {start}: a NUL character")
     return TableError(f"第{start}行的 CSV 格式有误（引号用法不对：{msg}）。请检查这一行的引号",
                       f"line {start}: malformed CSV ({msg})")
 
