@@ -1,9 +1,13 @@
 """Batch screening (应享未享排摸): a register of elders in, one row per person out with what they can
 get, what they get but do not receive yet, and where to apply; plus 慈溪's 附件1 list (seed 004).
 
-Registers are CSV or XLSX (see tables.py) with Chinese headers (出生日期, 性别, 户籍 …, matched
+Registers are CSV, XLSX or XLS (see tables.py), read and written as a stream (memory does not grow
+with the register; big registers use worker processes on CPython), with Chinese headers (出生日期, 性别, 户籍 …, matched
 against the labels of profile.FIELDS and the aliases below) or the profile's own field names.
-A bad row never stops the batch and is never dropped: it comes back with the reason in 错误.
+A bad row never stops the batch and is never dropped: it comes back with the reason in 错误 (a row
+longer than the header too, with its stray cells); a file that cannot be read exactly is refused with
+its line (TableError). The header may sit below title rows; 合计/小计 rows are marked, not screened;
+the same person twice is flagged in 提示 and counted once.
 Standard library only, so the same code runs on CPython and in the browser (Pyodide); XLSX is read
 and written by our own small stdlib reader/writer (tables.py says why not openpyxl). The command
 line (screen_file) and the browser worker (screen_json) share screen_bytes, so both give the same bytes.

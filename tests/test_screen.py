@@ -805,3 +805,17 @@ def test_the_screening_page_states_the_same_size_limit_as_the_checker():
     assert limits == BROWSER_LIMIT
     page = (ROOT / "content" / "pages" / "screen" / "index.md").read_text(encoding="utf-8")
     assert all(f"{BROWSER_LIMIT[k] // 1_000_000} MB" in page for k in BROWSER_LIMIT) and "拆成" in page
+
+
+def test_annex1_xlsx_has_the_forms_title_and_the_younger_elders_on_their_own_sheet(register, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    done = run("screen", str(register["path"]), "-o", str(tmp_path / "o.xlsx"), "--as-of", AS_OF,
+               "--annex1", str(tmp_path / "a.xlsx"))
+    assert done.returncode == 0, done.stderr
+    wb = openpyxl.load_workbook(tmp_path / "a.xlsx")
+    assert wb.sheetnames == ["全市80周岁老年人未享受居家养老服务老人名单", "不满80周岁的老人"]
+    first, second = wb.worksheets
+    assert first["A1"].value == "全市80周岁老年人未享受居家养老服务老人名单"
+    assert [c.value for c in first[2]] == ANNEX1_COLUMNS and first["A3"].value == 1
+    assert second["A1"].value.startswith("不满80周岁但符合条件的老人") and [c.value for c in second[2]] == ANNEX1_COLUMNS
+    assert all("计划生育特殊家庭" in row[4].value for row in second.iter_rows(min_row=3))

@@ -112,7 +112,7 @@ function showSummary(s) {
   if (s.total_rows) parts.push(`${s.total_rows.length} 行是合计（小计）行，没有排摸`);
   parts.push(`${s.people_missing_out} 位老人有应享未享的服务`);
   if (s.annex1_rows !== undefined) parts.push(`附件1名单 ${s.annex1_rows} 人`);
-  $("ys-summary").textContent = parts.join("，") + "。" + (s.note ? `（${s.note}）` : "");
+  $("ys-summary").textContent = parts.join("，") + "。" + (s.note ? `（${s.note}）` : "") + (s.annex1_note ? `${s.annex1_note}。` : "");
   const top = $("ys-top");
   top.textContent = "";
   for (const [sid, count] of Object.entries(s.missing_out).slice(0, 8)) {
