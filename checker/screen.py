@@ -100,7 +100,7 @@ LIST_SPLIT = re.compile(r"[、,，;；/\s]+")
 _NOISE = re.compile(r"[\s*＊:：]+")
 
 
-def _norm(text: str) -> str:
+def norm_text(text: str) -> str:
     """Header/cell text for matching: no spaces, half-width brackets, lower case, no * markers."""
     return _NOISE.sub("", str(text).translate(_WIDTH).strip().lower())
 
@@ -108,7 +108,7 @@ def _norm(text: str) -> str:
 _WIDTH = str.maketrans({"（": "(", "）": ")", "，": ",", "　": " ", "\ufeff": ""})
 
 
-def _strip_paren(text: str) -> str:
+def strip_paren(text: str) -> str:
     return re.sub(r"\([^)]*\)$", "", text)
 
 
@@ -118,10 +118,10 @@ def _header_index():
     index = {}
     for key, names in CARRIED.items():
         for n in names:
-            index[_norm(n)] = ("carried", key)
+            index[norm_text(n)] = ("carried", key)
     for field, (_, label, _) in FIELDS.items():
         for n in [field, label, *FIELD_ALIASES.get(field, [])]:
-            index.setdefault(_norm(n), ("field", field))
+            index.setdefault(norm_text(n), ("field", field))
     return index
 
 
@@ -132,8 +132,8 @@ def map_columns(header):
     """{column index: ("field"|"carried", key)}; raises TableError on a column meant twice."""
     mapping, seen = {}, {}
     for i, h in enumerate(header):
-        key = _norm(h)
-        hit = HEADERS.get(key) or HEADERS.get(_strip_paren(key))
+        key = norm_text(h)
+        hit = HEADERS.get(key) or HEADERS.get(strip_paren(key))
         if hit is None:
             continue
         if hit in seen:
@@ -161,13 +161,13 @@ def _value_index():
             continue
         table = {}
         for value, label in values.items():
-            for spelling in (str(value), label, _strip_paren(_norm(label)), *re.findall(r"\(([^)]*)\)", _norm(label))):
-                table.setdefault(_norm(spelling), value)
+            for spelling in (str(value), label, strip_paren(norm_text(label)), *re.findall(r"\(([^)]*)\)", norm_text(label))):
+                table.setdefault(norm_text(spelling), value)
         for spelling, value in VALUE_ALIASES.get(field, {}).items():
-            table[_norm(spelling)] = value
+            table[norm_text(spelling)] = value
         if field == "disability_type":
             for value, label in values.items():
-                table[_norm(label + "残疾")] = value
+                table[norm_text(label + "残疾")] = value
         out[field] = table
     return out
 
@@ -223,22 +223,22 @@ def parse_cell(field: str, text: str, counties):
         value = VALUES[field].get(t)
         if value is not None:
             return value
-    key = _norm(t)
+    key = norm_text(t)
     if key in UNKNOWN_WORDS:
         return None
     if kind == "int":
         m = re.fullmatch(r"(\d+)(?:\.0+)?(?:周?岁|个?月)?", key)
         if not m:
-            raise CellError(f"{label}“{_short(text)}”不是整数")
+            raise CellError(f"{label}“{short_text(text)}”不是整数")
         if len(m.group(1)) > 5:
-            raise CellError(f"{label}“{_short(text)}”太大了，不对")
+            raise CellError(f"{label}“{short_text(text)}”太大了，不对")
         return int(m.group(1))
     if kind == "number":
         m = re.fullmatch(r"(\d+(?:\.\d+)?)元?", key.replace(",", ""))
         if not m:
-            raise CellError(f"{label}“{_short(text)}”不是数字")
+            raise CellError(f"{label}“{short_text(text)}”不是数字")
         if len(m.group(1).split(".")[0]) > 9:
-            raise CellError(f"{label}“{_short(text)}”太大了，不对")
+            raise CellError(f"{label}“{short_text(text)}”太大了，不对")
         x = float(m.group(1))
         return int(x) if x == int(x) else x
     if kind == "bool":
@@ -257,20 +257,20 @@ def parse_cell(field: str, text: str, counties):
         for part in LIST_SPLIT.split(t):
             if not part:
                 continue
-            value = table.get(_norm(part))
+            value = table.get(norm_text(part))
             if value is None:
                 raise CellError(f"{label}“{part}”看不懂：可填 {_allowed_text(field)}（几项用顿号隔开），没有填“无”")
             out.append(value)
         return out
     value = table.get(key)
     if value is None:
-        value = table.get(_strip_paren(key))
+        value = table.get(strip_paren(key))
     if value is None:
         raise CellError(f"{label}“{text}”看不懂：可填 {_allowed_text(field)}，不知道就空着")
     return value
 
 
-def _short(text: str, n: int = 30) -> str:
+def short_text(text: str, n: int = 30) -> str:
     text = str(text)
     return text if len(text) <= n else f"{text[:n]}…（共{len(text)}个字）"
 
@@ -285,7 +285,7 @@ class Counties:
             name = c["name"]
             short = name[:-1] if len(name) > 2 and name[-1] in "县市区" else name
             for spelling in (name, short, c.get("prefecture", "") + name, c.get("province", "") + c.get("prefecture", "") + name):
-                self.exact[_norm(spelling)] = code
+                self.exact[norm_text(spelling)] = code
             self.full[name] = code
             self.short[short] = code
         self.known = "、".join(c["name"] for c in catalogue["counties"].values())
@@ -296,7 +296,7 @@ class Counties:
         hit = self._cache.get(t)
         if hit is not None:
             return hit
-        key = _norm(t)
+        key = norm_text(t)
         if re.fullmatch(r"\d{6}", key):
             if not is_county_code(key):
                 raise CellError(f"{label}“{text}”不是有效的6位县级行政区划代码")
@@ -339,7 +339,7 @@ class Received:
 
     def __init__(self, engine, catalogue):
         self.engine = engine
-        self.topics = {_norm(t["name"]): k for k, t in catalogue.get("topics", {}).items()}
+        self.topics = {norm_text(t["name"]): k for k, t in catalogue.get("topics", {}).items()}
         self._cache = {}
 
     def match(self, text: str, codes):
@@ -349,7 +349,7 @@ class Received:
             return ids, unknown
         for token in _RECEIVED_SPLIT.split(text):
             token = token.strip()
-            if not token or _norm(token) in NO:
+            if not token or norm_text(token) in NO:
                 continue
             key = (token, tuple(codes))
             hit = self._cache.get(key)
@@ -364,19 +364,19 @@ class Received:
     def _match_one(self, token, codes):
         if token in self.engine.services:
             return {token}
-        key = _norm(token)
+        key = norm_text(token)
         entries = [e["s"] for c in codes for e in self.engine.by_county.get(c, [])]
         m = re.fullmatch(r"第?(\d+)项?", key)
         if m:
             return {s["id"] for s in entries if s.get("item") == int(m.group(1))}
-        names = {s["id"] for s in entries if _norm(s["name"]) == key}
+        names = {s["id"] for s in entries if norm_text(s["name"]) == key}
         if names:
             return names
         topic = self.topics.get(key)
         if topic:
             return {s["id"] for s in entries if s.get("topic") == topic}
         if len(key) >= 3:
-            return {s["id"] for s in entries if key in _norm(s["name"]) or _norm(s["name"]) in key}
+            return {s["id"] for s in entries if key in norm_text(s["name"]) or norm_text(s["name"]) in key}
         return set()
 
 
@@ -404,8 +404,8 @@ _ANNEX_SLOTS = [("序号", "number"), ("行政区划", "division"), ("姓名", "
 
 
 def _annex_slot(column: str):
-    key = _norm(column)
-    return next((slot for start, slot in _ANNEX_SLOTS if key.startswith(_norm(start))), None)
+    key = norm_text(column)
+    return next((slot for start, slot in _ANNEX_SLOTS if key.startswith(norm_text(start))), None)
 
 
 _TOTAL_FIRST = set("合小总共")
@@ -445,8 +445,8 @@ def find_header(lines, is_header, scan: int = 30):
 def _looks_like_register_header(cells) -> bool:
     hits = set()
     for h in cells:
-        key = _norm(h)
-        hit = HEADERS.get(key) or HEADERS.get(_strip_paren(key))
+        key = norm_text(h)
+        hit = HEADERS.get(key) or HEADERS.get(strip_paren(key))
         if hit:
             hits.add(hit)
     return len(hits) >= 2 and any(k in hits for k in (("field", "birth_date"), ("field", "age"), ("carried", "id")))
@@ -540,7 +540,7 @@ class Screener:
         h_town, r_town = _cell(cells, carried, "hukou_town"), _cell(cells, carried, "residence_town")
         if ("lives_outside_hukou_town" not in raw and h_town and r_town
                 and raw.get("residence", raw.get("hukou")) == raw.get("hukou")):
-            raw["lives_outside_hukou_town"] = _norm(h_town) != _norm(r_town)
+            raw["lives_outside_hukou_town"] = norm_text(h_town) != norm_text(r_town)
         known = self.engine.by_county
         if not errors and "hukou" in raw and raw["hukou"] not in known and raw.get("residence", raw["hukou"]) not in known:
             errors.append(f"户籍和常住地都不在本目录收录的县（市）中（本目录只收录 {self.counties.known}），无法排摸")
@@ -731,7 +731,7 @@ class _Run:
         self.spools: dict = {}  # (service, older?) → (file, csv writer, count)
         self.summary = {"rows": 0, "screened": 0, "errors": 0, "people_missing_out": 0, "duplicates": 0,
                         "total_rows": [], "header_line": header_line,
-                        "above_header": [{"line": ln, "text": _short(t, 60)} for ln, t in above]}
+                        "above_header": [{"line": ln, "text": short_text(t, 60)} for ln, t in above]}
         self.rows = self._rows()
 
     def _prepared(self):
@@ -746,7 +746,7 @@ class _Run:
             if n != width:
                 cells = cells[:width] if n > width else cells + [""] * (width - n)
             if stray:
-                shown = "、".join(f"“{_short(c.strip(), 20)}”" for c in stray[:5]) + ("……" if len(stray) > 5 else "")
+                shown = "、".join(f"“{short_text(c.strip(), 20)}”" for c in stray[:5]) + ("……" if len(stray) > 5 else "")
                 yield line, cells, {"error": True, "missing_out": [], "columns": blank + [
                     f"这一行比表头多出{len(stray)}格：{shown}。多半是某一格里多打了逗号或错了列，请核对后重新排摸"]}
             elif "".join(cells[:4]).lstrip()[:1] in _TOTAL_FIRST and _is_total_row(cells):
@@ -889,7 +889,7 @@ def _screen_person(screener, cells, fields, carried, annex):
     number = person.pop("id_number", None)
     if number:
         keys.append((int(number[:17]) * 11 + (10 if number[17] == "X" else int(number[17])), "身份证号"))
-    name = _norm(_cell(cells, carried, "name"))
+    name = norm_text(_cell(cells, carried, "name"))
     birth = profile.get("birth_date")
     if name and birth:
         days = (birth if isinstance(birth, _dt.date) else _dt.date.fromisoformat(str(birth))).toordinal()
@@ -956,7 +956,7 @@ def _as_of(value) -> _dt.date:
     try:
         return _dt.date.fromisoformat(str(value))
     except ValueError:
-        raise ProfileError("--as-of", f"“{_short(str(value))}”不是日期：请写成 YYYY-MM-DD",
+        raise ProfileError("--as-of", f"“{short_text(str(value))}”不是日期：请写成 YYYY-MM-DD",
                            f"{str(value)[:40]!r} is not a date (YYYY-MM-DD)") from None
 
 

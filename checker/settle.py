@@ -25,7 +25,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .profile import FIELDS
-from .screen import NO, YES, Outputs, _norm, _short, _strip_paren, find_header
+from .screen import NO, YES, Outputs, norm_text, short_text, strip_paren, find_header
 from .tables import TableError, open_table, table_format, write_table_to
 
 FEN = Decimal("0.01")
@@ -50,7 +50,7 @@ def month_name(n: int) -> str:
 
 def parse_month(text: str):
     """"3", "3月", "三月", "2022-03", "2022年3月" → (year or None, month); ValueError otherwise."""
-    t = _norm(text)
+    t = norm_text(text)
     m = re.fullmatch(r"(?:(\d{4})[-/.年])?(\d{1,2}|[一二三四五六七八九十]+)月?(?:份)?", t)
     if not m:
         raise ValueError(t)
@@ -67,12 +67,12 @@ def money(value) -> Decimal:
     try:
         amount = Decimal(text)
     except (InvalidOperation, ValueError):
-        raise TableError(f"每人金额“{_short(str(value))}”不是数字：请写成 75 或 75.5", f"per-person amount {str(value)[:40]!r} is not a number") from None
+        raise TableError(f"每人金额“{short_text(str(value))}”不是数字：请写成 75 或 75.5", f"per-person amount {str(value)[:40]!r} is not a number") from None
     if not amount.is_finite() or amount <= 0 or amount > MAX_PER_PERSON:
-        raise TableError(f"每人金额“{_short(str(value))}”不对：要大于0、不超过{MAX_PER_PERSON}元",
+        raise TableError(f"每人金额“{short_text(str(value))}”不对：要大于0、不超过{MAX_PER_PERSON}元",
                          f"per-person amount {str(value)[:40]!r} must be > 0 and at most {MAX_PER_PERSON}")
     if amount != amount.quantize(FEN):
-        raise TableError(f"每人金额“{_short(str(value))}”写到了分以下：最多写到分（两位小数）",
+        raise TableError(f"每人金额“{short_text(str(value))}”写到了分以下：最多写到分（两位小数）",
                          f"per-person amount {str(value)[:40]!r} has more than two decimals")
     return amount.quantize(FEN)
 
@@ -121,7 +121,7 @@ def settlement_block(catalogue, county=None) -> Block:
     if county:
         hit = [c for code, c in having.items() if county in (code, c["name"], c["name"][:-1])]
         if not hit:
-            raise TableError(f"目录里“{_short(county)}”没有结算办法（settlement）。有结算办法的：{'、'.join(c['name'] for c in having.values()) or '没有'}",
+            raise TableError(f"目录里“{short_text(county)}”没有结算办法（settlement）。有结算办法的：{'、'.join(c['name'] for c in having.values()) or '没有'}",
                              f"{county!r} has no settlement block in the catalogue")
         return Block(hit[0])
     if len(having) != 1:
@@ -134,14 +134,14 @@ def _columns(header, block):
     index = {}
     for key, names in COLUMNS.items():
         for n in names:
-            index[_norm(n)] = key
+            index[norm_text(n)] = key
     for name, _, field in block.categories:
         if field:
             for n in (field, FIELDS[field][1], "计划生育特殊家庭", "计生特殊家庭"):
-                index.setdefault(_norm(n), ("field", field))
+                index.setdefault(norm_text(n), ("field", field))
     found = {}
     for i, h in enumerate(header):
-        key = index.get(_norm(h)) or index.get(_strip_paren(_norm(h)))
+        key = index.get(norm_text(h)) or index.get(strip_paren(norm_text(h)))
         if key and key not in found:
             found[key] = i
     return found
@@ -179,7 +179,7 @@ def settle(header, rows, per_person, *, catalogue=None, county=None, lines=None)
         if not town_text:
             problems.append("户籍镇（街道）是空的")
         elif town is None:
-            problems.append(f"户籍镇（街道）“{_short(town_text)}”不是{block.name}的镇（街道）（附件所列：{'、'.join(block.towns)}），"
+            problems.append(f"户籍镇（街道）“{short_text(town_text)}”不是{block.name}的镇（街道）（附件所列：{'、'.join(block.towns)}），"
                             "没有结算")
         if not centre:
             problems.append("服务机构是空的")
@@ -188,28 +188,28 @@ def settle(header, rows, per_person, *, catalogue=None, county=None, lines=None)
         if cat_text:
             hits = [name for name, words, _ in block.categories if any(w in cat_text for w in words)]
             if not hits:
-                problems.append(f"类别“{_short(cat_text)}”看不懂：填 {' 或 '.join(names)}")
+                problems.append(f"类别“{short_text(cat_text)}”看不懂：填 {' 或 '.join(names)}")
             else:
                 category = hits[-1] if len(hits) > 1 else hits[0]
         else:
             for name, _, field in block.categories:
                 i = field_cols.get(field)
                 value = r[i].strip() if i is not None and i < len(r) else ""
-                if value and _norm(value) in YES:
+                if value and norm_text(value) in YES:
                     category = name
-                elif value and _norm(value) not in NO:
-                    problems.append(f"{FIELDS[field][1]}“{_short(value)}”看不懂：填“是”或“否”")
+                elif value and norm_text(value) not in NO:
+                    problems.append(f"{FIELDS[field][1]}“{short_text(value)}”看不懂：填“是”或“否”")
         month = None
         if cell(r, "month"):
             try:
                 month = parse_month(cell(r, "month"))
             except ValueError:
-                problems.append(f"月份“{_short(cell(r, 'month'))}”看不懂：填 3、3月、三月或 2022-03")
+                problems.append(f"月份“{short_text(cell(r, 'month'))}”看不懂：填 3、3月、三月或 2022-03")
         count = 1
         if cell(r, "months"):
-            m = re.fullmatch(r"(\d{1,3})个?月?", _norm(cell(r, "months")))
+            m = re.fullmatch(r"(\d{1,3})个?月?", norm_text(cell(r, "months")))
             if not m or not 1 <= int(m.group(1)) <= MAX_MONTHS:
-                problems.append(f"服务月数“{_short(cell(r, 'months'))}”不对：填1到{MAX_MONTHS}的整数")
+                problems.append(f"服务月数“{short_text(cell(r, 'months'))}”不对：填1到{MAX_MONTHS}的整数")
             else:
                 count = int(m.group(1))
         if problems:
