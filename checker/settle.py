@@ -21,9 +21,11 @@ Standard library only.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from .engine import in_force
 from .profile import FIELDS
 from .screen import NO, YES, Outputs, norm_text, short_text, strip_paren, find_header
 from .tables import TableError, open_table, table_format, write_table_to
@@ -86,11 +88,20 @@ class Block:
         self.name = county["name"]
         self.towns = list(b["towns"])
         self.aliases = dict(b.get("town_aliases") or {})
-        self.shares = [(s["payer"], s.get("annex3") or s["payer"], Decimal(s["percent"]) / 100) for s in b["shares"]]
+        self.dated_shares = b["shares"]  # each may carry dated `changes` of its percent
+        self.shares = self.shares_on(_dt.date.today())
         self.categories = [(c["name"], [str(w) for w in c["words"]], c.get("field")) for c in b["categories"]]
         self.annex2_title = b.get("annex2_title") or f"{self.name}结算表"
         self.annex3_title = b.get("annex3_title") or f"{self.name}汇总表"
         self.unit = b.get("unit") or "（单位：元）"
+
+    def shares_on(self, day):
+        """[(payer, annex3 heading, share)] in force on `day`."""
+        return [(s["payer"], s.get("annex3") or s["payer"], Decimal(in_force(s, day)[0]["percent"]) / 100)
+                for s in self.dated_shares]
+
+    def change_days(self) -> list:
+        return sorted({ch["from"] for s in self.dated_shares for ch in s.get("changes") or []})
 
     def town(self, text: str):
         """The block's name for a 户籍镇 cell (浒山, 浒山街道, 慈溪市浒山街道, 白沙街道), or None."""
@@ -231,12 +242,27 @@ def settle(header, rows, per_person, *, catalogue=None, county=None, lines=None)
             errors.append({"row": x[0], "error": f"月份“{month_name(x[4][1])}”没有写年份，而别的行写了不同的年份（{'、'.join(map(str, sorted(years)))}）：请写成 2022-03 这样"})
         kept = [x for x in kept if not (x[4] and x[4][0] is None)]
     errors.sort(key=lambda e: e["row"])
+    warnings = []
+    # the shares in force in the months settled: one settlement never mixes two splits
+    if block.change_days():
+        dated = sorted({m for *_, m, _ in kept if m and m[0] is not None})
+        splits = {}
+        for y, mo in dated:
+            splits.setdefault(tuple(p for *_, p in block.shares_on(_dt.date(y, mo, 1))), []).append(f"{y}年{mo}月")
+        if len(splits) > 1:
+            raise TableError("这份名单跨过了分摊比例改变的日期（" + "、".join(block.change_days()) + "）：请按改变前后分成两份，各结算一次",
+                             "the list spans a date on which the shares change: settle the months before and after separately")
+        if dated:
+            y, mo = dated[0]
+            block.shares = block.shares_on(_dt.date(y, mo, 1))
+        else:
+            warnings.append("名单没有写年月，按今天的分摊比例结算；分摊比例曾经改变过（" + "、".join(block.change_days()) + "），"
+                            "结算以前月份的，请在月份里写上年份")
     centres, months = {}, {}
     for _, town, centre, category, month, count in kept:
         entry = centres.setdefault((town, centre), dict.fromkeys(names, 0))
         entry[category] += count
         months[(town, month)] = months.get((town, month), 0) + count
-    warnings = []
     if any(per_person * pct != (per_person * pct).quantize(FEN) for _, _, pct in block.shares):
         warnings.append(f"每人金额 {_text(per_person)} 元按 {'/'.join(str(int(p * 100)) for _, _, p in block.shares)} 分摊不是整分："
                         "附件2每行、附件3每镇每月的合计各自四舍五入到分（最后一方得余数），两张表的分摊可能差几分")

@@ -353,9 +353,11 @@ class _Checker:
         shares = block.get("shares")
         ok = isinstance(shares, list) and len(shares) >= 2
         for i, share in enumerate(shares if ok else []):
-            if not self.mapping(share, f"{f}.shares[{i}]", required=("payer", "percent"), optional=("annex3",)):
+            if not self.mapping(share, f"{f}.shares[{i}]", required=("payer", "percent"), optional=("annex3", "changes")):
                 ok = False
                 continue
+            if "changes" in share:  # a share that changed on a date (dated values, as for amounts)
+                self.changes(share, f"{f}.shares[{i}]")
             self.text(share, "payer", f"{f}.shares[{i}]", max_len=20)
             self.text(share, "annex3", f"{f}.shares[{i}]", required=False, max_len=20)
             p = share.get("percent")
@@ -364,6 +366,18 @@ class _Checker:
                 ok = False
         if not ok or sum(s.get("percent", 0) for s in shares if isinstance(s, dict) and isinstance(s.get("percent"), int)) != 100:
             self.err(block, "shares", f"{f}.shares", "must list at least two payers whose whole percents add up to 100")
+        elif any("changes" in s for s in shares):
+            days = sorted({ch["from"] for s in shares for ch in s.get("changes") or [] if isinstance(ch, dict) and isinstance(ch.get("from"), str)})
+            for day in days:
+                total = 0
+                for s in shares:
+                    value = s["percent"]
+                    for ch in s.get("changes") or []:
+                        if isinstance(ch, dict) and isinstance(ch.get("from"), str) and ch["from"] <= day and "percent" in ch:
+                            value = ch["percent"]
+                    total += value if isinstance(value, int) and not isinstance(value, bool) else 0
+                if total != 100:
+                    self.err(block, "shares", f"{f}.shares", f"from {day} the shares add up to {total}, not 100: change them on the same day")
         cats = block.get("categories")
         if not isinstance(cats, list) or not cats:
             self.err(block, "categories", f"{f}.categories", "must list the categories of people (附件2's columns)")

@@ -10,6 +10,7 @@ The fixture county (tests/fixtures/dated, 示例县, made up) has two documents:
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 import json
 import shutil
 import subprocess
@@ -101,3 +102,20 @@ def test_a_dated_value_must_come_from_a_document_of_the_county_and_in_order(tmp_
     with pytest.raises(CatalogueError) as err:
         load_catalogue(tmp_path / "c")
     assert "services[0].amount.changes[0].document: 'nowhere.txt' is not one of the county's documents" in str(err.value)
+
+
+@pytest.mark.parametrize("month, county_share", [("2026-12", "60.00"), ("2027-01", "50.00")])
+def test_a_settlement_uses_the_shares_in_force_in_the_months_it_settles(catalogue, month, county_share):
+    from checker.settle import settle
+    header = ["户籍镇（街道）", "服务机构", "月份"]
+    s = settle(header, [["东镇", "东镇服务中心", month]], "100", catalogue=catalogue, county="330326")
+    assert [str(s["block"].split(Decimal("100"))[0])] == [county_share]
+
+
+def test_a_settlement_never_mixes_two_splits(catalogue):
+    from checker.settle import settle
+    from checker.tables import TableError
+    header = ["户籍镇（街道）", "服务机构", "月份"]
+    with pytest.raises(TableError) as err:
+        settle(header, [["东镇", "A", "2026-12"], ["西镇", "B", "2027-01"]], "100", catalogue=catalogue, county="330326")
+    assert "分摊比例" in err.value.zh and "2027-01-01" in err.value.zh
