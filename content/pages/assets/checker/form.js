@@ -622,7 +622,8 @@ function renderCard(answer, p) {
   const autoItems = automatic.map((r) => h("li", {}, h("strong", {}, r.name), r.amount?.text ? `：${r.amount.text}` : "", either(r), also(r)));
   const rows = toApply.map((r) => h("tr", {},
     h("td", {}, h("strong", { class: "yl-card__name" }, r.name), either(r), r.amount?.text ? h("br") : null, r.amount?.text || "", also(r)),
-    h("td", { class: "yl-card__how" }, r.apply === "unknown" ? `文件没有写要不要申请，请先问：${r.ask || "当地乡镇（街道）或12345"}。` : "", r.where || "")));
+    h("td", { class: "yl-card__how" }, r.apply === "unknown" && !(r.where || "").includes("要不要申请")
+      ? `文件没写要不要申请，请先问：${r.ask || "当地乡镇（街道）或12345"}。` : "", r.where || "")));
   // maybe only because the document is silent or contradicts itself (no fact to ask the elder)
   const doubtful = maybe.filter((r) => r.doubts && r.doubts.length && !(r.missing || []).length);
   const missingBy = new Map();
@@ -642,7 +643,8 @@ function renderCard(answer, p) {
     eligible.length ? null : h("h2", {}, "暂时没有查到可以享受的服务"),
     answer.monthly_total?.yuan ? h("p", { class: "yl-card__total" }, `可以享受${eligible.length}项，按月领的钱合计：${answer.monthly_total.text}`) : null,
     automatic.length ? [h("h2", {}, `不用申请，自动享受（${automatic.length}项）`), h("ul", { class: "yl-card__auto" }, autoItems)] : null,
-    toApply.length ? [h("h2", {}, `需要去申请（${toApply.length}项）`),
+    toApply.length ? [h("h2", {}, toApply.some((r) => r.apply === "unknown")
+      ? `要去申请或先问清楚（${toApply.length}项）` : `需要去申请（${toApply.length}项）`),
       h("table", { class: "yl-card__table" }, h("thead", {}, h("tr", {}, h("th", {}, "服务和能得到什么"), h("th", {}, "去哪里办、怎么办"))), h("tbody", {}, rows))] : null,
     upcoming.length ? [h("h2", {}, "以后可以"), h("ul", {}, upcoming.map((r) => h("li", {}, `${r.name}：${r.from ? ymd(r.from) + "起" : "以后"}${r.amount?.text ? "，" + r.amount.text : ""}`)))] : null,
     toAsk.length ? [h("h2", {}, `可能可以（${maybe.length}项），先问清楚：`),
