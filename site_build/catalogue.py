@@ -145,6 +145,10 @@ APPLY = ("automatic", "apply", "unknown")          # unknown: 文件没写要不
 APPLY_AT = ("hukou", "residence", "venue", "none", "unknown")   # none: only with automatic; unknown: 文件没写去哪里办
 READINGS = ("convention", "inference")
 PAID_BY = ("hukou", "residence", "shared")
+# Who a service is for and what it gives: the checker's answer orders what to do by these
+# (the elder's cash and care first; a relative's training or help after a death last).
+FOR = ("elder", "family", "after_death")
+BENEFIT = ("cash", "care", "once", "perk")
 CONDITION_KINDS = ("hukou", "residence", "hukou_province", "age", "field", "any", "all", "not", "contested", "ref")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Characters that mean something in HTML (and backticks, for Markdown): never in a name or title.
@@ -393,7 +397,7 @@ class _Checker:
         required = ("id", "item", "slug", "name", "groups", "target", "type", "summary", "wording", "conditions",
                     "apply", "apply_at", "where", "departments", "source")
         optional = ("topic", "what", "also", "amount", "paid_by", "away", "steps", "documents", "time_limit",
-                    "basis", "excludes", "effective", "until", "notes", "phones", "self_paid")
+                    "basis", "excludes", "effective", "until", "notes", "phones", "self_paid", "for", "benefit")
         if not self.mapping(s, field, required, optional):
             return
         sid, slug = s.get("id"), s.get("slug")
@@ -425,6 +429,8 @@ class _Checker:
             self.err(s, "apply_at", f"{field}.apply_at",
                      "`none` (不用去哪里办) only goes with `apply: automatic`; where the document names no place, write `unknown` (文件没写去哪里办)")
         self.choice(s, "paid_by", field, PAID_BY, required=False)
+        self.choice(s, "for", field, FOR, required=False)
+        self.choice(s, "benefit", field, BENEFIT, required=False)
         for key in ("also", "steps", "documents", "departments", "basis", "notes"):
             self.text_list(s, key, field)
         self.date(s, "effective", field)
