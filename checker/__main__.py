@@ -1,4 +1,4 @@
-"""Command line: `python -m checker [--catalogue FILE.json] check PROFILE.json|-`, `python -m checker services --county CODE`,
+"""Command line: `python -m checker [--catalogue FILE.json] check [--text] PROFILE.json|-`, `python -m checker services --county CODE`,
 `python -m checker screen REGISTER.csv|.xlsx -o RESULT.csv|.xlsx [--annex1 LIST]`,
 `python -m checker settle SERVED.csv --per-person 75 -o 附件2.xlsx [--annex3 FILE]`.
 
@@ -66,6 +66,7 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_check = sub.add_parser("check", help="evaluate one profile (JSON file or - for standard input)")
     p_check.add_argument("profile")
+    p_check.add_argument("--text", action="store_true", help="print the answer as a person reads it, in the order of its plan")
     p_services = sub.add_parser("services", help="list a county's services as JSON")
     p_services.add_argument("--county", required=True)
     p_screen = sub.add_parser("screen", help="screen a register (CSV or XLSX) for services not yet received")
@@ -84,8 +85,12 @@ def main(argv=None) -> int:
         the_engine = engine(args.catalogue) if args.catalogue else engine()
         if args.command == "check":
             answer = the_engine.check(_read_profile(args.profile))
-            json.dump(answer, sys.stdout, ensure_ascii=False, indent=2)
-            sys.stdout.write("\n")
+            if args.text:
+                from .engine import plan_text
+                sys.stdout.write(plan_text(answer))
+            else:
+                json.dump(answer, sys.stdout, ensure_ascii=False, indent=2)
+                sys.stdout.write("\n")
         elif args.command == "services":
             if not is_county_code(args.county):
                 raise ProfileError("--county", "需要6位县级行政区划代码，例如 330324", "a 6-digit county code, e.g. 330324")

@@ -34,6 +34,14 @@ QUESTION_RANK = {f: i for i, f in enumerate(QUESTION_ORDER)}
 _ORDER = QUESTION_RANK  # old private name, kept for callers not yet moved to QUESTION_RANK
 DEFAULT_ASK = "当地乡镇（街道）或拨打政务服务热线12345"
 
+# The order of the answer's `plan` (checker/README.md): groups in this order, and inside each the
+# services by whom they are for, then what they give (the catalogue's `for` and `benefit`), then the
+# monthly money, then the document's order. Data on the service decides, never the page.
+PLAN_GROUPS = ("apply", "automatic", "maybe", "upcoming")
+PLAN_TITLES = {"apply": "要去办的事", "automatic": "不用申请，会自动给您", "maybe": "可能可以，先问清楚", "upcoming": "以后可以"}
+FOR_RANK = {"elder": 0, "family": 1, "after_death": 2}
+BENEFIT_RANK = {"cash": 0, "care": 1, "once": 2, "perk": 3}
+
 
 def _ymd(d: dt.date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
@@ -555,7 +563,7 @@ class Engine:
             compiled = []
             for s in county["services"]:
                 conds = [compile_condition(c, catalogue) for c in s["conditions"]]
-                entry = {"s": s, "county": county, "conds": conds, "when": {}}
+                entry = {"s": s, "county": county, "conds": conds, "when": {}, "index": len(self.services)}
                 self._compile_choose(s.get("amount"), catalogue, entry["when"])
                 compiled.append(entry)
                 self.services[s["id"]] = entry
@@ -613,6 +621,11 @@ class Engine:
         questions = sorted(weight, key=lambda m: (-weight[m], _ORDER.get(m, 99)))
         answer = {"as_of": f.as_of.isoformat(), "results": results, "questions": questions}
         answer["monthly_total"] = self._monthly_total(results)
+        answer["monthly_total"]["not_counted"] = self.not_counted(results, answer["monthly_total"]["services"])
+        answer["plan"] = self.plan(results)
+        rank = {sid: i for i, sid in enumerate(sid for g in answer["plan"] for sid in g["services"])}
+        for r in results:
+            r["rank"] = rank.get(r["service"])
         notes = []
         for key in ("hukou", "residence"):
             code = profile.get(key)
@@ -642,6 +655,9 @@ class Engine:
             static["ask"] = county.get("ask") or DEFAULT_ASK
         if s.get("self_paid"):
             static["self_paid"] = True  # on offer at the elder's own cost, not a benefit
+        static["for"] = s.get("for", "elder")
+        if s.get("benefit"):
+            static["benefit"] = s["benefit"]
         if s["id"] in self.exclusive:
             static["exclusive_with"] = [
                 {"service": other, "name": self.services[other]["s"]["name"], "text": text}
@@ -774,6 +790,107 @@ class Engine:
         questions = sorted(weight, key=lambda x: (-weight[x], QUESTION_RANK.get(x, 99)))
         return results, self.monthly_total(results), questions
 
+    # -- the order of what to do (answer["plan"]); works on `check` results and on `brief` results alike
+    def plan_key(self, r):
+        """Sort key of one result inside its plan group: for whom (the elder first, a relative next,
+        after a death last), the elder's own before what she pays for herself, what it gives (cash,
+        care, one-off, 优待), more money a month first, then an upcoming date, then the document's order."""
+        entry = self.services[r["service"]]
+        s = entry["s"]
+        a = r.get("amount") or {}
+        monthly = a.get("yuan") if a.get("per") == "month" and isinstance(a.get("yuan"), (int, float)) and not a.get("in_kind") else 0
+        return (FOR_RANK.get(s.get("for"), 0), bool(s.get("self_paid")), BENEFIT_RANK.get(s.get("benefit"), len(BENEFIT_RANK)),
+                -monthly, r.get("from") or "", entry["index"])
+
+    def plan(self, results) -> list:
+        """[{group, title, services, either?}] in the order to show and print: 要去办的事 (eligible, to
+        apply for or to ask about), 不用申请 (eligible, automatic), 可能可以, 以后可以; empty groups left
+        out. `either`: [{services, text}] for eligible services of which only one can be had, on the
+        group of the first of them; its members follow one another there."""
+        groups = {g: [] for g in PLAN_GROUPS}
+        for r in results:
+            st = r["status"]
+            if st == "eligible":
+                groups["automatic" if self.services[r["service"]]["s"]["apply"] == "automatic" else "apply"].append(r)
+            elif st in groups:
+                groups[st].append(r)
+        for g in groups.values():
+            g.sort(key=self.plan_key)
+        eligible = {r["service"]: r for r in groups["apply"] + groups["automatic"]}
+        eithers, placed = {}, set()
+        for g in ("apply", "automatic"):
+            for r in groups[g]:
+                if r["service"] in placed:
+                    continue
+                members, todo = [], [r["service"]]
+                while todo:
+                    sid = todo.pop()
+                    if sid in members:
+                        continue
+                    members.append(sid)
+                    todo += [o for o in self.exclusive.get(sid, {}) if o in eligible and o not in members]
+                if len(members) > 1:
+                    members.sort(key=lambda sid: (PLAN_GROUPS.index("automatic" if self.services[sid]["s"]["apply"] == "automatic" else "apply"),
+                                                  self.plan_key(eligible[sid])))
+                    placed.update(members)
+                    eithers.setdefault(g, []).append({"services": members, "text": self._either_text([eligible[m] for m in members])})
+        out = []
+        for g in PLAN_GROUPS:
+            ids = [r["service"] for r in groups[g]]
+            for e in eithers.get(g, []):  # rivals follow the first of them in its group
+                rest = [m for m in e["services"][1:] if m in ids]
+                ids = [m for m in ids if m not in rest]
+                at = ids.index(e["services"][0]) + 1
+                ids[at:at] = rest
+            if ids:
+                item = {"group": g, "title": PLAN_TITLES[g], "services": ids}
+                if eithers.get(g):
+                    item["either"] = eithers[g]
+                out.append(item)
+        return out
+
+    @staticmethod
+    def _either_text(members) -> str:
+        """One plain line: which to choose where the monthly sums allow it, otherwise what differs."""
+        def monthly(r):
+            a = r.get("amount") or {}
+            ok = a.get("per") == "month" and isinstance(a.get("yuan"), (int, float)) and not a.get("in_kind") \
+                and not a.get("base") and not a.get("floor") and "max_yuan" not in a
+            return a["yuan"] if ok else None
+        sums = [monthly(r) for r in members]
+        if all(x is not None for x in sums) and len(set(sums)) == len(sums):
+            best = max(range(len(members)), key=lambda i: sums[i])
+            others = "、".join(f"“{r['name']}”（每月{_money(sums[i])}元）" for i, r in enumerate(members) if i != best)
+            return f"只能选一项：选钱多的“{members[best]['name']}”（每月{_money(sums[best])}元），不选{others}。"
+        def what(r):
+            a = r.get("amount") or {}
+            return a.get("text") or "文件没写金额"
+        return "只能选一项：" + "；".join(f"“{r['name']}”{what(r)}" for r in members) + "。请问清楚哪项对您更合适再申请。"
+
+    def not_counted(self, results, counted) -> list:
+        """Eligible things of value not in the monthly sum, each with why: [{service, name, why}]."""
+        out, counted = [], set(counted)
+        rivals = {o for sid in counted for o in self.exclusive.get(sid, {})}
+        for r in results:
+            if r["status"] != "eligible" or r["service"] in counted or r["service"] in rivals:
+                continue
+            a = r.get("amount") or {}
+            benefit = self.services[r["service"]]["s"].get("benefit")
+            if a.get("in_kind"):
+                why = "按服务给，不是现金"
+            elif a.get("base"):
+                why = f"按{a['base']}的比例算，文件没写{a['base']}是多少"
+            elif a and a.get("per") not in (None, "month") and a.get("yuan") is not None:
+                why = {"year": "按年给", "once": "一次性给", "household": "按户给一次"}.get(a["per"], "不是按月给")
+            elif "gap" in (self.services[r["service"]]["s"].get("amount") or {}):
+                why = "差额补助，要看家庭人均月收入"
+            elif benefit == "cash":
+                why = "文件没写金额"
+            else:
+                continue
+            out.append({"service": r["service"], "name": r["name"], "why": why})
+        return out
+
     def monthly_total(self, results) -> dict:
         return self._monthly_total(results)
 
@@ -804,3 +921,35 @@ class Engine:
     def services_of(self, code: str) -> list:
         county = self.catalogue["counties"].get(code)
         return county["services"] if county else None
+
+
+def plan_text(answer: dict, labels: dict | None = None) -> str:
+    """The answer as a person reads it, in the order of `plan` (python -m checker check --text):
+    the money each month and what is not counted, then one line per service, group by group."""
+    by_id = {r["service"]: r for r in answer["results"]}
+    labels = labels or {name: spec[1] for name, spec in FIELDS.items()}
+    total = answer["monthly_total"]
+    lines = [f"查询日期：{answer['as_of']}", f"按月领的钱合计：{total['text']}"]
+    for x in total.get("not_counted", []):
+        lines.append(f"  没有算进去：{x['name']}（{x['why']}）")
+    for group in answer["plan"]:
+        lines.append("")
+        lines.append(f"{group['title']}（{len(group['services'])}项）")
+        eithers = {e["services"][0]: e["text"] for e in group.get("either", [])}
+        for i, sid in enumerate(group["services"], 1):
+            r = by_id[sid]
+            amount = (r.get("amount") or {}).get("text")
+            line = f"{i}. {r['name']}" + (f"：{amount}" if amount else "")
+            if group["group"] == "apply":
+                line += f"。去哪里办：{r['where']}"
+            elif group["group"] == "maybe":
+                if r.get("missing"):
+                    line += "。还要弄清楚：" + "、".join(labels.get(m, m) for m in r["missing"])
+                elif r.get("doubts"):
+                    line += f"。文件没写清楚，请问：{r.get('ask') or DEFAULT_ASK}"
+            elif group["group"] == "upcoming" and r.get("from"):
+                line += f"。{_ymd(dt.date.fromisoformat(r['from']))}起"
+            lines.append(line)
+            if sid in eithers:
+                lines.append(f"   {eithers[sid]}")
+    return "\n".join(lines) + "\n"
