@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import catalogue, checker_assets, handouts, offline, screen_assets
+from . import catalogue, checker_assets, handouts, offline, precompress, screen_assets
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "site"
@@ -45,6 +45,7 @@ def main(argv=None) -> int:
     pdf = "--no-pdf" not in argv
     step("print footers" + (" and handouts (PDF)" if pdf else ""), handouts.build, SITE, pdf)
     step("offline cache (service worker)", offline.build, SITE)
+    step("precompressed .br and .gz (reused from build/precompress/)", precompress.build, SITE)
     return 0
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 TEMPLATE = Path(__file__).with_name("sw.template.js")
 REGISTER = "assets/offline.js"
-SKIP_SUFFIXES = (".map", ".gz", ".pdf", ".xlsx")
+SKIP_SUFFIXES = (".map", ".gz", ".br", ".pdf", ".xlsx")   # .gz, .br: precompressed copies (precompress.py)
 SKIP_NAMES = {"sitemap.xml", "sw.js"}
 THEME_DIRS = ("assets/javascripts/", "assets/stylesheets/")   # mkdocs-material's: only what pages use
 # on-demand groups: files (by path prefix) a tool page needs, cached when that page asks
