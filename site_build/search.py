@@ -2,15 +2,24 @@
 
 Written to site/search/ and fetched only by the /search/ page when the reader searches
 (assets/search.js), never by other pages. A search downloads only the shards its words hash to,
-so its cost stays the same as the catalogue grows to every county. Files (version 2):
+so its cost stays the same as the catalogue grows to every county. Files (version 3):
 
-    meta.json   {"v": 2, "term_shards": N, "docs_per_shard": D, "docs": total, "max_len": longest word}
-    t<i>.json   {"高龄津贴": [posting, ...], ...}  — the words whose term_hash(word) % N == i
+    meta.json   {"v": 3, "term_shards": N, "docs_per_shard": D, "docs": total, "max_len": longest word,
+                 "ages": [age thresholds], "fillers": [...], "start": "…", "end": "…", "keep": [...]}
+    t<i>.json   {"高龄津贴": [posting, ...], ...}  — the words whose shard_of(word) == i
     d<k>.json   [[url, title, where, summary], ...] — documents k*D … k*D+D-1
+    hints.json  {"words": [...], "counties": [[name, url, where], ...]} — only when nothing is found
 
-A posting is `doc_number * 2 + 1` when the word is in the page's title, `doc_number * 2` when it is
-only in the text. The browser takes every substring of the query (up to max_len), fetches the
-shards they hash to, and splits the query by longest match against the words found.
+A posting is `doc_number * 2 + 1` when the word is in the page's title or topic, `doc_number * 2`
+when it is only in the text. A word's shard is chosen by its first two characters, so the words a
+query's substrings starting at one place can be all sit in one shard.
+
+The word list catalogue/words.yaml (everyday and old words → the documents' words) is applied here,
+at build time: a `say` word's list holds the pages of its `means` words, so the browser fetches one
+list for it as for any word. Ages: a service whose age condition is above 60 is listed under "#<t>"
+for every threshold t at or above its own (t from meta "ages"); the browser turns 85岁, 八十五周岁,
+九十多岁 into "#<largest threshold ≤ age>". Fillers of spoken questions (我, 今年, 能领, 什么 …) are
+taken out before any lookup (normalize(), the same in search.js).
 """
 from __future__ import annotations
 
@@ -18,17 +27,24 @@ import json
 import logging
 import math
 import re
+import sys
 from pathlib import Path
 
 import jieba
+
+from site_build import catalogue as loader
 
 jieba.setLogLevel(logging.WARNING)
 
 STOP = set("的 了 和 与 及 或 在 是 为 等 由 对 按 向 从 把 被 并 其 可 以 之 也 都 有 无 不".split())
 WORD = re.compile(r"[\w\u4e00-\u9fff]")
+QCHAR = re.compile(r"[0-9a-z\u4e00-\u9fff]")       # what a query keeps (search.js: the same)
+AGE = re.compile(r"([0-9]{1,3}|[零〇一二两三四五六七八九十百]{1,5})(多)?(周岁|岁)")
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 DOCS_PER_SHARD = 200
 TERM_SHARD_BYTES = 8_000    # a word shard's target size before compression
 MAX_LEN = 12                # longest query substring looked up (search.js: the same)
+WORDS_FILE = loader.CATALOGUE_DIR / "words.yaml"
 _ready = False
 
 
@@ -40,6 +56,90 @@ def term_hash(word: str) -> int:
         h = (h * 31 + (units[i] | units[i + 1] << 8)) & 0xFFFFFFFF
     return h
 
+
+def shard_of(word: str, n: int) -> int:
+    """The word shard of `word`: by its first two characters (search.js: shardOf)."""
+    return term_hash(word[:2]) % n
+
+
+# ---------------------------------------------------------------- the word list (catalogue/words.yaml)
+
+def _problem(path, node, key, field, msg):
+    line = (node.lines.get(key) if isinstance(key, str) else node.lines[key]) if hasattr(node, "lines") else 0
+    return (loader._rel(path), line or getattr(node, "line", 0), field, msg)
+
+
+def _word_list(path, node, key, field, problems, single=False):
+    value = node.get(key) if isinstance(node, dict) else None
+    if single:
+        ok = isinstance(value, str) and value.strip()
+    else:
+        ok = isinstance(value, list) and value and all(
+            isinstance(w, str) and 1 <= len(w) <= MAX_LEN and all(QCHAR.match(ch) for ch in w.lower()) for w in value)
+    if not ok:
+        what = "a non-empty text" if single else f"a list of words ([词, 词]) of 1–{MAX_LEN} Chinese characters, digits or letters, no spaces"
+        problems.append(_problem(path, node, key, field, f"must be {what} (应为{'一段说明' if single else '词的列表'})"))
+        return [] if not single else ""
+    return value
+
+
+def load_words(path: Path = WORDS_FILE) -> dict:
+    """Read and check catalogue/words.yaml: {"words": [{"say", "means", "why", "line"}], "fillers": [...],
+    "start": str, "end": str}. Problems raise loader.CatalogueError naming file, line and field."""
+    data = loader.read_yaml(path)
+    problems = []
+    if not isinstance(data, dict) or not isinstance(data.get("words"), list):
+        raise loader.CatalogueError([(loader._rel(path), getattr(data, "line", 0), "words",
+                                      "is required: a list of {say, means, why} (词表)")])
+    for key in data:
+        if key not in ("words", "fillers"):
+            problems.append(_problem(path, data, key, key, "unknown key; allowed: words, fillers (未知的字段)"))
+    entries, said = [], {}
+    for i, entry in enumerate(data["words"]):
+        field = f"words[{i}]"
+        if not isinstance(entry, dict):
+            problems.append((loader._rel(path), data["words"].lines[i], field, "must be a mapping with say, means, why"))
+            continue
+        for key in entry:
+            if key not in ("say", "means", "why"):
+                problems.append(_problem(path, entry, key, f"{field}.{key}", "unknown key; allowed: say, means, why (未知的字段)"))
+        say = _word_list(path, entry, "say", f"{field}.say", problems)
+        means = _word_list(path, entry, "means", f"{field}.means", problems)
+        why = _word_list(path, entry, "why", f"{field}.why", problems, single=True)
+        for w in say:
+            if w.lower() in said:
+                problems.append(_problem(path, entry, "say", f"{field}.say",
+                                         f"{w!r} is already in the list on line {said[w.lower()]} (重复的词)"))
+            said[w.lower()] = entry.lines.get("say", entry.line)
+        entries.append({"say": [w.lower() for w in say], "means": [w.lower() for w in means], "why": why,
+                        "line": entry.lines.get("means", entry.line)})
+    fillers = data.get("fillers") or {}
+    out = {"words": entries, "fillers": [], "start": "", "end": ""}
+    if not isinstance(fillers, dict):
+        problems.append(_problem(path, data, "fillers", "fillers", "must be a mapping: words, start, end"))
+    else:
+        for key in fillers:
+            if key not in ("words", "start", "end"):
+                problems.append(_problem(path, fillers, key, f"fillers.{key}", "unknown key; allowed: words, start, end"))
+        if "words" in fillers:
+            out["fillers"] = [w.lower() for w in _word_list(path, fillers, "words", "fillers.words", problems)]
+        for key in ("start", "end"):
+            if key in fillers:
+                chars = fillers[key]
+                if not isinstance(chars, str) or not all("\u4e00" <= ch <= "\u9fff" for ch in chars):
+                    problems.append(_problem(path, fillers, key, f"fillers.{key}", "must be Chinese characters in one line (一串汉字)"))
+                else:
+                    out[key] = chars
+        clash = [w for w in out["fillers"] if w in said]
+        if clash:
+            problems.append(_problem(path, fillers, "words", "fillers.words",
+                                     f"{', '.join(clash)}: also a `say` word; a word cannot be both (既是虚词又是用词)"))
+    if problems:
+        raise loader.CatalogueError(problems)
+    return out
+
+
+# ---------------------------------------------------------------- building the index
 
 def _prepare(site):
     """Teach jieba the catalogue's own words (glossary, topic and service names) once."""
@@ -61,22 +161,47 @@ def tokens(text: str) -> set:
     return out
 
 
+def age_threshold(service) -> int | None:
+    """The lowest age the service's own conditions require, when it is above 60: the largest
+    `age.min` among its top-level conditions, or, for a top-level `any` whose every branch requires
+    an age, the smallest of those. None when the service is for everyone of 60 and over."""
+    def least(cond):
+        if not isinstance(cond, dict):
+            return None
+        age = cond.get("age")
+        if isinstance(age, dict) and isinstance(age.get("min"), int):
+            return age["min"]
+        for key in ("all",):
+            if isinstance(cond.get(key), list):
+                found = [least(c) for c in cond[key]]
+                found = [a for a in found if a is not None]
+                return max(found) if found else None
+        if isinstance(cond.get("any"), list) and cond["any"]:
+            found = [least(c) for c in cond["any"]]
+            return None if None in found else min(found)
+        return None
+    found = [a for a in (least(c) for c in service.get("conditions") or []) if a is not None]
+    best = max(found, default=None)
+    return best if best is not None and best > 60 else None
+
+
 def documents(site):
-    """(url, title, where, summary, title text, body text) for every page worth finding.
+    """(url, title, where, summary, title text, body text, age threshold) for every page worth finding.
 
     Order matters for the document shards: comparisons, glossary and county pages first, then the
     services grouped by topic (then by name), so that one kind of service in every county — what
-    most searches ask for — sits in neighbouring documents and a few shards."""
+    most searches ask for — sits in neighbouring documents and a few shards. Order is also the
+    tie-break of the ranking: a comparison page comes before the county pages it compares."""
     for t in site.topic_order:
         name = site.topics[t]["name"]
         yield (f"compare/{t}/", f"{name}：各县对比", "各县对比", "各县的规定放在一张表里比较",
-               name, " ".join(s["name"] for _, s in site.by_topic[t]))
+               name, " ".join(s["name"] for _, s in site.by_topic[t]), None)
     for word, entry in site.glossary.items():
-        yield (f"glossary/#{word}", word, "名词解释", entry["text"], f"{word} {entry.get('full', '')}", entry["text"])
+        yield (f"glossary/#{word}", word, "名词解释", entry["text"], f"{word} {entry.get('full', '')}", entry["text"], None)
     for c in site.counties:
         yield (c["url"], f"{c['name']}的养老服务", f"{c['province']}{c['prefecture']}",
                f"共{len(c['services'])}项服务", f"{c['name']} {c['prefecture']}",
-               " ".join(s["name"] for s in c["services"]))
+               " ".join(s["name"] for s in c["services"]), None)
     topic_rank = {t: i for i, t in enumerate(site.topics)}
     services = sorted(((c, s) for c in site.counties for s in c["services"]),
                       key=lambda cs: (topic_rank.get(cs[1].get("topic"), len(topic_rank)), cs[1]["name"], cs[0]["code"]))
@@ -90,28 +215,75 @@ def documents(site):
                 " ".join(r[1] for r in site.amount_rows(amount)),
                 " ".join(x["text"] for x in site.conditions(s))]
         where = f"{c['name']} · {c['province']}{c['prefecture']}"
-        yield (s["url"], s["name"], where, s["summary"], f"{s['name']} {topic} {c['name']}", " ".join(body))
+        groups = " ".join(site.groups[g]["name"] for g in s["groups"])   # whom it is for: part of its topic
+        yield (s["url"], s["name"], where, s["summary"], f"{s['name']} {topic} {groups} {c['name']}", " ".join(body),
+               age_threshold(s))
 
 
-def build_index(site) -> dict:
+def _keep_words(site, words, fillers, start, end) -> list:
+    """Words the filler step must leave whole (老人证, 能力综合评估, 养老服务补贴): the list's own
+    words and the catalogue's names that hold a filler or begin or end with a filler character."""
+    names = set(site.glossary) | {t["name"] for t in site.topics.values()}
+    names |= {s["name"] for s in site.services.values()} | {g["name"] for g in site.groups.values()}
+    names |= {c["name"] for c in site.counties} | {c["name"][:-1] for c in site.counties if len(c["name"]) > 2}
+    names |= {w for e in words for w in e["say"] + e["means"]}
+    names = {n.lower() for n in names if 2 <= len(n) <= MAX_LEN and all(QCHAR.match(ch) for ch in n.lower())}
+    return sorted((n for n in names if n not in fillers and (any(f in n for f in fillers) or n[0] in start or n[-1] in end)),
+                  key=lambda n: (-len(n), n))
+
+
+def build_index(site, words_file: Path = WORDS_FILE) -> dict:
     """{file name: JSON-able content} for site/search/."""
     if not _ready:
         _prepare(site)
-    docs, terms = [], {}
-    for n, (url, title, where, summary, title_text, body_text) in enumerate(documents(site)):
+    wordlist = load_words(words_file)
+    docs, terms, texts, ages = [], {}, [], {}
+    for n, (url, title, where, summary, title_text, body_text, age) in enumerate(documents(site)):
         docs.append([url, title, where, summary])
         in_title = tokens(title_text)
         for tok in in_title | tokens(body_text):
             terms.setdefault(tok, []).append(n * 2 + (1 if tok in in_title else 0))
+        texts.append((title_text.lower(), body_text.lower()))
+        if age is not None:
+            ages[n] = age
+    # the word list: a `say` word lists the pages of its `means` words (found as text, not only as
+    # jieba's words) and its own
+    problems, own = [], {w: list(p) for w, p in terms.items()}
+    for entry in wordlist["words"]:
+        pages = {}
+        for m in entry["means"]:
+            hits = {n: 1 if m in t else 0 for n, (t, b) in enumerate(texts) if m in t or m in b}
+            if not hits:
+                problems.append((loader._rel(words_file), entry["line"], "means",
+                                 f"{m!r} is in no page of the site: write a word the documents use (文件里没有这个词)"))
+            for n, bit in hits.items():
+                pages[n] = pages.get(n, 0) | bit
+        for say in entry["say"]:
+            merged = dict(pages)
+            for p in own.get(say, []):
+                merged[p >> 1] = merged.get(p >> 1, 0) | (p & 1)
+            terms[say] = [n * 2 + bit for n, bit in sorted(merged.items())]
+    if problems:
+        raise loader.CatalogueError(problems)
+    thresholds = sorted(set(ages.values()))
+    for t in thresholds:
+        terms[f"#{t}"] = [n * 2 + 1 for n, a in sorted(ages.items()) if a <= t]
     size = len(json.dumps(terms, ensure_ascii=False, separators=(",", ":")).encode())
     n_shards = max(1, math.ceil(size / TERM_SHARD_BYTES))
     shards = [{} for _ in range(n_shards)]
     for word, postings in terms.items():
-        shards[term_hash(word) % n_shards][word] = postings
-    files = {"meta.json": {"v": 2, "term_shards": n_shards, "docs_per_shard": DOCS_PER_SHARD, "docs": len(docs),
-                           "max_len": max((len(w) for w in terms), default=1)}}
+        shards[shard_of(word, n_shards)][word] = postings
+    fillers = sorted(wordlist["fillers"], key=lambda w: (-len(w), w))
+    files = {"meta.json": {"v": 3, "term_shards": n_shards, "docs_per_shard": DOCS_PER_SHARD, "docs": len(docs),
+                           "max_len": max((len(w) for w in terms if not w.startswith("#")), default=1),
+                           "ages": thresholds, "fillers": fillers, "start": wordlist["start"], "end": wordlist["end"],
+                           "keep": _keep_words(site, wordlist["words"], set(fillers), wordlist["start"], wordlist["end"])}}
     files.update((f"t{i}.json", shard) for i, shard in enumerate(shards))
     files.update((f"d{k // DOCS_PER_SHARD}.json", docs[k:k + DOCS_PER_SHARD]) for k in range(0, len(docs), DOCS_PER_SHARD))
+    hint_words = [site.topics[t]["name"] for t in site.topic_order] + list(site.glossary)
+    hint_words += [e["say"][0] for e in wordlist["words"]]
+    files["hints.json"] = {"words": list(dict.fromkeys(hint_words)),
+                           "counties": [[c["name"], c["url"], c["province"]] for c in site.counties]}
     return files
 
 
@@ -127,43 +299,134 @@ def load_index(directory) -> dict:
     return {"meta": meta, "docs": docs, "terms": terms}
 
 
-def query(directory, text: str, shown: int = 40):
+# ---------------------------------------------------------------- the query (search.js does the same)
+
+def cn_number(text: str) -> int:
+    """八十五 → 85, 九十 → 90, 一百零二 → 102, 百 → 100, 85 → 85."""
+    if text.isdigit():
+        return int(text)
+    total = cur = 0
+    for ch in text:
+        if ch == "十":
+            total, cur = total + (cur or 1) * 10, 0
+        elif ch == "百":
+            total, cur = total + (cur or 1) * 100, 0
+        else:
+            cur = CN_DIGITS[ch]
+    return total + cur
+
+
+def normalize(text: str, meta: dict) -> dict:
+    """The query as search.js reads it: {"parts": [text parts to look up], "ages": ["#80"],
+    "spoken": whether fillers or an age were taken out}. Ages (85岁, 八十五周岁, 九十多岁) become the
+    largest threshold at or below them; fillers go, except inside a `keep` word."""
+    q = text.strip().lower()[:40]
+    q = "".join(chr(ord(ch) - 0xFEE0) if "０" <= ch <= "９" else ch for ch in q)
+    ages, spoken = [], False
+
+    def age(m):
+        nonlocal spoken
+        spoken = True
+        a = cn_number(m.group(1))
+        below = [t for t in meta.get("ages", []) if t <= a]
+        if below and f"#{below[-1]}" not in ages:
+            ages.append(f"#{below[-1]}")
+        return " "
+    q = AGE.sub(age, q)
+    keep, fillers = meta.get("keep", []), meta.get("fillers", [])
+    start, end = meta.get("start", ""), meta.get("end", "")
+    parts, buf, i = [], "", 0
+
+    def flush():
+        nonlocal buf, spoken
+        b = buf
+        while b and b[0] in start:
+            b, spoken = b[1:], True
+        while b and b[-1] in end:
+            b, spoken = b[:-1], True
+        if b:
+            parts.append(b)
+        buf = ""
+    while i < len(q):
+        k = next((w for w in keep if q.startswith(w, i)), None)
+        if k:
+            flush()
+            parts.append(k)
+            i += len(k)
+            continue
+        f = next((w for w in fillers if q.startswith(w, i)), None)
+        if f:
+            flush()
+            spoken = True
+            i += len(f)
+        elif QCHAR.match(q[i]):
+            buf += q[i]
+            i += 1
+        else:
+            flush()
+            i += 1
+    flush()
+    return {"parts": parts, "ages": ages, "spoken": spoken}
+
+
+def query(directory, text: str, shown: int = 40, details: bool = False):
     """What search.js does for `text`, in Python (tests, benchmark): returns (result urls in order,
-    names of the files fetched). Phase 1 looks up every substring of two or more characters; phase 2
-    only the single characters that no longer word covers, so a huge single-character posting list
-    is fetched only when the query needs it."""
+    names of the files fetched), or with details=True a dict that also holds the words, whether the
+    results are partial and whether the page offers the checker. Phase 1 looks up every substring of
+    two or more characters of each part and the age words; phase 2 only the single characters that
+    no longer word covers, so a huge single-character list is fetched only when the query needs it."""
     directory = Path(directory)
     fetched = ["meta.json"]
     meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
-    q, n, max_len = text.strip().lower()[:40], meta["term_shards"], min(meta["max_len"], MAX_LEN)
+    n, max_len = meta["term_shards"], min(meta["max_len"], MAX_LEN)
+    norm = normalize(text, meta)
+    parts = norm["parts"]
     shards: dict = {}
 
     def look(words):
-        for i in sorted({term_hash(w) % n for w in words}):
+        for i in sorted({shard_of(w, n) for w in words}):
             if i not in shards:
                 shards[i] = json.loads((directory / f"t{i}.json").read_text(encoding="utf-8"))
                 fetched.append(f"t{i}.json")
-        return {w: shards[term_hash(w) % n][w] for w in words if w in shards[term_hash(w) % n]}
+        return {w: shards[shard_of(w, n)][w] for w in words if w in shards[shard_of(w, n)]}
 
-    def subs(lo, hi):
-        return {q[i:i + k] for i in range(len(q)) for k in range(lo, hi + 1)
-                if i + k <= len(q) and not any(ch.isspace() for ch in q[i:i + k])}
-
-    found = look(subs(2, max_len))
-    covered = set()
-    for w in split(q, found, max_len):
-        start = q.find(w)
-        while start >= 0:
-            covered.update(range(start, start + len(w)))
-            start = q.find(w, start + 1)
-    found.update(look({q[i] for i in range(len(q)) if i not in covered and not q[i].isspace()}))
-    docs, _ = rank(found, split(q, found, max_len))
+    subs = {p[i:i + k] for p in parts for i in range(len(p)) for k in range(2, max_len + 1) if i + k <= len(p)}
+    found = look(subs | set(norm["ages"])) if parts or norm["ages"] else {}
+    singles = set()
+    for p in parts:
+        covered = set()
+        for w in split(p, found, max_len):
+            start = p.find(w)
+            while start >= 0:
+                covered.update(range(start, start + len(w)))
+                start = p.find(w, start + 1)
+        singles |= {p[i] for i in range(len(p)) if i not in covered}
+    if singles:
+        found.update(look(singles))
+    words = words_of(parts, norm["ages"], found, max_len)
+    docs, partial = rank(found, words)
     per = meta["docs_per_shard"]
     table = {}
     for k in sorted({d // per for d in docs[:shown]}):
         table[k] = json.loads((directory / f"d{k}.json").read_text(encoding="utf-8"))
         fetched.append(f"d{k}.json")
-    return [table[d // per][d % per][0] for d in docs[:shown]], fetched
+    urls = [table[d // per][d % per][0] for d in docs[:shown]]
+    if not docs:
+        fetched.append("hints.json")
+    if details:
+        return {"urls": urls, "fetched": fetched, "words": words, "partial": partial,
+                "checker": bool(docs) and (norm["spoken"] or bool(norm["ages"])), "parts": parts}
+    return urls, fetched
+
+
+def words_of(parts, ages, found, max_len) -> list:
+    """The query's words: each part split by longest match, then the age words found."""
+    words = []
+    for p in parts:
+        for w in split(p, found, max_len):
+            if w not in words:
+                words.append(w)
+    return words + [a for a in ages if a in found and a not in words]
 
 
 def split(q: str, found: dict, max_len: int) -> list:
@@ -181,7 +444,9 @@ def split(q: str, found: dict, max_len: int) -> list:
 
 
 def rank(found: dict, words: list):
-    """Documents holding every word (title hits count 5, text hits 1); if none, those holding any."""
+    """Pages holding every word, else those holding any; first those holding more of the words, then
+    by score (a word in the title or topic counts 5, in the text 1), then in index order (comparison
+    pages first). Returns (documents, partial)."""
     scores, hits = {}, {}
     for w in words:
         for p in found[w]:
@@ -190,5 +455,29 @@ def rank(found: dict, words: list):
             hits[d] = hits.get(d, 0) + 1
     full = [d for d in scores if hits[d] == len(words)]
     docs = full or list(scores)
-    docs.sort(key=lambda d: (-scores[d], d))
+    docs.sort(key=lambda d: (-hits[d], -scores[d], d))
     return docs, not full and bool(scores)
+
+
+def closest_words(text: str, hint_words: list, limit: int = 6) -> list:
+    """Hint words sharing the most characters with the query (search.js: closestWords)."""
+    q = set(text.lower())
+    scored = [(-len(q & set(w)), i, w) for i, w in enumerate(hint_words) if q & set(w)]
+    return [w for _, _, w in sorted(scored)[:limit]]
+
+
+def main(argv=None) -> int:
+    """`python -m site_build.search --check`: check catalogue/words.yaml against the catalogue's pages."""
+    from site_build import pages
+    try:
+        files = build_index(pages.Site(loader.load_catalogue()))
+    except loader.CatalogueError as err:
+        print(f"词表有错误 / the word list has errors:\n{err}", file=sys.stderr)
+        return 2
+    meta = files["meta.json"]
+    print(f"words.yaml: OK; {meta['docs']} pages, {meta['term_shards']} word shards, age thresholds {meta['ages']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -38,7 +38,7 @@ def search(page, base, query):
         page.click(".mb-more")
         page.wait_for_selector("#mb-results[data-state=done]")
     return [page.evaluate("(a) => decodeURIComponent(new URL(a.href).pathname + new URL(a.href).hash)", a)
-            for a in page.query_selector_all("#mb-results a")]
+            for a in page.query_selector_all("#mb-results ol.mb-results__list a")]
 
 
 def test_search_for_gaoling_lists_every_countys_gaoling_pages(page, site_server):

@@ -1,7 +1,9 @@
 /* 养老服务明白卡: search, loaded only by the /search/ page. Nothing is fetched until the reader
    searches; then only meta.json, the few word shards the query's substrings hash to, and the
-   document shards of the results shown (files written by site_build/search.py). The query is split
-   by longest match against the index's own (jieba) words. Nothing leaves the phone. */
+   document shards of the results shown (files written by site_build/search.py). The query is first
+   normalized (ages such as 85岁 / 八十五周岁 / 九十多岁 become the services' age thresholds, the
+   fillers of a spoken question go: normalize() in search.py does the same), then split by longest
+   match against the index's own words. Nothing leaves the phone. */
 (function () {
   "use strict";
   var form = document.querySelector(".mb-search");
@@ -28,44 +30,105 @@
     for (var i = 0; i < word.length; i++) h = (Math.imul(h, 31) + word.charCodeAt(i)) >>> 0;
     return h;
   }
+  // A word's shard is chosen by its first two characters (shard_of() in search.py).
+  function shardOf(word, n) { return termHash(word.slice(0, 2)) % n; }
 
-  // Phase 1: every substring of two or more characters; phase 2: only the single characters no
-  // longer word covers (a single character's list can be huge). Mirrors query() in search.py.
-  function lookup(m, query) {
-    var q = query.toLowerCase().slice(0, 40), maxLen = Math.min(m.max_len, 12), found = {};
-    function subs(lo) {
-      var out = {};
-      for (var i = 0; i < q.length; i++) {
-        for (var n = lo; n <= maxLen && i + n <= q.length; n++) {
-          var w = q.substr(i, n);
-          if (/\s/.test(w)) break;
-          out[w] = true;
-        }
-      }
-      return Object.keys(out);
+  var QCHAR = /[0-9a-z\u4e00-\u9fff]/;
+  var AGE = /([0-9]{1,3}|[零〇一二两三四五六七八九十百]{1,5})(多)?(周岁|岁)/g;
+  var CN = { "零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9 };
+  function cnNumber(t) {
+    if (/^[0-9]+$/.test(t)) return parseInt(t, 10);
+    var total = 0, cur = 0;
+    for (var i = 0; i < t.length; i++) {
+      var ch = t[i];
+      if (ch === "十") { total += (cur || 1) * 10; cur = 0; }
+      else if (ch === "百") { total += (cur || 1) * 100; cur = 0; }
+      else cur = CN[ch];
     }
+    return total + cur;
+  }
+  function startsAt(q, i, list) {
+    for (var k = 0; k < list.length; k++) if (q.substr(i, list[k].length) === list[k]) return list[k];
+    return null;
+  }
+  // The same as normalize() in search.py: {parts, ages, spoken}.
+  function normalize(text, m) {
+    var q = text.trim().toLowerCase().slice(0, 40).replace(/[０-９]/g, function (c) {
+      return String.fromCharCode(c.charCodeAt(0) - 0xFEE0);
+    });
+    var ages = [], spoken = false, thresholds = m.ages || [];
+    q = q.replace(AGE, function (all, num) {
+      spoken = true;
+      var a = cnNumber(num), best = null;
+      thresholds.forEach(function (t) { if (t <= a) best = t; });
+      if (best !== null && ages.indexOf("#" + best) < 0) ages.push("#" + best);
+      return " ";
+    });
+    var keep = m.keep || [], fillers = m.fillers || [], start = m.start || "", end = m.end || "";
+    var parts = [], buf = "", i = 0;
+    function flush() {
+      var b = buf;
+      while (b && start.indexOf(b[0]) >= 0) { b = b.slice(1); spoken = true; }
+      while (b && end.indexOf(b[b.length - 1]) >= 0) { b = b.slice(0, -1); spoken = true; }
+      if (b) parts.push(b);
+      buf = "";
+    }
+    while (i < q.length) {
+      var k = startsAt(q, i, keep);
+      if (k) { flush(); parts.push(k); i += k.length; continue; }
+      var f = startsAt(q, i, fillers);
+      if (f) { flush(); spoken = true; i += f.length; }
+      else if (QCHAR.test(q[i])) { buf += q[i]; i += 1; }
+      else { flush(); i += 1; }
+    }
+    flush();
+    return { parts: parts, ages: ages, spoken: spoken };
+  }
+
+  // Phase 1: every substring of two or more characters of each part, and the age words; phase 2:
+  // only the single characters no longer word covers (a single character's list can be huge).
+  // Mirrors query() in search.py.
+  function lookup(m, query) {
+    var norm = normalize(query, m), maxLen = Math.min(m.max_len, 12), found = {};
+    var subs = {};
+    norm.parts.forEach(function (p) {
+      for (var i = 0; i < p.length; i++) {
+        for (var n = 2; n <= maxLen && i + n <= p.length; n++) subs[p.substr(i, n)] = true;
+      }
+    });
+    norm.ages.forEach(function (a) { subs[a] = true; });
     function look(words) {
       var shards = {};
-      words.forEach(function (w) { shards[termHash(w) % m.term_shards] = true; });
+      words.forEach(function (w) { shards[shardOf(w, m.term_shards)] = true; });
       return Promise.all(Object.keys(shards).map(function (s) { return getJSON("t" + s + ".json"); }))
         .then(function () {
           return Promise.all(words.map(function (w) {
-            return getJSON("t" + (termHash(w) % m.term_shards) + ".json").then(function (shard) {
+            return getJSON("t" + shardOf(w, m.term_shards) + ".json").then(function (shard) {
               if (Object.prototype.hasOwnProperty.call(shard, w)) found[w] = shard[w];
             });
           }));
         });
     }
-    return look(subs(2)).then(function () {
-      var covered = {}, singles = {};
-      split(q, found, maxLen).forEach(function (w) {
-        for (var s = q.indexOf(w); s >= 0; s = q.indexOf(w, s + 1)) {
-          for (var k = s; k < s + w.length; k++) covered[k] = true;
-        }
+    return look(Object.keys(subs)).then(function () {
+      var singles = {};
+      norm.parts.forEach(function (p) {
+        var covered = {};
+        split(p, found, maxLen).forEach(function (w) {
+          for (var s = p.indexOf(w); s >= 0; s = p.indexOf(w, s + 1)) {
+            for (var k = s; k < s + w.length; k++) covered[k] = true;
+          }
+        });
+        for (var i = 0; i < p.length; i++) if (!covered[i]) singles[p[i]] = true;
       });
-      for (var i = 0; i < q.length; i++) if (!covered[i] && !/\s/.test(q[i])) singles[q[i]] = true;
       return look(Object.keys(singles));
-    }).then(function () { return { q: q, found: found, maxLen: maxLen }; });
+    }).then(function () {
+      var words = [];
+      norm.parts.forEach(function (p) {
+        split(p, found, maxLen).forEach(function (w) { if (words.indexOf(w) < 0) words.push(w); });
+      });
+      norm.ages.forEach(function (a) { if (found[a] && words.indexOf(a) < 0) words.push(a); });
+      return { norm: norm, found: found, words: words };
+    });
   }
 
   function split(q, found, maxLen) {
@@ -81,6 +144,8 @@
     return words;
   }
 
+  // Pages holding every word, else those holding any; more of the words first, then the score (a
+  // word in the title or topic counts 5, in the text 1), then index order (comparison pages first).
   function rank(found, words) {
     var scores = {}, hits = {};
     words.forEach(function (w) {
@@ -93,7 +158,7 @@
     var all = Object.keys(scores).map(Number);
     var full = all.filter(function (d) { return hits[d] === words.length; });
     var docs = full.length ? full : all;
-    docs.sort(function (a, b) { return scores[b] - scores[a] || a - b; });
+    docs.sort(function (a, b) { return hits[b] - hits[a] || scores[b] - scores[a] || a - b; });
     return { partial: !full.length && all.length > 0, docs: docs };
   }
 
@@ -115,19 +180,73 @@
     return e;
   }
 
-  function show(m, result, query) {
+  // Hint words sharing the most characters with the query (closest_words() in search.py).
+  function closestWords(query, words, limit) {
+    var q = {};
+    query.toLowerCase().split("").forEach(function (c) { q[c] = true; });
+    var scored = [];
+    words.forEach(function (w, i) {
+      var seen = {}, n = 0;
+      w.split("").forEach(function (c) { if (q[c] && !seen[c]) { seen[c] = true; n++; } });
+      if (n) scored.push([n, i, w]);
+    });
+    scored.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
+    return scored.slice(0, limit).map(function (x) { return x[2]; });
+  }
+
+  function checkerOffer(text) {
+    var box = el("p", "mb-search__checker");
+    box.appendChild(document.createTextNode(text + " "));
+    var a = el("a", "mb-button", "资格自测：填年龄、户籍，看能享受什么");
+    a.href = base + "../checker/";
+    box.appendChild(a);
+    return box;
+  }
+
+  // Nothing found: never a bare "没有结果" — the closest words, the counties, the checker.
+  function showEmpty(query) {
+    var head = el("p", "mb-lead", "没有找到“" + query + "”。");
+    out.appendChild(head);
+    return getJSON("hints.json").then(function (h) {
+      var words = closestWords(query, h.words, 6);
+      if (words.length < 6) {
+        h.words.forEach(function (w) { if (words.length < 6 && words.indexOf(w) < 0) words.push(w); });
+      }
+      var p = el("p", "mb-search__hints", "换个说法试试：");
+      words.forEach(function (w, i) {
+        var a = el("a", null, w);
+        a.href = "?q=" + encodeURIComponent(w);
+        if (i) p.appendChild(document.createTextNode("、"));
+        p.appendChild(a);
+      });
+      out.appendChild(p);
+      out.appendChild(el("p", null, "或者按县一项一项看："));
+      var list = el("ul", "mb-search__counties");
+      h.counties.forEach(function (c) {
+        var li = el("li"), a = el("a", null, c[0]);
+        a.href = base + "../" + c[1];
+        li.appendChild(a);
+        li.appendChild(document.createTextNode(" " + c[2]));
+        list.appendChild(li);
+      });
+      out.appendChild(list);
+      out.appendChild(checkerOffer("想知道自己能享受哪些服务？"));
+    }).catch(function () {
+      out.appendChild(checkerOffer("换个说法再试试，或者用"));
+    }).then(function () { out.dataset.state = "done"; });
+  }
+
+  function show(m, result, query, norm) {
     var shown = 0, busy = false;
     out.textContent = "";
+    if (!result.docs.length) return showEmpty(query);
     var head = el("p", "mb-lead");
-    if (!result.docs.length) {
-      head.textContent = "没有找到“" + query + "”。换个说法试试，例如：高龄津贴、低保、体检、助餐。";
-      out.appendChild(head);
-      out.dataset.state = "done";
-      return Promise.resolve();
-    }
     head.textContent = (result.partial ? "没有完全符合的，下面是部分符合的" : "找到") + " " + result.docs.length + " 项：";
     out.appendChild(head);
-    var list = el("ol");
+    if (norm.spoken || norm.ages.length) {
+      out.appendChild(checkerOffer("每项服务还有户籍、家庭经济等条件。"));
+    }
+    var list = el("ol", "mb-results__list");
     out.appendChild(list);
     function more() {
       if (busy) return Promise.resolve();
@@ -167,7 +286,7 @@
     out.textContent = "正在查找……";
     meta().then(function (m) {
       return lookup(m, query).then(function (l) {
-        return show(m, rank(l.found, split(l.q, l.found, l.maxLen)), query);
+        return show(m, rank(l.found, l.words), query, l.norm);
       });
     }).catch(function () {
       out.textContent = "搜索索引没有加载成功，请检查网络后再试。";
