@@ -14,8 +14,7 @@ site: setup
 	$(PY) -m site_build
 
 serve: site
-	@echo "打开 http://127.0.0.1:8000/ (Ctrl+C 停止)"
-	$(PY) -m http.server --directory site --bind 127.0.0.1 8000
+	$(PY) -m deploy.serve --port 8000    # nginx with deploy/nginx.conf; http.server when nginx is missing
 
 test: site
 	$(PY) -m pytest -q
