@@ -19,28 +19,41 @@ document and its date) that content/pages/assets/print.css shows on paper.
 QR codes hold the page's public address: `MB_SITE_URL`, else mkdocs.yml `site_url`, else the
 site-relative path ("/zhejiang/yongjia/11/"), since the host is not known at build time.
 
-PDFs come from Debian's Chromium (Playwright `page.pdf`), one browser for the whole build, pages
-loaded from local files with every other request refused. The font is Noto Sans CJK SC, subset
+PDFs come from Debian's Chromium (Playwright `page.pdf`), pages loaded from local files with every
+other request refused: one browser per worker process, one worker per core (`MB_PDF_JOBS` sets
+how many; 1 prints in this process). A handout's bytes do not depend on which worker printed it
+or in what order: the fonts are made once before the workers start, and the PDF's dates
+(CreationDate, ModDate) are set to its source document's date, so a build prints the same bytes
+every time (tests/test_incremental.py compares serial and parallel builds).
+
+Incremental: each PDF is stored in build/cache/pdf/ under a key that hashes exactly what it is made
+from (`pdf_key`: its rendered HTML, the fonts, the PDF date and the build version; see
+site_build/cache.py); the next build reuses every PDF whose key it finds and prints only the rest. The font is Noto Sans CJK SC, subset
 to the characters the handouts use and converted to TrueType outlines (fontTools), because
 Chromium embeds OpenType/CFF fonts only as nameless Type 3 glyph procedures; as TrueType it
 embeds a named CID font subset that text tools, screen readers and printers all handle.
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import html
 import json
+import multiprocessing
 import os
+import queue
 import re
 import shutil
 import subprocess
 import time
+import traceback
 from pathlib import Path
 
 import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from . import cache as artefacts
 from . import pages
 from . import rules as rule_sheets
 from .catalogue import load_catalogue
@@ -57,6 +70,7 @@ NOTO = {  # (file, index of "Noto Sans CJK SC" in the collection)
 }
 FONT_FAMILY = "MB Sans"                     # the converted subset's CSS name
 FIT_LEVELS = 8                              # one-page sheets: -1 = 18 pt, 0 = 16 pt … 3 = 14 pt, 4-7 shorter
+MAX_JOBS = 4                                # Chromium processes at most (each takes ~200 MB)
 
 
 # ------------------------------------------------------------------ where the PDFs live
@@ -273,6 +287,7 @@ class Job:
         self.bytes = 0
         self.fit = 0
         self.seconds = 0.0
+        self.reused = False
 
     @property
     def name(self) -> str:
@@ -310,7 +325,7 @@ def make_fonts(text: str, out_dir: Path) -> dict:
     chars = set(text) | {chr(c) for c in range(0x20, 0x7F)} | set("，。、；：？！“”‘’（）《》〔〕【】—…·％℃０１２３４５６７８９．______")
     out = {}
     for weight, (path, index) in NOTO.items():
-        font = TTFont(path, fontNumber=index, lazy=False)
+        font = TTFont(path, fontNumber=index, lazy=False, recalcTimestamp=False)   # same bytes every build
         opts = subset.Options()
         opts.layout_features = ["*"]
         opts.name_IDs = ["*"]
@@ -376,10 +391,13 @@ class Printer:
                                                     document.fonts.load(`700 16px "${family}"`)])
                                  .then(() => document.fonts.ready).then(() => true)""", FONT_FAMILY)
 
-    def pdf(self, out: Path) -> bytes:
+    def pdf(self, out: Path, date: str) -> bytes:
+        """Print to `out`, with the PDF's CreationDate and ModDate set to `date` (YYYYMMDD)."""
+        data = normalise_pdf(self.page.pdf(prefer_css_page_size=True, print_background=True, outline=True,
+                                       tagged=True), date)
         out.parent.mkdir(parents=True, exist_ok=True)
-        return self.page.pdf(path=str(out), prefer_css_page_size=True, print_background=True,
-                             outline=True, tagged=True)
+        out.write_bytes(data)
+        return data
 
     def set_fit(self, level: int):
         self.page.evaluate("l => { for (let i = 1; i <= l; i++) document.documentElement.classList.add('fit' + i); }", level)
@@ -426,9 +444,194 @@ def _write(path: Path, text: str):
     path.write_text(text, encoding="utf-8")
 
 
-def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=print) -> list[Job]:
+def normalise_pdf(data: bytes, date: str) -> bytes:
+    """Make Chromium's PDF depend on the page alone, not on when or after what it was printed:
+      - CreationDate and ModDate (the time of printing) become `date` (YYYYMMDD) at 00:00 UTC;
+      - the tagged-PDF ids of table cells, "(node00015434)" (DOM node numbers, which grow with
+        every page the browser process has loaded), are numbered 1, 2, 3 … in the order they
+        appear, with the same width (8 digits), and every reference to them follows;
+    then the cross-reference table is moved by what the edits added or removed (nothing, unless
+    an id had more than 8 digits)."""
+    edits = []                                   # (start, end, new bytes), in file order
+    stamp = f"D:{date}000000+00'00'".encode()
+    for m in re.finditer(rb"/(?:CreationDate|ModDate) \((D:[^)]*)\)", data):
+        edits.append((m.start(1), m.end(1), stamp))
+    ids = {}
+    for m in re.finditer(rb"\(node(\d+)\)", data):
+        edits.append((m.start(1), m.end(1), ids.setdefault(m.group(1), b"%08d" % (len(ids) + 1))))
+    edits.sort()
+    out, at, starts, shifts, delta = [], 0, [], [], 0
+    for start, end, new in edits:
+        out += [data[at:start], new]
+        at = end
+        delta += len(new) - (end - start)
+        starts.append(end)
+        shifts.append(delta)
+    out.append(data[at:])
+    result = b"".join(out)
+    if not any(shifts):
+        return result
+    def moved(offset: int) -> int:
+        k = bisect.bisect_right(starts, offset)
+        return offset + (shifts[k - 1] if k else 0)
+
+    m = re.search(rb"startxref\s+(\d+)\s+%%EOF\s*$", result)
+    if not m:
+        raise ValueError("a PDF without a startxref")
+    old_xref = int(m.group(1))
+    xref = moved(old_xref)
+    head = re.compile(rb"xref\s+0 (\d+)\s*?\n").match(result, xref)
+    if not head:
+        raise ValueError("a PDF whose cross-reference table is not where startxref says")
+    n, pos = int(head.group(1)), head.end()
+    table = bytearray(result[pos:pos + 20 * n])
+    for i in range(n):
+        entry = table[20 * i:20 * i + 20]
+        if entry[17:18] == b"n":
+            table[20 * i:20 * i + 10] = b"%010d" % moved(int(entry[:10]))
+    tail = result[pos + 20 * n:m.start(1)] + str(xref).encode() + result[m.end(1):]
+    return result[:pos] + bytes(table) + tail
+
+
+def pdf_date(job: Job) -> str:
+    """The date a PDF carries in its metadata: its source document's (SOURCE_DATE_EPOCH overrides)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).strftime("%Y%m%d")
+    date = str(job.context["county"]["document"].get("date") or "")
+    return re.sub(r"\D", "", date)[:8].ljust(8, "0") if re.match(r"\d{4}", date) else "20000101"
+
+
+def build_version() -> str:
+    """What every PDF depends on besides its HTML and fonts: this file (printing, fitting), the
+    cache format, Chromium's binary and Playwright's version."""
+    from importlib.metadata import version
+    try:
+        st = os.stat(os.path.realpath(CHROMIUM))
+        chromium = f"{os.path.realpath(CHROMIUM)}:{st.st_size}:{int(st.st_mtime)}"
+    except OSError:
+        chromium = CHROMIUM
+    return artefacts.digest(artefacts.FORMAT, Path(__file__).read_bytes(), chromium, version("playwright"),
+                            CHROMIUM_ARGS)
+
+
+def pdf_key(job: Job, source: str, fonts_digest: str, version: str) -> str:
+    """The cache key of one PDF: its first-pass HTML (catalogue entries, templates, CSS, helper
+    code all show there), its fonts, its date, its kind and the build version."""
+    return artefacts.digest(version, fonts_digest, job.kind, job.one_page, pdf_date(job), source)
+
+
+def pdf_jobs() -> int:
+    """Printer processes: MB_PDF_JOBS, else one per core (at most MAX_JOBS)."""
+    env = os.environ.get("MB_PDF_JOBS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, min(MAX_JOBS, os.cpu_count() or 1))
+
+
+def print_one(printer: Printer, h: Handouts, job: Job, fonts: dict, work: Path, out: Path) -> dict:
+    """Print one handout to `out`; its facts (pages, bytes, fit, seconds). Everything the bytes
+    depend on is in the job, the fonts and the templates: never the printer's history."""
+    started = time.perf_counter()
+    src = work / f"{job.name}.html"
+    page_of, fit = {}, 0
+    for _attempt in range(3):
+        _write(src, h.render(job.template, job=job, fonts=fonts, page_of=page_of, **job.context))
+        printer.load(src)
+        if job.one_page:
+            # Largest type that fits: 18 pt where there is room, else 16 pt and down.
+            fit = -1
+            printer.set_big(True)
+            if printer.overflows():
+                printer.set_big(False)
+                fit = 0
+            while fit >= 0 and printer.overflows() and fit < FIT_LEVELS - 1:
+                fit += 1
+                printer.set_fit(fit)
+        data = printer.pdf(out, pdf_date(job))
+        if job.kind != "booklet":
+            break
+        keys = {s["id"]: f"{n}．{s['name']}" for n, s in h.numbered[job.context["county"]["code"]]}
+        found = _find_pages(out, keys)
+        if found == page_of:
+            break
+        page_of = found
+    return {"pages": pdf_pages(data), "bytes": len(data), "fit": fit,
+            "seconds": round(time.perf_counter() - started, 2)}
+
+
+def _worker(h, todo, fonts, work, site_dir, tasks, results):
+    """A printer process: its own Chromium, jobs by index from `tasks` until None."""
+    printer = Printer()
+    try:
+        while True:
+            i = tasks.get()
+            if i is None:
+                break
+            try:
+                results.put((i, print_one(printer, h, todo[i], fonts, work, site_dir / todo[i].url), None))
+            except Exception:  # noqa: BLE001 - reported to the parent, which stops the build
+                results.put((i, None, traceback.format_exc()))
+    finally:
+        printer.close()
+
+
+def print_jobs(h: Handouts, todo: list[Job], fonts: dict, work: Path, site_dir: Path, workers: int,
+               done=lambda job, facts: None) -> None:
+    """Print `todo`, in this process (workers=1) or in `workers` forked processes, each with its own
+    Chromium, taking the next job as it finishes one (longest first: booklets, rule sheets, then the
+    rest). `done(job, facts)` is called in this process as each finishes."""
+    if not todo:
+        return
+    workers = max(1, min(workers, len(todo)))
+    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        printer = Printer()
+        try:
+            for job in todo:
+                done(job, print_one(printer, h, job, fonts, work, site_dir / job.url))
+        finally:
+            printer.close()
+        return
+    cost = {"booklet": 0, "rules": 1, "form": 2, "away": 3, "card": 4}
+    order = sorted(range(len(todo)), key=lambda i: (cost.get(todo[i].kind, 2), i))
+    ctx = multiprocessing.get_context("fork")
+    tasks, results = ctx.Queue(), ctx.Queue()
+    for i in order:
+        tasks.put(i)
+    for _ in range(workers):
+        tasks.put(None)
+    procs = [ctx.Process(target=_worker, args=(h, todo, fonts, work, site_dir, tasks, results), daemon=True)
+             for _ in range(workers)]
+    for p in procs:
+        p.start()
+    try:
+        left = len(todo)
+        while left:
+            try:
+                i, facts, error = results.get(timeout=5)
+            except queue.Empty:
+                if not any(p.is_alive() for p in procs):
+                    raise RuntimeError("handouts: every printer process ended before the jobs were done")
+                continue
+            if error:
+                raise RuntimeError(f"handouts: printing {todo[i].url} failed:\n{error}")
+            done(todo[i], facts)
+            left -= 1
+        for p in procs:
+            p.join()
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+                p.join()
+
+
+def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=print, workers: int | None = None,
+               cache: Path | None | str = "default") -> list[Job]:
     """Render every handout to HTML in `work`, then to PDF in `site_dir`. `only`: kinds to make.
-    `work` is replaced whole at the end, so two builds at once do not trip over each other."""
+    `workers`: printer processes (default `pdf_jobs()`). `cache`: the folder of stored PDFs
+    (default build/cache/pdf, None: print everything). `work` is replaced whole at the end, so two
+    builds at once do not trip over each other."""
     todo = [j for j in jobs(h) if only is None or j.kind in only]
     final, work = work, work.with_name(f"{work.name}.{os.getpid()}")
     if work.exists():
@@ -441,40 +644,41 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
     start = time.perf_counter()
     fonts = make_fonts("".join(sources.values()), work)
     log(f"handouts: fonts subset and converted ({time.perf_counter() - start:.1f} s)")
-    printer = Printer()
-    try:
-        for job in todo:
-            started = time.perf_counter()
-            src = work / f"{job.name}.html"
-            out = site_dir / job.url
-            page_of = {}
-            for _attempt in range(3):
-                _write(src, h.render(job.template, job=job, fonts=fonts, page_of=page_of, **job.context))
-                printer.load(src)
-                if job.one_page:
-                    # Largest type that fits: 18 pt where there is room, else 16 pt and down.
-                    job.fit = -1
-                    printer.set_big(True)
-                    if printer.overflows():
-                        printer.set_big(False)
-                        job.fit = 0
-                    while job.fit >= 0 and printer.overflows() and job.fit < FIT_LEVELS - 1:
-                        job.fit += 1
-                        printer.set_fit(job.fit)
-                data = printer.pdf(out)
-                if job.kind != "booklet":
-                    break
-                keys = {s["id"]: f"{n}．{s['name']}" for n, s in h.numbered[job.context["county"]["code"]]}
-                found = _find_pages(out, keys)
-                if found == page_of:
-                    break
-                page_of = found
-            job.pages, job.bytes = pdf_pages(data), len(data)
-            job.seconds = time.perf_counter() - started
-            if job.one_page and job.pages != 1:
-                log(f"handouts: WARNING {job.url} has {job.pages} pages at the smallest type")
-    finally:
-        printer.close()
+    folder = artefacts.default_folder("pdf") if cache == "default" else cache
+    store = artefacts.Cache(folder) if folder else None
+    keys = {}
+    if store is not None:
+        version = build_version()
+        fonts_digest = artefacts.digest(*(artefacts.file_digest(work / fonts[w]) for w in sorted(fonts)))
+        keys = {job.name: pdf_key(job, sources[job.name], fonts_digest, version) for job in todo}
+    missing = []
+    for job in todo:
+        facts = store.get(keys[job.name]) if store is not None else None
+        if facts is None:
+            missing.append(job)
+            continue
+        store.place(keys[job.name], site_dir / job.url)
+        job.pages, job.bytes, job.fit, job.seconds = facts["pages"], facts["bytes"], facts["fit"], facts["seconds"]
+        job.reused = True
+    if store is not None:
+        log(f"handouts: {len(todo) - len(missing)} PDFs unchanged (reused from {store.folder}), {len(missing)} to print")
+
+    def done(job, facts):
+        job.pages, job.bytes, job.fit, job.seconds = facts["pages"], facts["bytes"], facts["fit"], facts["seconds"]
+        if job.one_page and job.pages != 1:
+            log(f"handouts: WARNING {job.url} has {job.pages} pages at the smallest type")
+        if store is not None:
+            store.put(keys[job.name], site_dir / job.url, facts)
+            store.place(keys[job.name], site_dir / job.url)
+
+    n = pdf_jobs() if workers is None else workers
+    start = time.perf_counter()
+    print_jobs(h, missing, fonts, work, site_dir, n, done)
+    if missing:
+        log(f"handouts: printed {len(missing)} PDFs with {max(1, min(n, len(missing)))} Chromium "
+            f"({time.perf_counter() - start:.1f} s)")
+    if store is not None and cache == "default" and only is None:
+        store.prune()
     shutil.rmtree(final, ignore_errors=True)
     try:
         work.rename(final)
@@ -542,7 +746,7 @@ def build(site_dir, pdf: bool = True, log=print):
         "base": h.base,
         "built_seconds": round(took, 1),
         "handouts": [{"url": j.url, "kind": j.kind, "title": j.title, "pages": j.pages, "bytes": j.bytes,
-                      "fit": j.fit, "seconds": round(j.seconds, 2),
+                      "fit": j.fit, "seconds": round(j.seconds, 2), "reused": j.reused,
                       "page": j.context.get("s", j.context["county"])["url"]} for j in done],
     }
     (site_dir / "handouts.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
