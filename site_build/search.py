@@ -403,8 +403,10 @@ def query(directory, text: str, shown: int = 40, details: bool = False):
         singles |= {p[i] for i in range(len(p)) if i not in covered}
     if singles:
         found.update(look(singles))
-    words = words_of(parts, norm["ages"], found, max_len)
-    docs, partial = rank(found, words)
+    words = words_of(parts, found, max_len)
+    ages = [a for a in norm["ages"] if a in found]
+    words, extra = (words, ages) if words else (ages, [])
+    docs, partial = rank(found, words, extra)
     per = meta["docs_per_shard"]
     table = {}
     for k in sorted({d // per for d in docs[:shown]}):
@@ -414,19 +416,19 @@ def query(directory, text: str, shown: int = 40, details: bool = False):
     if not docs:
         fetched.append("hints.json")
     if details:
-        return {"urls": urls, "fetched": fetched, "words": words, "partial": partial,
+        return {"urls": urls, "fetched": fetched, "words": words + extra, "partial": partial,
                 "checker": bool(docs) and (norm["spoken"] or bool(norm["ages"])), "parts": parts}
     return urls, fetched
 
 
-def words_of(parts, ages, found, max_len) -> list:
-    """The query's words: each part split by longest match, then the age words found."""
+def words_of(parts, found, max_len) -> list:
+    """The query's words: each part split by longest match."""
     words = []
     for p in parts:
         for w in split(p, found, max_len):
             if w not in words:
                 words.append(w)
-    return words + [a for a in ages if a in found and a not in words]
+    return words
 
 
 def split(q: str, found: dict, max_len: int) -> list:
@@ -443,16 +445,22 @@ def split(q: str, found: dict, max_len: int) -> list:
     return words
 
 
-def rank(found: dict, words: list):
+def rank(found: dict, words: list, extra: list = ()):
     """Pages holding every word, else those holding any; first those holding more of the words, then
     by score (a word in the title or topic counts 5, in the text 1), then in index order (comparison
-    pages first). Returns (documents, partial)."""
+    pages first). `extra` words (an age beside other words) only add to the score of the pages found:
+    a service for everyone of 60 and over is not in any age's list, yet a 70-year-old can have it.
+    Returns (documents, partial)."""
     scores, hits = {}, {}
     for w in words:
         for p in found[w]:
             d = p >> 1
             scores[d] = scores.get(d, 0) + (5 if p & 1 else 1)
             hits[d] = hits.get(d, 0) + 1
+    for w in extra:
+        for p in found[w]:
+            if p >> 1 in scores:
+                scores[p >> 1] += 5 if p & 1 else 1
     full = [d for d in scores if hits[d] == len(words)]
     docs = full or list(scores)
     docs.sort(key=lambda d: (-hits[d], -scores[d], d))

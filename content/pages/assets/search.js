@@ -126,8 +126,9 @@
       norm.parts.forEach(function (p) {
         split(p, found, maxLen).forEach(function (w) { if (words.indexOf(w) < 0) words.push(w); });
       });
-      norm.ages.forEach(function (a) { if (found[a] && words.indexOf(a) < 0) words.push(a); });
-      return { norm: norm, found: found, words: words };
+      var ages = norm.ages.filter(function (a) { return Object.prototype.hasOwnProperty.call(found, a); });
+      return words.length ? { norm: norm, found: found, words: words, extra: ages }
+                          : { norm: norm, found: found, words: ages, extra: [] };
     });
   }
 
@@ -146,13 +147,20 @@
 
   // Pages holding every word, else those holding any; more of the words first, then the score (a
   // word in the title or topic counts 5, in the text 1), then index order (comparison pages first).
-  function rank(found, words) {
+  // `extra` words (an age beside other words) only add to the score of the pages found.
+  function rank(found, words, extra) {
     var scores = {}, hits = {};
     words.forEach(function (w) {
       found[w].forEach(function (p) {
         var doc = p >> 1;
         scores[doc] = (scores[doc] || 0) + (p & 1 ? 5 : 1);
         hits[doc] = (hits[doc] || 0) + 1;
+      });
+    });
+    extra.forEach(function (w) {
+      found[w].forEach(function (p) {
+        var doc = p >> 1;
+        if (scores[doc] !== undefined) scores[doc] += (p & 1 ? 5 : 1);
       });
     });
     var all = Object.keys(scores).map(Number);
@@ -286,7 +294,7 @@
     out.textContent = "正在查找……";
     meta().then(function (m) {
       return lookup(m, query).then(function (l) {
-        return show(m, rank(l.found, l.words), query, l.norm);
+        return show(m, rank(l.found, l.words, l.extra), query, l.norm);
       });
     }).catch(function () {
       out.textContent = "搜索索引没有加载成功，请检查网络后再试。";
