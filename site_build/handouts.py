@@ -364,6 +364,44 @@ def make_fonts(text: str, out_dir: Path) -> dict:
     return out
 
 
+def cached_fonts(text: str, work: Path, folder: Path | None) -> dict:
+    """make_fonts, reusing the fonts of an earlier build with the same characters from `folder`
+    (build/cache/fonts/<key>/; key: the characters, the Noto files, fontTools, make_fonts' code)."""
+    if folder is None:
+        return make_fonts(text, work)
+    import inspect
+
+    import fontTools
+    noto = []
+    for weight, (path, index) in sorted(NOTO.items()):
+        st = os.stat(path)
+        noto.append(f"{weight}:{path}:{index}:{st.st_size}:{int(st.st_mtime)}")
+    key = artefacts.digest("fonts", artefacts.FORMAT, fontTools.version, noto, inspect.getsource(make_fonts),
+                           "".join(sorted(set(text))))
+    stored = folder / key[:2] / key
+    names = {weight: f"mbsans-{weight}.ttf" for weight in NOTO}
+    if all((stored / name).is_file() for name in names.values()):
+        for name in names.values():
+            shutil.copyfile(stored / name, work / name)
+        os.utime(stored)
+        return names
+    out = make_fonts(text, work)
+    tmp = stored.with_name(f".{key}.{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name in out.values():
+        shutil.copyfile(work / name, tmp / name)
+    try:
+        tmp.rename(stored)
+    except OSError:          # another build stored the same fonts meanwhile
+        shutil.rmtree(tmp, ignore_errors=True)
+    now = time.time()
+    for old in folder.glob("*/*"):     # fonts nobody used for a day
+        if old != stored and now - old.stat().st_mtime > artefacts.PRUNE_AFTER:
+            shutil.rmtree(old, ignore_errors=True)
+    return out
+
+
 # ------------------------------------------------------------------ printing
 
 def pdf_pages(data: bytes) -> int:
@@ -641,11 +679,11 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
     sources = {}
     for job in todo:
         sources[job.name] = h.render(job.template, job=job, fonts=None, page_of={}, **job.context)
-    start = time.perf_counter()
-    fonts = make_fonts("".join(sources.values()), work)
-    log(f"handouts: fonts subset and converted ({time.perf_counter() - start:.1f} s)")
     folder = artefacts.default_folder("pdf") if cache == "default" else cache
     store = artefacts.Cache(folder) if folder else None
+    start = time.perf_counter()
+    fonts = cached_fonts("".join(sources.values()), work, Path(folder).with_name("fonts") if folder else None)
+    log(f"handouts: fonts subset and converted ({time.perf_counter() - start:.1f} s)")
     keys = {}
     if store is not None:
         version = build_version()
