@@ -79,3 +79,27 @@ def page(browser):
     pg.on("request", lambda request: pg.requests.append(request.url))
     yield pg
     context.close()
+
+
+# ---------------------------------------------------------------- nginx with the project's configuration
+
+@pytest.fixture(scope="session")
+def nginx_server(site_dir, tmp_path_factory):
+    """Debian's nginx with deploy/nginx.conf (deploy/serve.py: loopback port, temporary prefix, in the
+    foreground) serving a copy of site/, so a rebuild beside the tests cannot change files under it.
+    Yields a deploy.serve.Nginx: `.url`, `.access_log()`, `.clear_log()`. Skips when nginx is not
+    installed, except under CI (environment variable CI set), where scripts/setup.sh installs it."""
+    import os
+    import shutil
+    from deploy import serve
+    copy = tmp_path_factory.mktemp("nginx") / "site"
+    shutil.copytree(site_dir, copy, ignore=shutil.ignore_patterns("*.pdf", "*.pdf.br", "*.pdf.gz"))
+    try:
+        server = serve.start(copy)
+    except serve.Missing as err:
+        if os.environ.get("CI"):
+            pytest.fail(f"{err} (CI: scripts/setup.sh should have installed it)")
+        pytest.skip(str(err))
+    server.site = copy
+    yield server
+    server.stop()
