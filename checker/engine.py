@@ -862,9 +862,12 @@ class Engine:
             best = max(range(len(members)), key=lambda i: sums[i])
             others = "、".join(f"“{r['name']}”（每月{_money(sums[i])}元）" for i, r in enumerate(members) if i != best)
             return f"只能选一项：选钱多的“{members[best]['name']}”（每月{_money(sums[best])}元），不选{others}。"
-        def what(r):
+        texts = [(r.get("amount") or {}).get("text") for r in members]
+        same = len(set(texts)) < len(texts) or not all(texts)
+
+        def what(r):  # where the amounts do not tell them apart, what each is
             a = r.get("amount") or {}
-            return a.get("text") or "文件没写金额"
+            return f"：{r['summary'].rstrip('。')}" if same else (a.get("text") or "文件没写金额")
         return "只能选一项：" + "；".join(f"“{r['name']}”{what(r)}" for r in members) + "。请问清楚哪项对您更合适再申请。"
 
     def not_counted(self, results, counted) -> list:
@@ -879,7 +882,7 @@ class Engine:
             if a.get("in_kind"):
                 why = "按服务给，不是现金"
             elif a.get("base"):
-                why = f"按{a['base']}的比例算，文件没写{a['base']}是多少"
+                why = f"按{a['base']}算，文件没写数额"
             elif a and a.get("per") not in (None, "month") and a.get("yuan") is not None:
                 why = {"year": "按年给", "once": "一次性给", "household": "按户给一次"}.get(a["per"], "不是按月给")
             elif "gap" in (self.services[r["service"]]["s"].get("amount") or {}):
@@ -887,6 +890,8 @@ class Engine:
             elif benefit == "cash":
                 why = "文件没写金额"
             else:
+                continue
+            if benefit not in ("cash", "care"):  # 优待 and one-off help are not money a month
                 continue
             out.append({"service": r["service"], "name": r["name"], "why": why})
         return out

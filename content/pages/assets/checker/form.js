@@ -483,25 +483,30 @@ function documentNotes(r) {
   return out;
 }
 
+const cardId = (sid) => `yl-r-${sid}`;
+
+// A card is short until opened (issue 18): name, amount, the apply badge with where; the rest
+// (steps, 不重复享受, 另需, source) opens on tap. The printed 明白卡 carries the whole answer.
 function resultCard(r, multiCounty) {
   const title = h("h4", { class: "yl-card__title" },
     h("a", { href: siteURL(r.url) }, r.name), multiCounty ? h("span", { class: "yl-county" }, `（${r.county_name}）`) : null);
   const body = [];
+  const more = [];
   if (r.status === "eligible" || r.status === "upcoming") {
     if (r.amount && r.amount.text) body.push(h("p", { class: "yl-amount" }, r.amount.text));
     if (r.status === "upcoming") body.push(h("p", { class: "yl-when" }, r.from ? `${ymd(r.from)}起可以享受。` : "以后可以享受。"));
     body.push(h("p", { class: "yl-apply" }, applyBadge(r), " ", r.where || ""));
-    for (const n of r.next || []) body.push(h("p", { class: "yl-next" }, n.text));
-    if (r.away) body.push(h("p", { class: "yl-away" }, "住在外地：", typeof r.away === "string" ? r.away : r.away.text || ""));
-    body.push(...documentNotes(r));
+    for (const n of r.next || []) more.push(h("p", { class: "yl-next" }, n.text));
+    if (r.away) more.push(h("p", { class: "yl-away" }, "住在外地：", typeof r.away === "string" ? r.away : r.away.text || ""));
+    more.push(...documentNotes(r));
   } else if (r.status === "maybe") {
-    body.push(h("p", {}, r.summary || ""));
     const missing = (r.missing || []).map(fieldLabel);
     if (missing.length) body.push(h("p", { class: "yl-missing" }, "还要弄清楚：", missing.join("、")));
     if (r.amount && r.amount.text) body.push(h("p", { class: "yl-amount yl-amount--small" }, "如果符合：", r.amount.text));
     // a maybe never says 不用申请 alone: the note says the status behind it must be obtained first
     if (r.apply !== "automatic" || !r.apply_note) body.push(h("p", { class: "yl-apply" }, applyBadge(r), " ", r.where || ""));
-    body.push(...documentNotes(r));
+    more.push(h("p", {}, r.summary || ""));
+    more.push(...documentNotes(r));
   } else {
     const reasons = (r.why || []).filter((w) => w.includes("✗"));
     body.push(h("p", { class: "yl-why" }, "没满足的条件：", (reasons.length ? reasons : r.why || []).map((w) => w.replace(/\s*✗.*$/, "")).join("；"), "。"));
@@ -509,10 +514,133 @@ function resultCard(r, multiCounty) {
   const others = (r.exclusive_with || []);
   if (others.length && r.status !== "ineligible") {
     for (const o of others) {
-      body.push(h("p", { class: "yl-exclusive" }, `不能和“${o.name}”同时享受${o.text ? "：" + o.text.replace(/。$/, "") : ""}。`));
+      more.push(h("p", { class: "yl-exclusive" }, `不能和“${o.name}”同时享受${o.text ? "：" + o.text.replace(/。$/, "") : ""}。`));
     }
   }
-  return h("article", { class: `yl-result yl-result--${r.status}`, "data-service": r.service, "data-status": r.status }, title, body);
+  if (more.length) {
+    body.push(h("details", { class: "yl-result__more" }, h("summary", {}, "详细：怎么办、不能同时享受、依据"), more));
+  }
+  return h("article", { class: `yl-result yl-result--${r.status}`, id: cardId(r.service), "data-service": r.service, "data-status": r.status }, title, body);
+}
+
+// ---------------------------------------------------------------- the first screen (issue 18)
+// What to do, in the engine's order (answer.plan: the catalogue's for/benefit decide), one line each.
+
+const firstClause = (text) => {
+  const s = String(text || "");
+  const cut = s.search(/[；;。]/);
+  return cut > 0 ? s.slice(0, cut) : s;
+};
+// where to go, for the first screen: the first sentence, and of a long one the clause that names the place
+const whereShort = (r) => {
+  let s = firstClause(r.where);
+  const comma = s.indexOf("，");
+  if (s.length > 16 && comma >= 6 && /[到向去在]/.test(s.slice(0, comma))) s = s.slice(0, comma);
+  return s;
+};
+const shortAmount = (r) => {
+  const t = firstClause(r.amount && r.amount.text);
+  return t && t.length <= 24 && !t.startsWith(r.name) ? t : "";   // not 护理补贴：护理补贴（文件未写金额）
+};
+
+function planLine(r, extra) {
+  return h("li", { class: "yl-plan__item", "data-plan": r.service },
+    h("a", { href: `#${cardId(r.service)}`, class: "yl-plan__name" }, r.name), extra);
+}
+
+function firstScreen(answer, byId) {
+  const plan = answer.plan || [];
+  const group = (g) => plan.find((x) => x.group === g);
+  const out = [];
+  const total = answer.monthly_total || {};
+  const counted = (total.services || []).map((s) => byId.get(s)).filter(Boolean);
+  out.push(h("p", { class: "yl-money" }, "每月能领：", h("strong", {}, total.yuan ? total.text.replace(/^每月/, "") : "没有算出按月领的钱"),
+    counted.length ? `（${counted.map((r) => r.name).join("、")}）` : ""));
+  const notCounted = total.not_counted || [];
+  if (notCounted.length) {
+    const byWhy = new Map();
+    for (const x of notCounted) byWhy.set(x.why, [...(byWhy.get(x.why) || []), x.name]);
+    out.push(h("p", { class: "yl-money-note" }, "没有算进去：", [...byWhy].map(([why, names]) => `${[...new Set(names)].join("、")}（${why}）`).join("；"), "。"));
+  }
+  const todo = group("apply");
+  if (todo) {
+    const either = new Map((todo.either || []).map((e) => [e.services[0], e.text]));
+    const unknown = todo.services.map((s) => byId.get(s)).filter((r) => r.apply === "unknown");
+    out.push(h("h3", { id: "yl-todo-title" }, `要去办的事（${todo.services.length}项）`));
+    out.push(h("ol", { class: "yl-plan yl-plan--todo", "aria-labelledby": "yl-todo-title" }, todo.services.map((sid) => {
+      const r = byId.get(sid);
+      const amount = shortAmount(r);
+      return planLine(r, [amount ? `：${amount}` : "",
+        r.apply === "unknown" ? "（先问要不要申请）" : h("span", { class: "yl-plan__where" }, `去哪里办：${whereShort(r)}`),
+        either.has(sid) ? h("span", { class: "yl-plan__either" }, either.get(sid).length <= 40 ? either.get(sid)
+          : `只能选一项：${todo.either.find((e) => e.services[0] === sid).services.map((s) => `“${byId.get(s).name}”`).join("或")}，见下面的说明`) : null]);
+    })));
+    if (unknown.length) {
+      out.push(h("p", { class: "yl-plan__ask" }, `标“先问”的，文件没写要不要申请，请问：${unknown[0].ask || "当地乡镇（街道）或12345"}。`));
+    }
+    out.push(h("div", { class: "yl-plan__actions" },
+      h("button", { type: "button", class: "yl-button", id: "yl-print-todo", onclick: printTodo }, "只打印要去办的事"),
+      h("button", { type: "button", class: "yl-button yl-button--plain", id: "yl-share-todo", onclick: () => shareTodo(answer, byId) }, "把要去办的事发给家人"),
+      h("span", { class: "yl-hint", id: "yl-share-todo-done", "aria-live": "polite" })));
+  }
+  const auto = group("automatic");
+  if (auto) {
+    out.push(h("p", { class: "yl-plan__auto" }, h("strong", {}, "这些不用申请，会自动给您："),
+      auto.services.map((sid, i) => {
+        const r = byId.get(sid);
+        const amount = shortAmount(r);
+        return [i ? "、" : "", h("a", { href: `#${cardId(sid)}`, "data-plan": sid }, r.name), amount ? `（${amount}）` : ""];
+      }), "。"));
+  }
+  const maybe = group("maybe");
+  if (maybe) {
+    out.push(h("h3", { id: "yl-maybe-title" }, `可能可以（${maybe.services.length}项），问清楚就知道`));
+    out.push(h("ul", { class: "yl-plan yl-plan--maybe", "aria-labelledby": "yl-maybe-title" }, maybe.services.map((sid) => {
+      const r = byId.get(sid);
+      const q = (r.missing || []).map((m) => ASK[m] || `${fieldLabel(m)}？`);
+      return planLine(r, `：${q.length ? q.join(" ") : "文件没写清楚，要去问"}`);
+    })));
+  }
+  const later = group("upcoming");
+  if (later) {
+    out.push(h("h3", { id: "yl-later-title" }, `以后可以（${later.services.length}项）`));
+    out.push(h("ul", { class: "yl-plan yl-plan--later", "aria-labelledby": "yl-later-title" }, later.services.map((sid) => {
+      const r = byId.get(sid);
+      return planLine(r, `：${r.from ? ymd(r.from) + "起" : "以后"}${shortAmount(r) ? "，" + shortAmount(r) : ""}`);
+    })));
+  }
+  out.push(h("p", { class: "yl-hint" }, "点名字看下面的详细说明。"));
+  return h("section", { class: "yl-first", id: "yl-first", "aria-label": "先看这里：钱和要去办的事" }, out);
+}
+
+function todoText(answer, byId) {
+  const todo = (answer.plan || []).find((x) => x.group === "apply");
+  if (!todo) return "";
+  const lines = todo.services.map((sid, i) => {
+    const r = byId.get(sid);
+    return `${i + 1}. ${r.name}${shortAmount(r) ? "：" + shortAmount(r) : ""}。${r.apply === "unknown" ? "文件没写要不要申请，先问" : "去哪里办：" + r.where}`;
+  });
+  return [`要去办的事（${ymd(answer.as_of)}查询）`, ...lines].join("\n");
+}
+
+function printTodo() {
+  document.documentElement.classList.add("yl-print-todo");
+  const done = () => { document.documentElement.classList.remove("yl-print-todo"); window.removeEventListener("afterprint", done); };
+  window.addEventListener("afterprint", done);
+  window.print();
+  setTimeout(done, 1000);
+}
+
+async function shareTodo(answer, byId) {
+  const text = todoText(answer, byId);
+  const say = (msg) => { $("yl-share-todo-done").textContent = msg; };
+  try {
+    if (navigator.share) { await navigator.share({ title: "要去办的事", text }); say("已打开分享。"); return; }
+    await navigator.clipboard.writeText(text);
+    say("已复制，可以粘贴到微信里发给家人。");
+  } catch {
+    say("没能分享。可以点“只打印要去办的事”，打印出来带去。");
+  }
 }
 
 function exclusiveGroups(list) {
@@ -535,8 +663,11 @@ function exclusiveGroups(list) {
 function render(answer, p) {
   const results = answer.results || [];
   const multiCounty = new Set(results.map((r) => r.county)).size > 1;
-  const by = Object.fromEntries(STATUS.map(([s]) => [s, results.filter((r) => r.status === s)]));
-  const groups = [];
+  const rank = (r) => (typeof r.rank === "number" ? r.rank : 1e9);
+  const by = Object.fromEntries(STATUS.map(([s]) => [s, results.filter((r) => r.status === s).sort((a, b) => rank(a) - rank(b))]));
+  const byId = new Map(results.map((r) => [r.service, r]));
+  const eitherText = new Map((answer.plan || []).flatMap((g) => (g.either || []).map((e) => [e.services[0], e.text])));
+  const groups = results.some((r) => r.status !== "ineligible") ? [firstScreen(answer, byId)] : [];
   for (const [status, title] of STATUS) {
     const list = by[status];
     if (!list.length) continue;
@@ -550,11 +681,10 @@ function render(answer, p) {
     }[status];
     const cards = [];
     if (status === "eligible") {
-      const money = (r) => (r.amount && typeof r.amount.yuan === "number" && r.amount.per === "month" ? r.amount.yuan : -1);
-      for (const group of exclusiveGroups([...list].sort((a, b) => money(b) - money(a)))) {
+      for (const group of exclusiveGroups(list)) {
         if (group.length > 1) {
           cards.push(h("div", { class: "yl-either", role: "group", "aria-label": "二选一" },
-            h("p", { class: "yl-either__title" }, "二选一：下面几项只能享受其中一项"),
+            h("p", { class: "yl-either__title" }, eitherText.get(group[0].service) || "二选一：下面几项只能享受其中一项"),
             group.map((r) => resultCard(r, multiCounty))));
         } else cards.push(resultCard(group[0], multiCounty));
       }
@@ -577,7 +707,7 @@ function render(answer, p) {
   summary.classList.remove("yl-error");
   const parts = STATUS.filter(([s]) => s !== "ineligible" && by[s].length).map(([s, t]) => `${t}${by[s].length}项`);
   summary.textContent = results.length
-    ? `结果（${ymd(answer.as_of)}）：${parts.join("，") || "暂时没有找到可以享受的服务"}。${answer.monthly_total && answer.monthly_total.yuan ? "按月领的钱合计" + answer.monthly_total.text + "。" : ""}`
+    ? `结果（${ymd(answer.as_of)}）：${parts.join("，") || "暂时没有找到可以享受的服务"}。`
     : "没有找到这个县的服务。";
   $("yl-actions").hidden = !results.length;
   renderCard(answer, p);
@@ -608,8 +738,11 @@ function renderCard(answer, p) {
   const maybe = results.filter((r) => r.status === "maybe");
   const codes = [...new Set(results.map((r) => r.county))];
   const card = $("yl-card");
-  // money first (by amount), then services without a sum
-  const ranked = [...eligible].sort((a, b) => (b.amount?.yuan ?? -1) - (a.amount?.yuan ?? -1));
+  // the engine's order (answer.plan), as on the screen
+  const rank = (r) => (typeof r.rank === "number" ? r.rank : 1e9);
+  const ranked = [...eligible].sort((a, b) => rank(a) - rank(b));
+  upcoming.sort((a, b) => rank(a) - rank(b));
+  maybe.sort((a, b) => rank(a) - rank(b));
   // what comes by itself, in one list; what the elder must go and ask for, with where to go
   const automatic = ranked.filter((r) => r.apply === "automatic");
   const toApply = ranked.filter((r) => r.apply !== "automatic");
@@ -637,16 +770,16 @@ function renderCard(answer, p) {
   const docs = codes.map((c) => counties.get(c)).filter(Boolean)
     .map((c) => `${c.name}：《${c.document.title}》（${[c.document.status_text, c.document.date || "文件未注明日期"].filter(Boolean).join("，")}）`);
   document.documentElement.classList.add("yl-has-card");
+  const keep = "yl-card__todo";   // what 只打印要去办的事 prints
   card.replaceChildren(...[
-    h("h1", {}, "养老服务明白卡"),
-    h("p", { class: "yl-card__who" }, describe(p), `　查询日期：${ymd(answer.as_of)}`),
+    h("h1", { class: keep }, "养老服务明白卡"),
+    h("p", { class: `yl-card__who ${keep}` }, describe(p), `　查询日期：${ymd(answer.as_of)}`),
     eligible.length ? null : h("h2", {}, "暂时没有查到可以享受的服务"),
     answer.monthly_total?.yuan ? h("p", { class: "yl-card__total" }, `可以享受${eligible.length}项，按月领的钱合计：${answer.monthly_total.text}`) : null,
+    toApply.length ? [h("h2", { class: keep }, toApply.some((r) => r.apply === "unknown")
+      ? `要去办的事：去申请或先问清楚（${toApply.length}项）` : `要去办的事：需要去申请（${toApply.length}项）`),
+      h("table", { class: `yl-card__table ${keep}` }, h("thead", {}, h("tr", {}, h("th", {}, "服务和能得到什么"), h("th", {}, "去哪里办、怎么办"))), h("tbody", {}, rows))] : null,
     automatic.length ? [h("h2", {}, `不用申请，自动享受（${automatic.length}项）`), h("ul", { class: "yl-card__auto" }, autoItems)] : null,
-    toApply.length ? [h("h2", {}, toApply.some((r) => r.apply === "unknown")
-      ? `要去申请或先问清楚（${toApply.length}项）` : `需要去申请（${toApply.length}项）`),
-      h("table", { class: "yl-card__table" }, h("thead", {}, h("tr", {}, h("th", {}, "服务和能得到什么"), h("th", {}, "去哪里办、怎么办"))), h("tbody", {}, rows))] : null,
-    upcoming.length ? [h("h2", {}, "以后可以"), h("ul", {}, upcoming.map((r) => h("li", {}, `${r.name}：${r.from ? ymd(r.from) + "起" : "以后"}${r.amount?.text ? "，" + r.amount.text : ""}`)))] : null,
     toAsk.length ? [h("h2", {}, `可能可以（${maybe.length}项），先问清楚：`),
       h("ul", { class: "yl-card__ask" }, toAsk.slice(0, 3).map(([m, names]) => h("li", {}, `${fieldLabel(m)}（关系到${names.slice(0, 3).join("、")}${names.length > 3 ? `等${names.length}项` : ""}）`))),
       toAsk.length > 3 ? h("p", { class: "yl-card__ask" }, `还有${toAsk.length - 3}个问题，见网页上的查询结果。`) : null,
@@ -654,7 +787,8 @@ function renderCard(answer, p) {
     doubtful.length ? [h("h2", {}, `文件没写清楚，要去问（${doubtful.length}项）`),
       h("ul", { class: "yl-card__doubt" }, doubtful.slice(0, 4).map((r) => h("li", {}, h("strong", {}, r.name), `：${r.doubts[0]}`))),
       doubtful.length > 4 ? h("p", { class: "yl-card__doubt" }, `还有${doubtful.length - 4}项，见网页上的查询结果。`) : null] : null,
-    phones.length ? h("p", { class: "yl-card__phones" }, "咨询电话：", phones.join("；")) : h("p", { class: "yl-card__phones" }, "咨询：村（社区）、乡镇（街道），或拨打12345政务服务热线。"),
+    upcoming.length ? [h("h2", {}, "以后可以"), h("ul", {}, upcoming.map((r) => h("li", {}, `${r.name}：${r.from ? ymd(r.from) + "起" : "以后"}${r.amount?.text ? "，" + r.amount.text : ""}`)))] : null,
+    phones.length ? h("p", { class: `yl-card__phones ${keep}` }, "咨询电话：", phones.join("；")) : h("p", { class: `yl-card__phones ${keep}` }, "咨询：村（社区）、乡镇（街道），或拨打12345政务服务热线。"),
     h("p", { class: "yl-card__source" }, "依据：", docs.join("；"), "。本卡由“养老服务明白卡”网站按县里公开的政策文件算出，以当地政府部门的答复为准。"),
   ].flat(Infinity).filter(Boolean));
   fitCard(card);
