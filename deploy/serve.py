@@ -180,6 +180,7 @@ def main(argv=None) -> int:
         os.execv(sys.executable, [sys.executable, "-m", "http.server", "--directory", str(args.site),
                                   "--bind", "127.0.0.1", str(args.port)])
     print(f"nginx with deploy/nginx.conf: 打开 {server.url} (Ctrl+C 停止)", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))     # stop nginx too (finally below)
     try:
         server.proc.wait()
     except KeyboardInterrupt:
