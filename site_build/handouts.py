@@ -730,18 +730,23 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
 
 def _page_source(h: Handouts, url: str):
     """(source line, short footer) for the site page at `url`."""
-    for county in h.site.counties:
-        if url in (county["url"], rule_sheets.page_url(county)):
-            line = h.source_line(county)
-            return line, line
-        for s in county["services"]:
-            if url == s["url"]:
-                line = h.source_line(county, s)
-                return line, line
-    if url.startswith(("compare/", "away/", "glossary/")) or url.count("/") == 1 and url[:-1] in {c["province_slug"] for c in h.site.counties}:
-        docs = "；".join(f"{c['name']}：《{c['document']['title']}》（{c['document']['status_text']}）{pages.date_text(c['document']['date'])}"
-                        for c in h.site.counties)
-        return f"来源：各县公开的政策文件（{docs}）", "来源：各县公开的政策文件，每项注明出处"
+    if getattr(h, "_sources_by_url", None) is None:     # county and service pages, looked up by address
+        h._sources_by_url, h._all_docs = {}, None
+        h._provinces = {c["province_slug"] for c in h.site.counties}
+        for county in h.site.counties:
+            for s in county["services"]:
+                h._sources_by_url.setdefault(s["url"], (county, s))
+            for u in (rule_sheets.page_url(county), county["url"]):
+                h._sources_by_url[u] = (county, None)
+    if url in h._sources_by_url:
+        county, s = h._sources_by_url[url]
+        line = h.source_line(county, s) if s else h.source_line(county)
+        return line, line
+    if url.startswith(("compare/", "away/", "glossary/")) or url.count("/") == 1 and url[:-1] in h._provinces:
+        if getattr(h, "_all_docs", None) is None:
+            h._all_docs = "；".join(f"{c['name']}：《{c['document']['title']}》（{c['document']['status_text']}）"
+                                    f"{pages.date_text(c['document']['date'])}" for c in h.site.counties)
+        return f"来源：各县公开的政策文件（{h._all_docs}）", "来源：各县公开的政策文件，每项注明出处"
     return "本站内容全部来自各县公开的政策文件，每页注明出处和日期。", "养老服务明白卡：内容来自各县公开的政策文件"
 
 
