@@ -4,6 +4,7 @@ time, peak memory and the size of one service page, county page and the search i
 real site's build time and what a phone downloads on a service page's first visit.
 
 Run: .venv/bin/python -m bench.site_build [--counties 100,300] [--skip-real]
+     .venv/bin/python -m bench.site_build --search-only --counties 5,300   (search index and queries only, no mkdocs)
 """
 from __future__ import annotations
 
@@ -66,6 +67,11 @@ def synthetic_catalogue(n: int, out: Path) -> Path:
         folder = out / province_slug
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{slug}.yaml").write_text(text, encoding="utf-8")
+        # the loader checks each county's document in sources/<province>/<county>/: link the real one
+        sources = loader.SEEDS_DIR / src.parent.name / src.stem
+        if sources.is_dir():
+            (out / "sources" / province_slug).mkdir(parents=True, exist_ok=True)
+            (out / "sources" / province_slug / slug).symlink_to(sources, target_is_directory=True)
     catalogue = loader.load_catalogue(out)
     return loader.write_compiled(catalogue, out / "catalogue.json")
 
@@ -96,6 +102,37 @@ def search_download(search_dir: Path, query: str) -> tuple[int, int]:
     return sum(map(len, data)), sum(len(gzip.compress(b, 9)) for b in data)
 
 
+# What a search downloads, for queries of every kind the page meets: the issue's (everyday words,
+# spoken questions, ages in words), the documents' own words, a county with a service, nothing found.
+SEARCHES = ["高龄津贴", "低保", "体检", "敬老院", "瘫痪在床", "老年大学", "打官司不要钱", "老兵补贴", "老人摔跤",
+            "我今年85岁能领什么钱", "九十多岁老人有什么待遇", "失能老人护理补贴", "坐公交免费吗", "永嘉高龄津贴", "火星移民"]
+
+
+def search_only(n: int | None, work: Path) -> dict:
+    """Build only the search index (the real catalogue when n is None, else n synthetic counties) and
+    measure each of SEARCHES: files and bytes (raw, gzip -9) it fetches."""
+    from site_build import pages
+    if n is None:
+        catalogue = loader.load_catalogue()
+    else:
+        catalogue = json.loads(synthetic_catalogue(n, work / "catalogue").read_text(encoding="utf-8"))
+    out = work / "search"
+    out.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    for name, content in site_search.build_index(pages.Site(catalogue)).items():
+        (out / name).write_text(json.dumps(content, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    build_s = time.perf_counter() - t
+    files = list(out.glob("*.json"))
+    r = {"counties": len(catalogue["counties"]), "index_build_s": build_s, "index_files": len(files),
+         "index_kb": sum(f.stat().st_size for f in files) / 1024,
+         "meta_gz_kb": len(gzip.compress((out / "meta.json").read_bytes(), 9)) / 1024, "queries": {}}
+    for q in SEARCHES:
+        urls, names = site_search.query(out, q)
+        raw, gz = search_download(out, q)
+        r["queries"][q] = {"files": len(names), "kb": raw / 1024, "gz_kb": gz / 1024, "results": len(urls)}
+    return r
+
+
 def sizes(site_dir: Path, catalogue: dict) -> dict:
     county = next(iter(catalogue["counties"].values()))
     service = county["services"][0]
@@ -120,8 +157,22 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counties", default="100,300", help="comma-separated synthetic sizes")
     parser.add_argument("--skip-real", action="store_true")
+    parser.add_argument("--search-only", action="store_true", help="only the search index and SEARCHES (5 = the real catalogue)")
     args = parser.parse_args(argv)
     results = {}
+    if args.search_only:
+        with tempfile.TemporaryDirectory(prefix="mb-bench-search-") as tmp:
+            real = len(loader.load_catalogue()["counties"])
+            for n in (int(x) for x in args.counties.split(",") if x):
+                r = search_only(None if n == real else n, Path(tmp) / f"s{n}")
+                results[f"search_{n}"] = r
+                print(f"{r['counties']} counties: index {r['index_kb']:.0f} KB in {r['index_files']} files "
+                      f"(built in {r['index_build_s']:.1f} s), meta.json {r['meta_gz_kb']:.1f} KB gzip", flush=True)
+                for q, m in r["queries"].items():
+                    print(f"  {q}: {m['files']} files, {m['kb']:.1f} KB raw / {m['gz_kb']:.1f} KB gzip, {m['results']} results",
+                          flush=True)
+        print(json.dumps(results, ensure_ascii=False, indent=1))
+        return 0
     with tempfile.TemporaryDirectory(prefix="mb-bench-") as tmp:
         tmp = Path(tmp)
         if not args.skip_real:

@@ -265,6 +265,9 @@ def build_index(site, words_file: Path = WORDS_FILE) -> dict:
             terms[say] = [n * 2 + bit for n, bit in sorted(merged.items())]
     if problems:
         raise loader.CatalogueError(problems)
+    # a filler is taken out of every query before lookup: its (long) list would never be read
+    for f in wordlist["fillers"]:
+        terms.pop(f, None)
     thresholds = sorted(set(ages.values()))
     for t in thresholds:
         terms[f"#{t}"] = [n * 2 + 1 for n, a in sorted(ages.items()) if a <= t]
