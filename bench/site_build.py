@@ -1,9 +1,21 @@
 """Benchmark of the guide site's build: a synthetic catalogue of N counties (copies of the real county
-files, re-coded into provinces of 30 counties) built with mkdocs into a temp dir, reporting build
-time, peak memory and the size of one service page, county page and the search index; plus the
-real site's build time and what a phone downloads on a service page's first visit.
+files, re-coded into provinces of 30 counties) built stage by stage into a temp dir, each stage in a
+child process (wall time, CPU time of the stage and its children, peak resident memory):
 
-Run: .venv/bin/python -m bench.site_build [--counties 100,300] [--skip-real]
+  compile     site_build.catalogue: the YAML files → catalogue.json
+  mkdocs      mkdocs build --strict (pages, and the search index in its post-build hook)
+  search      site_build.search.build_index alone (it also runs inside mkdocs)
+  offline     site_build.offline.build: the service worker, county manifests, CSP
+  footers     site_build.handouts.stamp_pages: the print footer and QR code in every page
+  pdf keys    every handout's HTML rendered and keyed (what an incremental build does before it
+              knows there is nothing to print)
+  pdf county  the PDFs of one county (booklet, 核对表, every 明白卡 …), printed with one Chromium
+              per core, no cache
+
+and what a reader downloads: a service page's first visit, a search for 高龄津贴, a county's
+offline cache. Plus the real site's build time and first visit.
+
+Run: .venv/bin/python -m bench.site_build [--counties 30,300,2850] [--skip-real] [--stages ...]
      .venv/bin/python -m bench.site_build --search-only --counties 5,300   (search index and queries only, no mkdocs)
 """
 from __future__ import annotations
@@ -94,6 +106,88 @@ def mkdocs_build(site_dir: Path, catalogue_json: Path | None = None) -> dict:
     return {"wall_s": wall, "build_s": float(build_s), "cpu_s": float(cpu_s), "peak_mb": int(peak_kb) / 1024}
 
 
+CHILD = """
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+t = time.perf_counter()
+result = {code}
+s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print("MBBENCH " + json.dumps({{"build_s": time.perf_counter() - t, "cpu_s": s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime,
+                             "peak_mb": max(s.ru_maxrss, c.ru_maxrss) / 1024, "result": result}}, default=str))
+"""
+
+
+def child(code: str, env: dict | None = None, timeout: float | None = None) -> dict:
+    """Run the Python expression `code` in a child process (its statements may come before it,
+    separated by ';'): wall time, CPU time (with its own children: Chromium), peak memory, result."""
+    *setup, expr = [part.strip() for part in code.split(";")]
+    program = "\n".join(setup) + CHILD.format(root=str(ROOT), code=expr)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, env=dict(os.environ, **(env or {})),
+                          capture_output=True, text=True, timeout=timeout)
+    wall = time.perf_counter() - start
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("MBBENCH ")), None)
+    if done.returncode or not line:
+        raise RuntimeError(f"stage failed (exit {done.returncode}): {code}\n{done.stderr[-2000:]}")
+    out = json.loads(line[len("MBBENCH "):])
+    out["wall_s"] = wall
+    return out
+
+
+def stages(work: Path, catalogue_dir: Path, compiled: Path, site_dir: Path, wanted: set) -> dict:
+    """Each stage of the build of the catalogue in `catalogue_dir`, in a child process."""
+    out, env = {}, {"MB_CATALOGUE": str(compiled), "NO_MKDOCS_2_WARNING": "1"}
+    load = f"from checker.catalogue import load_catalogue; cat = load_catalogue({str(compiled)!r})"
+    if "compile" in wanted:
+        out["compile"] = child(f"from pathlib import Path; from site_build import catalogue as L; "
+                               f"L.write_compiled(L.load_catalogue(Path({str(catalogue_dir)!r})), Path({str(compiled)!r})) and None")
+    out["mkdocs"] = mkdocs_build(site_dir, compiled)
+    if "search" in wanted:
+        out["search"] = child(f"{load}; from site_build import pages, search; "
+                              f"len(search.build_index(pages.Site(cat)))", env)
+    if "offline" in wanted:
+        # offline.county_dirs reads the packaged catalogue (not MB_CATALOGUE): given the synthetic one here
+        out["offline"] = child(f"{load}; from site_build import offline; "
+                               f"offline.county_dirs = lambda site: sorted(c['url'] for c in cat['counties'].values() "
+                               f"if (site / c['url']).is_dir()); "
+                               f"offline.build({str(site_dir)!r})", env)
+    if "footers" in wanted:
+        out["footers"] = child(f"{load}; from site_build import handouts; "
+                               f"handouts.stamp_pages(__import__('pathlib').Path({str(site_dir)!r}), handouts.Handouts(cat))", env)
+    if "pdfkeys" in wanted:
+        out["pdf_keys"] = child(
+            f"{load}; from site_build import handouts as H; h = H.Handouts(cat); js = H.jobs(h); "
+            f"[len(js), len({{H.pdf_key(j, h.render(j.template, job=j, fonts=None, page_of={{}}, **j.context), '', '') for j in js}})]",
+            env)
+    if "pdfcounty" in wanted:
+        out["pdf_county"] = child(
+            f"{load}; from pathlib import Path; from site_build import handouts as H; h = H.Handouts(cat); "
+            f"first = h.site.counties[0]['code']; all_jobs = H.jobs; "
+            f"H.jobs = lambda h: [j for j in all_jobs(h) if j.context['county']['code'] == first]; "
+            f"[(j.kind, j.pages, j.bytes) for j in H.render_all(h, Path({str(site_dir)!r}), work=Path({str(work / 'hwork')!r}), "
+            f"cache=None, log=lambda *a: None)]", env)
+    return out
+
+
+def county_cache_bytes(site_dir: Path, county_url: str) -> tuple[int, int]:
+    """What the service worker caches for a reader of one county: (raw, gzip -9) bytes of the
+    precached shell and, when counties are cached one at a time, that county's offline.json files."""
+    from site_build import offline
+    sw = (site_dir / "sw.js").read_text(encoding="utf-8")
+    urls = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", sw, re.S).group(1)) if "const PRECACHE" in sw else []
+    manifest = site_dir / county_url / offline.COUNTY_MANIFEST
+    if manifest.is_file():
+        urls += json.loads(manifest.read_text(encoding="utf-8"))
+    files = []
+    for url in urls:
+        path = site_dir / url.lstrip("/")
+        if url.endswith("/") or not path.suffix:
+            path = path / "index.html"
+        if path.is_file():
+            files.append(path)
+    return sum(f.stat().st_size for f in files), sum(len(gzip.compress(f.read_bytes(), 6)) for f in files)
+
+
 def search_download(search_dir: Path, query: str) -> tuple[int, int]:
     """Bytes (raw, gzip -9) the /search/ page fetches for `query` (site_build.search.query does
     what search.js does): meta.json, the word shards it needs, the document shards of 40 results."""
@@ -155,10 +249,13 @@ def sizes(site_dir: Path, catalogue: dict) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--counties", default="100,300", help="comma-separated synthetic sizes")
+    parser.add_argument("--counties", default="30,300", help="comma-separated synthetic sizes")
     parser.add_argument("--skip-real", action="store_true")
     parser.add_argument("--search-only", action="store_true", help="only the search index and SEARCHES (5 = the real catalogue)")
+    parser.add_argument("--stages", default="compile,search,offline,footers,pdfkeys,pdfcounty",
+                        help="stages besides mkdocs (compile,search,offline,footers,pdfkeys,pdfcounty)")
     args = parser.parse_args(argv)
+    wanted = set(args.stages.split(","))
     results = {}
     if args.search_only:
         with tempfile.TemporaryDirectory(prefix="mb-bench-search-") as tmp:
@@ -199,19 +296,35 @@ def main(argv=None) -> int:
             work = tmp / f"syn{n}"
             t = time.perf_counter()
             compiled = synthetic_catalogue(n, work / "catalogue")
-            compile_s = time.perf_counter() - t
+            generate_s = time.perf_counter() - t
             catalogue = json.loads(compiled.read_text(encoding="utf-8"))
-            r = mkdocs_build(work / "site", compiled)
-            r.update(sizes(work / "site", catalogue), compile_s=compile_s, counties=n,
+            st = stages(work, work / "catalogue", compiled, work / "site", wanted)
+            r = dict(st["mkdocs"])
+            r.update(sizes(work / "site", catalogue), generate_s=generate_s, counties=n, stages=st,
+                     compile_s=st.get("compile", {}).get("build_s", generate_s),
+                     catalogue_json_mb=compiled.stat().st_size / 2**20,
                      services=sum(len(c["services"]) for c in catalogue["counties"].values()))
+            if "offline" in st:
+                county = next(iter(catalogue["counties"].values()))
+                raw, gz = county_cache_bytes(work / "site", county["url"])
+                r.update(county_cache_kb=raw / 1024, county_cache_gz_kb=gz / 1024,
+                         county_groups=(st["offline"]["result"] or {}).get("county_groups"))
             results[f"synthetic_{n}"] = r
-            print(f"synthetic {n} counties, {r['services']} services, {r['pages']} pages: catalogue {compile_s:.1f} s, "
-                  f"mkdocs {r['build_s']:.1f} s ({r['cpu_s']:.1f} s CPU, {1000 * r['cpu_s'] / r['pages']:.1f} ms a page), "
-                  f"peak {r['peak_mb']:.0f} MB; service page {r['service_html_kb']:.1f} KB, "
+            print(f"synthetic {n} counties, {r['services']} services, {r['pages']} pages (catalogue.json "
+                  f"{r['catalogue_json_mb']:.1f} MB): service page {r['service_html_kb']:.1f} KB, "
                   f"county page {r['county_html_kb']:.1f} KB, first visit {r['first_visit_gz_kb']:.1f} KB gzip; "
                   f"search index {r['search_index_kb']:.0f} KB in {r['search_index_files']} files, a search for 高龄津贴 "
                   f"fetches {r['search_gaoling_kb']:.0f} KB / {r['search_gaoling_gz_kb']:.0f} KB gzip; "
-                  f"site {r['site_mb']:.0f} MB", flush=True)
+                  + (f"a county's offline cache {r['county_cache_kb']:.0f} KB / {r['county_cache_gz_kb']:.0f} KB gzip; "
+                     if "county_cache_kb" in r else "")
+                  + f"site {r['site_mb']:.0f} MB", flush=True)
+            for name, stage in st.items():
+                print(f"  {name:10} {stage['build_s']:7.1f} s  ({stage['cpu_s']:7.1f} s CPU, peak {stage['peak_mb']:6.0f} MB)"
+                      + (f"  {stage['result']}" if name == "pdf_keys" else ""), flush=True)
+            if "pdf_county" in st:
+                made = st["pdf_county"]["result"]
+                print(f"  one county's PDFs: {len(made)} files, {sum(x[1] for x in made)} pages, "
+                      f"{sum(x[2] for x in made) / 1e6:.1f} MB", flush=True)
             subprocess.run(["rm", "-rf", str(work)], check=True)
     print(json.dumps(results, ensure_ascii=False, indent=1))
     return 0
