@@ -15,8 +15,9 @@ edit the HTML of every handout that uses it), so only those are printed again.
 The cache lives in build/cache/<kind>/ (`MB_BUILD_CACHE` moves it; `MB_BUILD_CACHE=off` turns it
 off): `<key[:2]>/<key>.pdf` with `<key>.json` beside it (pages, fit, seconds it took). Files are
 written to a temporary name and renamed into place, so two builds may share a cache. Entries are
-hard-linked into site/ (copied where links are impossible) and made read-only, so an in-place
-edit of a built PDF fails instead of corrupting the cache. A build removes the entries it did not
+hard-linked into site/ (copied where links are impossible) and made read-only: site/'s PDFs are
+to be replaced (mkdocs --clean, rsync), never written in place, or the cache entry changes with them.
+Two jobs whose HTML is the same (the same form in two counties) share one entry. A build removes the entries it did not
 use that are more than a day old (`prune`).
 """
 from __future__ import annotations
