@@ -228,8 +228,10 @@ def _keep_words(site, words, fillers, start, end) -> list:
     names |= {c["name"] for c in site.counties} | {c["name"][:-1] for c in site.counties if len(c["name"]) > 2}
     names |= {w for e in words for w in e["say"] + e["means"]}
     names = {n.lower() for n in names if 2 <= len(n) <= MAX_LEN and all(QCHAR.match(ch) for ch in n.lower())}
-    return sorted((n for n in names if n not in fillers and (any(f in n for f in fillers) or n[0] in start or n[-1] in end)),
-                  key=lambda n: (-len(n), n))
+    keep = {n for n in names if n not in fillers and (any(f in n for f in fillers) or n[0] in start or n[-1] in end)}
+    # and those that hold a keep word (不要钱 holds 要钱): the scan must meet the longer one first
+    keep |= {n for n in names if n not in fillers and any(k in n and k != n for k in keep)}
+    return sorted(keep, key=lambda n: (-len(n), n))
 
 
 def build_index(site, words_file: Path = WORDS_FILE) -> dict:
@@ -280,6 +282,7 @@ def build_index(site, words_file: Path = WORDS_FILE) -> dict:
     files = {"meta.json": {"v": 3, "term_shards": n_shards, "docs_per_shard": DOCS_PER_SHARD, "docs": len(docs),
                            "max_len": max((len(w) for w in terms if not w.startswith("#")), default=1),
                            "ages": thresholds, "fillers": fillers, "start": wordlist["start"], "end": wordlist["end"],
+                           "chars": sorted({w for e in wordlist["words"] for w in e["say"] if len(w) == 1}),
                            "keep": _keep_words(site, wordlist["words"], set(fillers), wordlist["start"], wordlist["end"])}}
     files.update((f"t{i}.json", shard) for i, shard in enumerate(shards))
     files.update((f"d{k // DOCS_PER_SHARD}.json", docs[k:k + DOCS_PER_SHARD]) for k in range(0, len(docs), DOCS_PER_SHARD))
@@ -406,9 +409,7 @@ def query(directory, text: str, shown: int = 40, details: bool = False):
         singles |= {p[i] for i in range(len(p)) if i not in covered}
     if singles:
         found.update(look(singles))
-    words = words_of(parts, found, max_len)
-    ages = [a for a in norm["ages"] if a in found]
-    words, extra = (words, ages) if words else (ages, [])
+    words, extra = choose(words_of(parts, found, max_len), [a for a in norm["ages"] if a in found], meta.get("chars", []))
     docs, partial = rank(found, words, extra)
     per = meta["docs_per_shard"]
     table = {}
@@ -434,6 +435,18 @@ def words_of(parts, found, max_len) -> list:
     return words
 
 
+def choose(words: list, ages: list, chars: list):
+    """(words every page must hold, words that only add to the score). A single character is noise
+    (留 of 留守 in 老人走失 …) unless it is a word of the list (钱, 瘫): it only adds to the score, and
+    alone it finds nothing. An age beside other words only adds to the score too: a service for
+    everyone of 60 and over is in no age's list, yet a 70-year-old can have it."""
+    required = [w for w in words if len(w) > 1 or w in chars]
+    loose = [w for w in words if w not in required]
+    if required:
+        return required, loose + ages
+    return (ages, loose) if ages else ([], [])
+
+
 def split(q: str, found: dict, max_len: int) -> list:
     """Longest match, left to right, against the words found; unknown characters are skipped."""
     words, i = [], 0
@@ -451,8 +464,7 @@ def split(q: str, found: dict, max_len: int) -> list:
 def rank(found: dict, words: list, extra: list = ()):
     """Pages holding every word, else those holding any; first those holding more of the words, then
     by score (a word in the title or topic counts 5, in the text 1), then in index order (comparison
-    pages first). `extra` words (an age beside other words) only add to the score of the pages found:
-    a service for everyone of 60 and over is not in any age's list, yet a 70-year-old can have it.
+    pages first). `extra` words (choose()) only add to the score of the pages found.
     Returns (documents, partial)."""
     scores, hits = {}, {}
     for w in words:

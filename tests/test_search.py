@@ -80,9 +80,18 @@ QUERIES = [
     ("景区门票", ["compare/sights/"], False),
     ("看病", [HT + "11/", HT + "4/"], False),
     ("照护培训", ["compare/family_training/"], False),
+    # tried after the list above was tuned: everyday sentences of the same kinds
+    ("我妈瘫了", ["compare/care_subsidy/", "glossary/#失能"], True),
+    ("当兵的老人", ["glossary/#优抚对象", DY + "27/"], True),
+    ("公交卡", ["compare/bus/", DY + "7/"], False),
+    ("上门做饭", [HT + "5/"], False),
+    ("装个扶手", [SS + "retrofit/", "compare/retrofit/"], False),
+    ("八十岁老人坐公交要钱吗", [HT + "9/", YJ + "10/", DY + "7/"], True),
+    ("体检要钱吗", [DY + "5/", YJ + "8/"], True),
+    ("百岁老人补贴多少", [HT + "14/"], True),
 ]
 
-EMPTY = ["什么", "哈哈哈", "火星移民", "请问一下"]
+EMPTY = ["什么", "哈哈哈", "火星移民", "请问一下", "老人走失"]
 
 
 @pytest.fixture(scope="module")

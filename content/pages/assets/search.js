@@ -127,8 +127,13 @@
         split(p, found, maxLen).forEach(function (w) { if (words.indexOf(w) < 0) words.push(w); });
       });
       var ages = norm.ages.filter(function (a) { return Object.prototype.hasOwnProperty.call(found, a); });
-      return words.length ? { norm: norm, found: found, words: words, extra: ages }
-                          : { norm: norm, found: found, words: ages, extra: [] };
+      // choose() in search.py: a single character only adds to the score unless it is a word of the
+      // list (钱, 瘫), and alone finds nothing; an age beside other words only adds to the score.
+      var chars = m.chars || [];
+      var required = words.filter(function (w) { return w.length > 1 || chars.indexOf(w) >= 0; });
+      var loose = words.filter(function (w) { return required.indexOf(w) < 0; });
+      var r = required.length ? [required, loose.concat(ages)] : ages.length ? [ages, loose] : [[], []];
+      return { norm: norm, found: found, words: r[0], extra: r[1] };
     });
   }
 
