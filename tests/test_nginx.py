@@ -140,12 +140,15 @@ def test_cache_headers_by_kind_of_file(nginx_server):
         assert headers["Cache-Control"] == "no-cache", path
         if status == 200:
             assert headers["ETag"] and headers["Last-Modified"], path
-    # revalidation is a small 304
-    status, headers, _ = fetch(url + "checker/")
-    request = urllib.request.Request(url + "checker/", headers={"Accept-Encoding": "br", "If-None-Match": headers["ETag"]})
-    with pytest.raises(urllib.error.HTTPError) as not_modified:
-        urllib.request.urlopen(request, timeout=30)
-    assert not_modified.value.code == 304
+    # revalidation is a small 304, with the same headers: the browser puts them on the page it keeps
+    for path in ("checker/", "assets/checker/worker.mjs"):
+        status, headers, _ = fetch(url + path)
+        request = urllib.request.Request(url + path, headers={"Accept-Encoding": "br", "If-None-Match": headers["ETag"]})
+        with pytest.raises(urllib.error.HTTPError) as not_modified:
+            urllib.request.urlopen(request, timeout=30)
+        assert not_modified.value.code == 304
+        for name in ("Cache-Control", "Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy"):
+            assert not_modified.value.headers[name] == headers[name], (path, name)
 
 
 def header_policy_expected(html: bool) -> str:
@@ -293,6 +296,7 @@ def test_chromium_through_nginx_compressed_bytes_no_violation_answers_and_offlin
         nginx_server.clear_log()
         ctx.set_offline(True)
         offline_page = ctx.new_page()
+        offline_issues = CspIssues(ctx, offline_page)
         offline_page.goto(url + "checker/")
         offline_page.wait_for_selector("html[data-checker-ready='1']", state="attached", timeout=READY_TIMEOUT)
         answer = offline_page.evaluate("(p) => window.yanglaoChecker.evaluate(p)", profiles[0])
@@ -302,6 +306,7 @@ def test_chromium_through_nginx_compressed_bytes_no_violation_answers_and_offlin
         # (the browser's own update check of sw.js may still reach the server: Playwright's offline mode
         # does not cover it, and it is not the page asking)
         assert [e for e in nginx_server.access_log() if e["uri"] != "/sw.js"] == []
+        assert not offline_issues.found, offline_issues.found    # pages kept by the service worker, their headers too
     finally:
         ctx.close()
     assert not foreign, foreign
