@@ -407,6 +407,8 @@ def query(directory, text: str, shown: int = 40, details: bool = False):
                 covered.update(range(start, start + len(w)))
                 start = p.find(w, start + 1)
         singles |= {p[i] for i in range(len(p)) if i not in covered}
+    if not found:   # alone, single characters find nothing (choose()): fetch only the list's own (钱, 瘫)
+        singles &= set(meta.get("chars", []))
     if singles:
         found.update(look(singles))
     words, extra = choose(words_of(parts, found, max_len), [a for a in norm["ages"] if a in found], meta.get("chars", []))

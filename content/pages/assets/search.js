@@ -120,7 +120,10 @@
         });
         for (var i = 0; i < p.length; i++) if (!covered[i]) singles[p[i]] = true;
       });
-      return look(Object.keys(singles));
+      var list = Object.keys(singles);
+      // alone, single characters find nothing (choose() in search.py): fetch only the list's own (钱, 瘫)
+      if (!Object.keys(found).length) list = list.filter(function (c) { return (m.chars || []).indexOf(c) >= 0; });
+      return look(list);
     }).then(function () {
       var words = [];
       norm.parts.forEach(function (p) {
