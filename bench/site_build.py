@@ -97,7 +97,8 @@ def mkdocs_build(site_dir: Path, catalogue_json: Path | None = None) -> dict:
             "try: cli(['build', '--strict', '--clean', '--quiet', '--site-dir', sys.argv[1]])\n"
             "except SystemExit as e:\n    assert not e.code, e.code\n"
             "u = resource.getrusage(resource.RUSAGE_SELF)\n"
-            "print(time.perf_counter() - t, u.ru_utime + u.ru_stime, u.ru_maxrss)")
+            "hwm = [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')] or [u.ru_maxrss]\n"
+            "print(time.perf_counter() - t, u.ru_utime + u.ru_stime, hwm[0])")
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code, str(site_dir)], cwd=ROOT, env=env, check=True,
                           capture_output=True, text=True)
@@ -112,12 +113,14 @@ sys.path.insert(0, {root!r})
 t = time.perf_counter()
 result = {code}
 s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+# VmHWM: this process's own peak (ru_maxrss would start from the parent's at fork)
+hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")] or [s.ru_maxrss]
 print("MBBENCH " + json.dumps({{"build_s": time.perf_counter() - t, "cpu_s": s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime,
-                             "peak_mb": max(s.ru_maxrss, c.ru_maxrss) / 1024, "result": result}}, default=str))
+                             "peak_mb": max(hwm[0], c.ru_maxrss) / 1024, "result": result}}, default=str))
 """
 
 
-def child(code: str, env: dict | None = None, timeout: float | None = None) -> dict:
+def run_child(code: str, env: dict | None = None, timeout: float | None = None) -> dict:
     """Run the Python expression `code` in a child process (its statements may come before it,
     separated by ';'): wall time, CPU time (with its own children: Chromium), peak memory, result."""
     *setup, expr = [part.strip() for part in code.split(";")]
@@ -134,9 +137,18 @@ def child(code: str, env: dict | None = None, timeout: float | None = None) -> d
     return out
 
 
-def stages(work: Path, catalogue_dir: Path, compiled: Path, site_dir: Path, wanted: set) -> dict:
-    """Each stage of the build of the catalogue in `catalogue_dir`, in a child process."""
+def stages(work: Path, catalogue_dir: Path, compiled: Path, site_dir: Path, wanted: set, timeout=None) -> dict:
+    """Each stage of the build of the catalogue in `catalogue_dir`, in a child process. A stage that
+    takes longer than `timeout` seconds is stopped and recorded as {"timeout_s": timeout}."""
     out, env = {}, {"MB_CATALOGUE": str(compiled), "NO_MKDOCS_2_WARNING": "1"}
+
+    def child(code, env=None):
+        try:
+            return run_child(code, env, timeout)
+        except subprocess.TimeoutExpired:
+            print(f"  (a stage passed {timeout} s and was stopped: {code[-80:]})", flush=True)
+            return {"timeout_s": timeout, "build_s": float("nan"), "cpu_s": float("nan"), "peak_mb": float("nan"),
+                    "result": None}
     load = f"from checker.catalogue import load_catalogue; cat = load_catalogue({str(compiled)!r})"
     if "compile" in wanted:
         out["compile"] = child(f"from pathlib import Path; from site_build import catalogue as L; "
@@ -254,6 +266,7 @@ def main(argv=None) -> int:
     parser.add_argument("--search-only", action="store_true", help="only the search index and SEARCHES (5 = the real catalogue)")
     parser.add_argument("--stages", default="compile,search,offline,footers,pdfkeys,pdfcounty",
                         help="stages besides mkdocs (compile,search,offline,footers,pdfkeys,pdfcounty)")
+    parser.add_argument("--stage-timeout", type=float, default=None, help="stop a stage (not mkdocs) after this many seconds")
     args = parser.parse_args(argv)
     wanted = set(args.stages.split(","))
     results = {}
@@ -298,13 +311,13 @@ def main(argv=None) -> int:
             compiled = synthetic_catalogue(n, work / "catalogue")
             generate_s = time.perf_counter() - t
             catalogue = json.loads(compiled.read_text(encoding="utf-8"))
-            st = stages(work, work / "catalogue", compiled, work / "site", wanted)
+            st = stages(work, work / "catalogue", compiled, work / "site", wanted, args.stage_timeout)
             r = dict(st["mkdocs"])
             r.update(sizes(work / "site", catalogue), generate_s=generate_s, counties=n, stages=st,
                      compile_s=st.get("compile", {}).get("build_s", generate_s),
                      catalogue_json_mb=compiled.stat().st_size / 2**20,
                      services=sum(len(c["services"]) for c in catalogue["counties"].values()))
-            if "offline" in st:
+            if "offline" in st and "timeout_s" not in st["offline"]:
                 county = next(iter(catalogue["counties"].values()))
                 raw, gz = county_cache_bytes(work / "site", county["url"])
                 r.update(county_cache_kb=raw / 1024, county_cache_gz_kb=gz / 1024,
@@ -321,7 +334,7 @@ def main(argv=None) -> int:
             for name, stage in st.items():
                 print(f"  {name:10} {stage['build_s']:7.1f} s  ({stage['cpu_s']:7.1f} s CPU, peak {stage['peak_mb']:6.0f} MB)"
                       + (f"  {stage['result']}" if name == "pdf_keys" else ""), flush=True)
-            if "pdf_county" in st:
+            if st.get("pdf_county", {}).get("result"):
                 made = st["pdf_county"]["result"]
                 print(f"  one county's PDFs: {len(made)} files, {sum(x[1] for x in made)} pages, "
                       f"{sum(x[2] for x in made) / 1e6:.1f} MB", flush=True)
