@@ -330,3 +330,98 @@ def test_http_cache_without_a_service_worker(browser, nginx_server):
     assert log["/away/"]["status"] == 200
     assert not [u for u in log if u.startswith("/assets/stylesheets/")], log      # immutable: not asked again
     assert log["/assets/site.css"]["status"] == 304, log                            # no-cache: revalidated
+
+
+# ---------------------------------------------------------------- start-up snapshot (boot.mjs)
+
+SNAPSHOT_CACHE = "checker-start-snapshot"
+
+
+def open_checker_ready(ctx, url):
+    page = ctx.new_page()
+    page.goto(url + "checker/")
+    page.wait_for_selector("html[data-checker-ready='1']", state="attached", timeout=READY_TIMEOUT)
+    return page
+
+
+def answers(page, profiles):
+    return page.evaluate("""async (ps) => { const out = [];
+        for (const p of ps) { try { out.push(await window.yanglaoChecker.evaluate(p)); }
+                              catch (e) { out.push({error: [e.field, e.zh, e.en]}); } }
+        return out; }""", profiles)
+
+
+def snapshot_entries(page):
+    return page.evaluate("""async (name) => { const c = await caches.open(name);
+        return (await c.keys()).map(r => new URL(r.url).pathname); }""", SNAPSHOT_CACHE)
+
+
+def test_start_up_snapshot_gives_the_same_answers_and_any_bad_one_falls_back(browser, nginx_server):
+    """The first start on a device stores a compressed snapshot (made before any profile was answered:
+    it holds none); the next start restores it and answers a quarter of the YAML cases and 40 generated
+    profiles exactly as the normal start did; a snapshot with the wrong test answer, one that is not a
+    snapshot, and a damaged one are each deleted, and the start falls back to the normal one."""
+    from site_build.checker_assets import case_profiles
+    url = nginx_server.site and nginx_server.url
+    profiles = case_profiles()[::4] + sample_profiles(40, seed=23)   # ~150 profiles
+    ctx = browser.new_context(viewport=PHONE, device_scale_factor=1, locale="zh-CN")
+    try:
+        first = open_checker_ready(ctx, url)
+        assert first.evaluate("window.yanglaoChecker.snapshot") == "none"
+        first.wait_for_function("() => window.yanglaoChecker.snapshotSaved", timeout=READY_TIMEOUT)
+        saved = first.evaluate("window.yanglaoChecker.snapshotSaved")
+        assert saved.get("bytes", 0) > 1_000_000, saved
+        normal = answers(first, profiles)
+        for profile, answer in zip(profiles[:40], normal):
+            assert answer == json.loads(checker.check_json(json.dumps(profile)))["answer"], profile
+        # the stored copy was made before anything was asked: no profile text in it
+        marker = json.dumps(profiles[0], ensure_ascii=False, separators=(",", ":"))
+        found = first.evaluate("""async ([name, marker]) => {
+            const c = await caches.open(name);
+            const key = (await c.keys()).find(r => r.url.includes('/__snapshot__/'));
+            const bytes = new Uint8Array(await new Response((await c.match(key)).body
+                .pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+            await c.put(new URL('/__spare__', location.href).href, await c.match(key));   // for the cases below
+            const m = new TextEncoder().encode(marker);
+            outer: for (let i = 0; i + m.length <= bytes.length; i++) {
+                for (let j = 0; j < m.length; j++) if (bytes[i + j] !== m[j]) continue outer;
+                return true;
+            }
+            return false; }""", [SNAPSHOT_CACHE, marker])
+        assert found is False
+        first.close()
+
+        second = open_checker_ready(ctx, url)
+        assert second.evaluate("window.yanglaoChecker.snapshot") == "restored"
+        assert answers(second, profiles) == normal
+        entries = snapshot_entries(second)
+        second.close()
+        key = next(e for e in entries if "/__snapshot__/" in e)
+
+        for case in ("a different answer to the test profile", "not a snapshot", "damaged"):
+            setup = ctx.new_page()
+            setup.goto(url + "glossary/")
+            setup.evaluate("""async ([name, key, kind]) => {
+                const c = await caches.open(name);
+                const spare = await c.match(new URL('/__spare__', location.href).href);
+                let bad;
+                if (kind === 'not a snapshot') {
+                    const zeros = new Blob([new Uint8Array(1 << 20)]).stream().pipeThrough(new CompressionStream('gzip'));
+                    bad = new Response(await new Response(zeros).blob(), {headers: spare.headers});
+                } else if (kind === 'damaged') {
+                    bad = new Response((await spare.blob()).slice(0, 100000), {headers: spare.headers});
+                } else {
+                    bad = new Response(await spare.blob(), {headers: {'X-Probe': '0'.repeat(64)}});
+                }
+                await c.delete(new URL(key + '/failed', location.href).href);
+                await c.put(new URL(key, location.href).href, bad);
+            }""", [SNAPSHOT_CACHE, key, case])
+            setup.close()
+            page = open_checker_ready(ctx, url)
+            assert page.evaluate("window.yanglaoChecker.snapshot") == "none", case
+            assert answers(page, profiles[:30]) == normal[:30], case
+            left = snapshot_entries(page)
+            assert key not in left and key + "/failed" in left, (case, left)
+            page.close()
+    finally:
+        ctx.close()

@@ -6,6 +6,13 @@
 //                                      `python -m checker check` prints for that profile.
 //                                      Bad input rejects with an Error carrying {field, zh, en}.
 //   yanglaoChecker.onStage(fn)         fn({stage, n, of}) for each start-up stage (runtime, packages, checker)
+//   yanglaoChecker.snapshot            after ready: "restored" (started from this device's start-up
+//                                      snapshot, boot.mjs) or "none"; .snapshotSaved: {bytes, ms} or
+//                                      {error} once the first start stored one. A snapshot that does not
+//                                      start is deleted by the worker, and a fresh worker starts the
+//                                      normal way: the page only sees a slower start.
+//   Set window.yanglaoCheckerSnapshots = false before this module runs to start without snapshots
+//   (tests and benchmarks).
 //
 // Nothing is sent anywhere: the profile goes to the worker in this tab and nowhere else.
 
@@ -25,20 +32,32 @@ const ready = new Promise((resolve, reject) => {
     reject(new Error("这个浏览器太旧，不能运行查询程序（缺少 WebAssembly 或 Worker）。"));
     return;
   }
-  try {
-    worker = new Worker(new URL("worker.mjs", import.meta.url), { type: "module" });
-  } catch (err) {
-    reject(err);
-    return;
-  }
-  worker.onmessage = (event) => {
+  let withSnapshots = false;
+  let isReady = false;
+  const start = (snapshots) => {
+    withSnapshots = snapshots;
+    worker = new Worker(new URL("worker.mjs", import.meta.url),
+                        { type: "module", name: snapshots ? "checker" : "checker:no-snapshot" });
+    worker.onmessage = onMessage;
+    worker.onerror = onError;
+  };
+  const onMessage = (event) => {
     const msg = event.data;
-    if (msg.type === "stage") {
+    if (msg.type === "retry") {
+      // the stored snapshot did not start (the worker deleted it): a fresh worker, the normal way
+      worker.terminate();
+      yanglaoChecker.snapshotRetry = msg.message;
+      start(false);
+    } else if (msg.type === "snapshot") {
+      yanglaoChecker.snapshotSaved = msg.error ? { error: msg.error } : { bytes: msg.bytes, ms: msg.ms };
+    } else if (msg.type === "stage") {
       lastStage = msg;
       for (const fn of listeners) fn(msg);
     } else if (msg.type === "ready") {
       yanglaoChecker.readyAt = performance.now();   // ms since navigation, for bench/checker_browser.py
       yanglaoChecker.timings = msg.timings;         // ms per start-up stage, measured in the worker
+      yanglaoChecker.snapshot = msg.snapshot;
+      isReady = true;
       resolve(msg);
     } else if (msg.type === "failed") {
       const err = new Error(msg.message);
@@ -57,13 +76,40 @@ const ready = new Promise((resolve, reject) => {
       }
     }
   };
-  worker.onerror = (event) => {
+  const onError = (event) => {
+    if (withSnapshots && !isReady) {
+      // the worker died while starting (a snapshot too big for this phone's memory …): forget the
+      // snapshots and start once more the normal way; a second failure is a real one
+      worker.terminate();
+      yanglaoChecker.snapshotRetry = event.message || "worker error";
+      forgetSnapshots();
+      start(false);
+      return;
+    }
     const err = new Error(event.message || "worker error");
     reject(err);
     fail(err);
   };
+  try {
+    start(window.yanglaoCheckerSnapshots !== false);
+  } catch (err) {
+    reject(err);
+  }
 });
 ready.catch(() => {});  // handled by whoever awaits it; avoid an unhandled-rejection warning
+
+// Mark every stored start-up snapshot as failed (boot.mjs SnapshotStore: <key>/failed), so this
+// device stops making them for this build.
+async function forgetSnapshots() {
+  try {
+    const cache = await caches.open("checker-start-snapshot");
+    for (const request of await cache.keys()) {
+      if (request.url.endsWith("/failed")) continue;
+      await cache.delete(request);
+      await cache.put(request.url + "/failed", new Response("failed"));
+    }
+  } catch (err) { /* nothing stored */ }
+}
 
 function evaluate(profile) {
   return ready.then(() => new Promise((resolve, reject) => {
@@ -79,5 +125,5 @@ function onStage(fn) {
   return () => listeners.delete(fn);
 }
 
-export const yanglaoChecker = { ready, evaluate, onStage, readyAt: null };
+export const yanglaoChecker = { ready, evaluate, onStage, readyAt: null, snapshot: null, snapshotSaved: null };
 window.yanglaoChecker = yanglaoChecker;

@@ -2,14 +2,26 @@
 //
 // Messages in:  {id, profile}            (profile: a plain object; crosses as a JSON string)
 // Messages out: {type: "stage", stage, n, of}   while starting: runtime → packages → checker
-//               {type: "ready", ms, python}     once, when answers are instant
+//               {type: "ready", ms, python, snapshot}   once, when answers are instant
+//                                             (snapshot: "restored" when this start came from the
+//                                             device's start-up snapshot, else "none"; boot.mjs)
+//               {type: "snapshot", bytes, ms} | {type: "snapshot", error}   after the first start
+//                                             on a device: the snapshot was stored (or not)
+//               {type: "retry", message}      the stored snapshot did not start: it is deleted, and
+//                                             the page starts a fresh worker (api.js)
 //               {type: "failed", stage, message} once, if the start fails
 //               {id, answer} | {id, error: {field, zh, en}}   one per request
 // Every file comes from this site (assets/checker/build.json says which): nothing else is fetched.
+// The worker's name "checker:no-snapshot" (api.js) starts without snapshots (tests, benchmarks).
 
 import { STAGES, markStarted, startPyodide } from "./boot.mjs";
 
+// A fixed test profile: its answer must be the same from a restored snapshot as from a normal start.
+const PROBE = JSON.stringify({ as_of: "2026-01-01", hukou: "330324", birth_date: "1936-05-04", economic: "dibao", care_level: "severe" });
+
 let checkJson = null;
+let started = null;      // what startPyodide returned
+let repaired = false;    // a restored start that needed the wheel's files after all (see onmessage)
 let stage = "config";
 const t0 = performance.now();
 
@@ -24,20 +36,48 @@ function report(name) {
 }
 
 const ready = (async () => {
-  const { pyodide, config } = await startPyodide(new URL("build.json", import.meta.url), report);
+  started = await startPyodide(new URL("build.json", import.meta.url), report,
+                               { snapshots: self.name !== "checker:no-snapshot" });
+  const { pyodide, config, snapshots } = started;
 
   report("checker");
   pyodide.runPython("import checker\nchecker.engine()");  // reads the catalogue, compiles conditions
   checkJson = pyodide.globals.get("checker").check_json;
+  const probeAnswer = () => checkJson(PROBE);
+  if (started.restored && !(await snapshots.verify(started.probe, probeAnswer))) {
+    await snapshots.drop();
+    throw Object.assign(new Error("snapshot: a different answer to the test profile"), { retry: true });
+  }
   markStarted();
   const python = pyodide.runPython("import sys; sys.version.split()[0]");
   timings[stage] = Math.round(performance.now() - stageStart);
-  postMessage({ type: "ready", ms: Math.round(performance.now() - t0), timings, python, build: config.build });
+  postMessage({ type: "ready", ms: Math.round(performance.now() - t0), timings, python, build: config.build,
+                snapshot: started.restored ? "restored" : "none" });
+  if (!started.restored && snapshots && snapshots.canMake) {
+    // in this same task, before any request is answered: the copy holds no profile
+    snapshots.save(pyodide, probeAnswer).then((result) => postMessage({ type: "snapshot", ...result }));
+  }
 })();
 
 ready.catch((err) => {
-  postMessage({ type: "failed", stage, message: String(err && err.message || err) });
+  if (err && err.retry) postMessage({ type: "retry", message: String(err.message) });
+  else postMessage({ type: "failed", stage, message: String(err && err.message || err) });
 });
+
+// A restored snapshot holds the imported checker but not the wheel's files: should an answer need a
+// module the snapshot did not import, install the wheel as a normal start does, forget the
+// snapshot, and answer again.
+async function answer(profile) {
+  try {
+    return JSON.parse(checkJson(JSON.stringify(profile)));
+  } catch (err) {
+    if (!started.restored || repaired) throw err;
+    repaired = true;
+    await started.snapshots.drop();
+    await started.pyodide.loadPackage(started.config.package, { checkIntegrity: true, messageCallback: () => {} });
+    return JSON.parse(checkJson(JSON.stringify(profile)));
+  }
+}
 
 onmessage = async (event) => {
   const { id, profile } = event.data || {};
@@ -50,7 +90,7 @@ onmessage = async (event) => {
   }
   let reply;
   try {
-    reply = JSON.parse(checkJson(JSON.stringify(profile)));
+    reply = await answer(profile);
   } catch (err) {
     postMessage({ id, error: { field: null, zh: "查询时出错了。", en: String(err && err.message || err) } });
     return;
