@@ -880,13 +880,13 @@ class Engine:
             a = r.get("amount") or {}
             benefit = self.services[r["service"]]["s"].get("benefit")
             if a.get("in_kind"):
-                why = "按服务给，不是现金"
+                why = "给的是服务，不是钱"
             elif a.get("base"):
                 why = f"按{a['base']}算，文件没写数额"
             elif a and a.get("per") not in (None, "month") and a.get("yuan") is not None:
                 why = {"year": "按年给", "once": "一次性给", "household": "按户给一次"}.get(a["per"], "不是按月给")
             elif "gap" in (self.services[r["service"]]["s"].get("amount") or {}):
-                why = "差额补助，要看家庭人均月收入"
+                why = "要看家里每人每月收入"
             elif benefit == "cash":
                 why = "文件没写金额"
             else:

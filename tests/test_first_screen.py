@@ -153,8 +153,8 @@ def test_every_service_to_apply_for_is_within_two_screens_of_the_result_heading(
         page.evaluate("window.scrollBy(0, innerHeight)")
         page.screenshot(path=str(SHOTS / f"{name}{'-dazi' if dazi else ''}-2.png"))
         assert not page.errors
-        if far and dazi:   # not yet met in 大字 for the longest lists: said, not hidden (issue 18)
-            pytest.xfail(f"{label}: beyond two screens ({2 * got['height']} px) below 查询结果: {far}")
+        (SHOTS / f"{name}{'-dazi' if dazi else ''}.txt").write_text(
+            f"last of {len(got['todo'])} to do ends {round(got['todo'][-1][1]) if got['todo'] else 0} px below 查询结果 (limit {2 * got['height']})\n")
         assert not far, f"{label}: beyond two screens ({2 * got['height']} px) below 查询结果: {far}"
 
 

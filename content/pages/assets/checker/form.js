@@ -533,9 +533,13 @@ const firstClause = (text) => {
 };
 // where to go, for the first screen: the first sentence, and of a long one the clause that names the place
 const whereShort = (r) => {
-  let s = firstClause(r.where);
+  let s = firstClause(r.where).replace(/（[^（）]*\d+号[^（）]*）/g, "");   // a street address in brackets: on the card
   const comma = s.indexOf("，");
   if (s.length > 16 && comma >= 6 && /[到向去在]/.test(s.slice(0, comma))) s = s.slice(0, comma);
+  if (s.length > 26 && !/\d{5,}/.test(s)) {   // still long, and no telephone number to keep: the rest is on the card
+    const cut = Math.max(...["，", "、", "或"].map((c) => s.lastIndexOf(c, 26)));
+    s = `${s.slice(0, cut >= 10 ? cut : 24)}…`;
+  }
   return s;
 };
 const shortAmount = (r) => {
@@ -571,9 +575,9 @@ function firstScreen(answer, byId) {
       const r = byId.get(sid);
       const amount = shortAmount(r);
       return planLine(r, [amount ? `：${amount}` : "",
-        r.apply === "unknown" ? "（先问要不要申请）" : h("span", { class: "yl-plan__where" }, `去哪里办：${whereShort(r)}`),
+        r.apply === "unknown" ? "（先问）" : h("span", { class: "yl-plan__where" }, `去哪里办：${whereShort(r)}`),
         either.has(sid) ? h("span", { class: "yl-plan__either" }, either.get(sid).length <= 40 ? either.get(sid)
-          : `只能选一项：${todo.either.find((e) => e.services[0] === sid).services.map((s) => `“${byId.get(s).name}”`).join("或")}，见下面的说明`) : null]);
+          : `和${todo.either.find((e) => e.services[0] === sid).services.slice(1).map((s) => `“${byId.get(s).name}”`).join("、")}只能选一项`) : null]);
     })));
     if (unknown.length) {
       out.push(h("p", { class: "yl-plan__ask" }, `标“先问”的，文件没写要不要申请，请问：${unknown[0].ask || "当地乡镇（街道）或12345"}。`));
