@@ -57,8 +57,9 @@ def first_visit_bytes(page: Path) -> tuple[int, int, list]:
     return raw, gz, files
 
 
-def synthetic_catalogue(n: int, out: Path) -> Path:
-    """Write n county files into out/<province>/ (re-coded copies of the real ones) and compile them."""
+def synthetic_catalogue(n: int, out: Path, per_province: int = PER_PROVINCE) -> Path:
+    """Write n county files into out/<province>/ (re-coded copies of the real ones, `per_province`
+    to a province) and compile them."""
     real = loader.county_files()
     if not real:
         raise SystemExit("catalogue/ has no county files to copy")
@@ -67,9 +68,11 @@ def synthetic_catalogue(n: int, out: Path) -> Path:
         src = real[i % len(real)]
         text = src.read_text(encoding="utf-8")
         old_code = re.search(r'^\s*code:\s*"(\d{6})"', text, re.M).group(1)
-        p = i // PER_PROVINCE
-        k = i % PER_PROVINCE
-        code = f"{prefixes[p % len(prefixes)]}{p // len(prefixes) + 1:02d}{k + 1:02d}"
+        p = i // per_province
+        k = i % per_province
+        # code: province prefix, then a 2-digit "city" and a 2-digit county number, both from 01
+        city, county = (p // len(prefixes)) * (per_province // 99 + 1) + k // 99, k % 99
+        code = f"{prefixes[p % len(prefixes)]}{city + 1:02d}{county + 1:02d}"
         province_slug, slug = f"p{p:02d}", f"c{i:04d}"
         text = text.replace(f'"{old_code}', f'"{code}')
         text = re.sub(r"^(\s*slug:\s*)\S+\s*$", rf"\g<1>{slug}", text, count=1, flags=re.M)
@@ -144,16 +147,20 @@ def stages(work: Path, catalogue_dir: Path, compiled: Path, site_dir: Path, want
 
     def child(code, env=None):
         try:
-            return run_child(code, env, timeout)
+            r = run_child(code, env, timeout)
         except subprocess.TimeoutExpired:
             print(f"  (a stage passed {timeout} s and was stopped: {code[-80:]})", flush=True)
             return {"timeout_s": timeout, "build_s": float("nan"), "cpu_s": float("nan"), "peak_mb": float("nan"),
                     "result": None}
+        print(f"  … {r['build_s']:.1f} s ({r['cpu_s']:.1f} s CPU, peak {r['peak_mb']:.0f} MB): {code[-60:]}", flush=True)
+        return r
     load = f"from checker.catalogue import load_catalogue; cat = load_catalogue({str(compiled)!r})"
     if "compile" in wanted:
         out["compile"] = child(f"from pathlib import Path; from site_build import catalogue as L; "
                                f"L.write_compiled(L.load_catalogue(Path({str(catalogue_dir)!r})), Path({str(compiled)!r})) and None")
     out["mkdocs"] = mkdocs_build(site_dir, compiled)
+    print(f"  … mkdocs {out['mkdocs']['build_s']:.1f} s ({out['mkdocs']['cpu_s']:.1f} s CPU, "
+          f"peak {out['mkdocs']['peak_mb']:.0f} MB)", flush=True)
     if "search" in wanted:
         out["search"] = child(f"{load}; from site_build import pages, search; "
                               f"len(search.build_index(pages.Site(cat)))", env)
@@ -266,6 +273,8 @@ def main(argv=None) -> int:
     parser.add_argument("--search-only", action="store_true", help="only the search index and SEARCHES (5 = the real catalogue)")
     parser.add_argument("--stages", default="compile,search,offline,footers,pdfkeys,pdfcounty",
                         help="stages besides mkdocs (compile,search,offline,footers,pdfkeys,pdfcounty)")
+    parser.add_argument("--provinces", type=int, default=31, help="spread N counties over this many provinces, at least 30 to a province")
+    parser.add_argument("--per-province", type=int, default=0, help="counties to a province (instead of --provinces)")
     parser.add_argument("--stage-timeout", type=float, default=None, help="stop a stage (not mkdocs) after this many seconds")
     args = parser.parse_args(argv)
     wanted = set(args.stages.split(","))
@@ -308,8 +317,9 @@ def main(argv=None) -> int:
         for n in (int(x) for x in args.counties.split(",") if x):
             work = tmp / f"syn{n}"
             t = time.perf_counter()
-            compiled = synthetic_catalogue(n, work / "catalogue")
+            compiled = synthetic_catalogue(n, work / "catalogue", args.per_province or max(PER_PROVINCE, -(-n // args.provinces)))
             generate_s = time.perf_counter() - t
+            print(f"synthetic {n} counties generated and compiled in {generate_s:.1f} s", flush=True)
             catalogue = json.loads(compiled.read_text(encoding="utf-8"))
             st = stages(work, work / "catalogue", compiled, work / "site", wanted, args.stage_timeout)
             r = dict(st["mkdocs"])
