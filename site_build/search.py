@@ -324,16 +324,17 @@ def cn_number(text: str) -> int:
 
 def normalize(text: str, meta: dict) -> dict:
     """The query as search.js reads it: {"parts": [text parts to look up], "ages": ["#80"],
-    "spoken": whether fillers or an age were taken out}. Ages (85岁, 八十五周岁, 九十多岁) become the
+    "spoken": whether fillers or an age were taken out, "age": the one age said, for the checker link}. Ages (85岁, 八十五周岁, 九十多岁) become the
     largest threshold at or below them; fillers go, except inside a `keep` word."""
     q = text.strip().lower()[:40]
     q = "".join(chr(ord(ch) - 0xFEE0) if "０" <= ch <= "９" else ch for ch in q)
-    ages, spoken = [], False
+    ages, spoken, said = [], False, []
 
     def age(m):
         nonlocal spoken
         spoken = True
         a = cn_number(m.group(1))
+        said.append(a)
         below = [t for t in meta.get("ages", []) if t <= a]
         if below and f"#{below[-1]}" not in ages:
             ages.append(f"#{below[-1]}")
@@ -372,7 +373,7 @@ def normalize(text: str, meta: dict) -> dict:
             flush()
             i += 1
     flush()
-    return {"parts": parts, "ages": ages, "spoken": spoken}
+    return {"parts": parts, "ages": ages, "spoken": spoken, "age": said[0] if len(said) == 1 and 0 < said[0] <= 130 else None}
 
 
 def query(directory, text: str, shown: int = 40, details: bool = False):
@@ -423,7 +424,8 @@ def query(directory, text: str, shown: int = 40, details: bool = False):
         fetched.append("hints.json")
     if details:
         return {"urls": urls, "fetched": fetched, "words": words + extra, "partial": partial,
-                "checker": bool(docs) and (norm["spoken"] or bool(norm["ages"])), "parts": parts}
+                "checker": bool(docs) and (norm["spoken"] or bool(norm["ages"])), "parts": parts,
+                "checker_url": "checker/" + (f"#age={norm['age']}" if norm["age"] else "")}
     return urls, fetched
 
 

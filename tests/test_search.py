@@ -156,6 +156,12 @@ def test_normalize(text, parts, ages):
     assert (norm["parts"], norm["ages"]) == (parts, ages)
 
 
+def test_the_one_age_said_is_kept_for_the_checker():
+    assert site_search.normalize("我今年八十五岁", META)["age"] == 85
+    assert site_search.normalize("我80岁老伴75岁", META)["age"] is None
+    assert site_search.normalize("低保", META)["age"] is None
+
+
 def test_age_thresholds_come_from_the_services():
     from site_build import pages
     site = pages.Site(loader.load_catalogue())
@@ -210,7 +216,8 @@ def browser_search(page, base, query):
         page.wait_for_selector("#mb-results[data-state=done]")
     urls = [page.evaluate("(a) => decodeURIComponent(new URL(a.href).pathname + new URL(a.href).hash)", a)
             for a in page.query_selector_all("#mb-results ol.mb-results__list a")]
-    return urls, page.locator("#mb-results a[href$='checker/']").count() > 0
+    offer = page.locator("#mb-results a[href*='checker/']")
+    return urls, (offer.first.get_attribute("href").split("checker/")[1] if offer.count() else None)
 
 
 def test_browser_page_gives_the_python_order_for_every_query(page, site_server, site_dir):
@@ -220,7 +227,9 @@ def test_browser_page_gives_the_python_order_for_every_query(page, site_server, 
     for query in [q for q, _, _ in QUERIES] + EMPTY:
         expected = site_search.query(site_dir / "search", query, shown=10**6, details=True)
         urls, checker = browser_search(page, site_server, query)
-        if urls != ["/" + u for u in expected["urls"]] or (checker != (expected["checker"] or not expected["urls"])):
+        offered = expected["checker"] or not expected["urls"]
+        if urls != ["/" + u for u in expected["urls"]] or (checker is not None) != offered \
+                or (expected["checker"] and checker != expected["checker_url"].split("checker/")[1]):
             wrong.append((query, urls[:5], expected["urls"][:5], checker))
     assert not wrong, wrong
 
@@ -236,3 +245,10 @@ def test_browser_empty_result_offers_words_counties_and_the_checker(page, site_s
     assert page.locator("#mb-results a[href$='checker/']").count() == 1
     hint = page.locator(".mb-search__hints a").first
     assert re.search(r"\?q=", hint.get_attribute("href"))
+
+
+def test_a_spoken_age_goes_to_the_checker(page, site_server):
+    page.goto(site_server + "search/?q=我今年85岁能领什么钱")
+    page.wait_for_selector("#mb-results[data-state=done]")
+    assert page.locator("#mb-results a[href$='checker/#age=85']").count() == 1
+    assert "高龄津贴" in page.inner_text("#mb-results ol.mb-results__list li:first-child")

@@ -56,10 +56,11 @@
     var q = text.trim().toLowerCase().slice(0, 40).replace(/[０-９]/g, function (c) {
       return String.fromCharCode(c.charCodeAt(0) - 0xFEE0);
     });
-    var ages = [], spoken = false, thresholds = m.ages || [];
+    var ages = [], spoken = false, thresholds = m.ages || [], said = [];
     q = q.replace(AGE, function (all, num) {
       spoken = true;
       var a = cnNumber(num), best = null;
+      said.push(a);
       thresholds.forEach(function (t) { if (t <= a) best = t; });
       if (best !== null && ages.indexOf("#" + best) < 0) ages.push("#" + best);
       return " ";
@@ -82,7 +83,8 @@
       else { flush(); i += 1; }
     }
     flush();
-    return { parts: parts, ages: ages, spoken: spoken };
+    var age = said.length === 1 && said[0] > 0 && said[0] <= 130 ? said[0] : null;
+    return { parts: parts, ages: ages, spoken: spoken, age: age };
   }
 
   // Phase 1: every substring of two or more characters of each part, and the age words; phase 2:
@@ -210,11 +212,12 @@
     return scored.slice(0, limit).map(function (x) { return x[2]; });
   }
 
-  function checkerOffer(text) {
+  // The one age said goes to the checker's form (its share-link fragment: #age=85).
+  function checkerOffer(text, age) {
     var box = el("p", "mb-search__checker");
     box.appendChild(document.createTextNode(text + " "));
-    var a = el("a", "mb-button", "资格自测：填年龄、户籍，看能享受什么");
-    a.href = base + "../checker/";
+    var a = el("a", "mb-button", age ? "资格自测：" + age + "岁，再填户籍等，看能享受什么" : "资格自测：填年龄、户籍，看能享受什么");
+    a.href = base + "../checker/" + (age ? "#age=" + age : "");
     box.appendChild(a);
     return box;
   }
@@ -260,7 +263,7 @@
     head.textContent = (result.partial ? "没有完全符合的，下面是部分符合的" : "找到") + " " + result.docs.length + " 项：";
     out.appendChild(head);
     if (norm.spoken || norm.ages.length) {
-      out.appendChild(checkerOffer("每项服务还有户籍、家庭经济等条件。"));
+      out.appendChild(checkerOffer("每项服务还有户籍、家庭经济等条件。", norm.age));
     }
     var list = el("ol", "mb-results__list");
     out.appendChild(list);
