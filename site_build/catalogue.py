@@ -917,8 +917,16 @@ def write_compiled(catalogue, path: Path = COMPILED):
     return path
 
 
+def check_words():
+    """catalogue/words.yaml, the site search's word list, checked in the same pass (its shape, with
+    file, line and field; whether each `means` word is in some page is checked when the index is built)."""
+    from site_build import search
+    search.load_words()
+
+
 def compile_catalogue(path: Path = COMPILED):
     catalogue = load_catalogue()
+    check_words()
     for warning in stale_documents(catalogue):
         print(warning, file=sys.stderr)
     return write_compiled(catalogue, path)
@@ -928,6 +936,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     try:
         catalogue = load_catalogue()
+        check_words()
     except CatalogueError as err:
         print(f"目录有错误 / the catalogue has errors:\n{err}", file=sys.stderr)
         return 2
