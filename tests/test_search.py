@@ -116,6 +116,13 @@ def test_query_finds_its_pages_first(index_dir, query, first, checker):
     assert result["checker"] == checker, f"{query}: checker offered {result['checker']}"
 
 
+@pytest.mark.parametrize("plain, spoken", [("高龄津贴", "请问高龄津贴怎么申请呢"), ("低保", "我家能不能领低保啊"),
+                                           ("失能", "我妈失能了怎么办"), ("法律援助", "老人有没有法律援助")])
+def test_fillers_change_nothing(index_dir, plain, spoken):
+    """The words of a spoken question around the real word do not move a single page."""
+    assert site_search.query(index_dir, spoken, shown=10**6)[0] == site_search.query(index_dir, plain, shown=10**6)[0]
+
+
 @pytest.mark.parametrize("query", EMPTY)
 def test_nothing_found_fetches_the_hints(index_dir, query):
     urls, fetched = site_search.query(index_dir, query)
