@@ -132,6 +132,15 @@ def test_nothing_found_fetches_the_hints(index_dir, query):
     assert "高龄津贴" in hints["words"]
 
 
+def test_no_search_downloads_more_than_the_budget(index_dir):
+    """BENCHMARKS.md: a search for 高龄津贴 fetched about 18 KB gzip before the word list; no query of
+    the set may fetch more than 24 KB at today's catalogue (the largest is about 21 KB)."""
+    import gzip
+    worst = max((sum(len(gzip.compress((index_dir / name).read_bytes(), 9)) for name in site_search.query(index_dir, q)[1]), q)
+                for q in [q for q, _, _ in QUERIES] + EMPTY)
+    assert worst[0] <= 24 * 1024, worst
+
+
 def test_closest_words_share_characters():
     assert site_search.closest_words("高龄老人", ["低保", "高龄津贴", "老年教育"])[:2] == ["高龄津贴", "老年教育"]
     assert site_search.closest_words("火星", ["低保"]) == []
