@@ -28,7 +28,7 @@ PHONE = {"width": 390, "height": 844}
 # one typical elder per county, and one living away from her 户籍 (永嘉 户籍, living in 慈溪)
 ELDERS = {
     "yongjia": {"hukou": "330324", "birth_date": "1944-05-10", "economic": "dibao", "care_level": "severe"},
-    "cixi": {"hukou": "330282", "birth_date": "1943-03-01", "economic": "none", "care_level": "moderate"},
+    "cixi": {"hukou": "330282", "birth_date": "1943-03-01", "economic": "none", "care_level": "moderate", "in_institution": False},
     "dongyang": {"hukou": "330783", "birth_date": "1940-07-01", "economic": "dibian", "care_level": "mild"},
     "shengsi": {"hukou": "330922", "birth_date": "1942-02-02", "economic": "dibao", "care_level": "moderate"},
     "huitong": {"hukou": "431225", "birth_date": "1941-09-09", "economic": "tekun", "care_level": "severe"},
