@@ -265,6 +265,9 @@ def test_chromium_through_nginx_compressed_bytes_no_violation_answers_and_offlin
             else:
                 assert entry["encoding"] == "" and entry["bytes"] == (site / rel).stat().st_size, entry
             sent[rel] = entry["bytes"]
+        # Pyodide's files, the stdlib, the lock and the wheel: each downloaded once
+        heavy = [e["uri"] for e in first_visit if e["status"] == 200 and e["uri"].startswith(("/assets/pyodide/", "/assets/checker/py/"))]
+        assert len(heavy) == len(set(heavy)) == 6, [u for u in heavy if heavy.count(u) > 1]
         for heavy in ("assets/pyodide/", "assets/checker/py/python_stdlib-", ".whl", "checker/index.html"):
             assert any(heavy in rel and (site / (rel + ".br")).is_file() for rel in sent), heavy
 

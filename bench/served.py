@@ -1,0 +1,203 @@
+"""Time to ready of the checker on a cheap phone, served as a county would serve it: a copy of site/
+through nginx with deploy/nginx.conf (precompressed brotli, cache headers), in Debian's Chromium
+under a Lighthouse-style mobile profile set through the DevTools protocol (150 ms round trip,
+1.6 Mbit/s down, 750 kbit/s up, CPU slowed 4×; the network limits are set on the page and on each
+of its workers and its service worker).
+
+For each run, in a fresh browser profile each:
+- the checker with start-up snapshots (the default): first visit, then later visits in new tabs (the
+  first later visit restores the snapshot the first visit stored);
+- the checker without them (window.yanglaoCheckerSnapshots = false): first and later visits;
+- a bare Pyodide start (loadPyodide with npm's full stdlib in a module worker, nothing else; the same
+  nginx and precompression): first and later visits.
+Times are from navigation start to "ready" (performance.now() when the worker says so). Later visits
+are the median of the second and third visit.
+
+Run: make site && .venv/bin/python -m bench.served [--runs 3] [--write]
+     (--write replaces the "Served through nginx on a cheap phone" section of BENCHMARKS.md)
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.checker_browser import BARE_HTML, BARE_WORKER, wait_bare_ready  # noqa: E402
+from deploy import serve  # noqa: E402
+from site_build import checker_assets, precompress  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 390, "height": 844}
+SECTION = "## Served through nginx on a cheap phone"
+NETWORK = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8, "uploadThroughput": 750e3 / 8}
+CPU_SLOWDOWN = 4
+TIMEOUT = 300_000
+
+
+class Throttle:
+    """The mobile profile on a page and on every worker and service worker it starts (they do their
+    own fetching: Pyodide's files are downloaded by the checker's worker)."""
+
+    def __init__(self, context, page):
+        self.cdp = context.new_cdp_session(page)
+        self.cdp.send("Network.enable")
+        self.cdp.send("Network.emulateNetworkConditions", NETWORK)
+        self.cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+        self.cdp.on("Target.attachedToTarget", self._attached)
+        self.cdp.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": True, "flatten": False})
+
+    def _attached(self, event):
+        session = event["sessionId"]
+        for n, (method, params) in enumerate([("Network.enable", {}),
+                                              ("Network.emulateNetworkConditions", NETWORK),
+                                              ("Runtime.runIfWaitingForDebugger", {})]):
+            self.cdp.send("Target.sendMessageToTarget", {"sessionId": session,
+                                                          "message": json.dumps({"id": n + 1, "method": method, "params": params})})
+
+
+def visit(context, url: str, what: str) -> float:
+    page = context.new_page()
+    Throttle(context, page)
+    page.goto(url, timeout=TIMEOUT)
+    if what == "bare":
+        t = wait_bare_ready(page)
+        info = {}
+    else:
+        page.wait_for_function("() => window.yanglaoChecker && window.yanglaoChecker.readyAt", timeout=TIMEOUT)
+        t = page.evaluate("window.yanglaoChecker.readyAt")
+        info = page.evaluate("({snapshot: window.yanglaoChecker.snapshot, timings: window.yanglaoChecker.timings})")
+        if info["snapshot"] is None:
+            raise RuntimeError("the checker did not say how it started")
+        if what == "snapshot" and info["snapshot"] == "none":
+            # first visit: wait until the snapshot is stored and the service worker holds the checker
+            page.wait_for_function("() => window.yanglaoChecker.snapshotSaved", timeout=TIMEOUT)
+            info["saved"] = page.evaluate("window.yanglaoChecker.snapshotSaved")
+    if what != "bare":
+        page.wait_for_selector("html[data-offline-cached~='checker']", state="attached", timeout=TIMEOUT)
+    page.close()
+    return t, info
+
+
+def prepare(tmp: Path) -> Path:
+    site = tmp / "site"
+    shutil.copytree(ROOT / "site", site, ignore=shutil.ignore_patterns("*.pdf", "*.pdf.br", "*.pdf.gz"))
+    version = checker_assets.pyodide_version()
+    bench_dir = site / "__bench__"
+    bench_dir.mkdir()
+    (bench_dir / "bare.html").write_text(BARE_HTML, encoding="utf-8")
+    (bench_dir / "bare-worker.mjs").write_text(BARE_WORKER % (version, version), encoding="utf-8")
+    shutil.copyfile(checker_assets.PYODIDE_NPM / "python_stdlib.zip", bench_dir / "python_stdlib.zip")
+    npm_lock = json.loads((checker_assets.PYODIDE_NPM / "pyodide-lock.json").read_text(encoding="utf-8"))
+    (bench_dir / "bare-lock.json").write_text(json.dumps({"info": npm_lock["info"], "packages": {}}), encoding="utf-8")
+    precompress.build(bench_dir)            # the bare start gets the same brotli treatment
+    return site
+
+
+def run(runs: int) -> dict:
+    from playwright.sync_api import sync_playwright
+    tmp = Path(tempfile.mkdtemp(prefix="bench-served-"))
+    site = prepare(tmp)
+    server = serve.start(site)
+    result = {k: {"first": [], "later": []} for k in ("snapshot", "no_snapshot", "bare")}
+    details = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            for _ in range(runs):
+                for what, path in (("snapshot", "checker/"), ("no_snapshot", "checker/"), ("bare", "__bench__/bare.html")):
+                    ctx = browser.new_context(viewport=PHONE)
+                    if what == "no_snapshot":
+                        ctx.add_init_script("window.yanglaoCheckerSnapshots = false;")
+                    times = []
+                    for n in range(3):
+                        t, info = visit(ctx, server.url + path, what)
+                        times.append(t)
+                        details.append({"what": what, "visit": n + 1, "ms": round(t), **info})
+                    ctx.close()
+                    result[what]["first"].append(times[0])
+                    result[what]["later"].append(statistics.median(times[1:]))
+            browser.close()
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    result["details"] = details
+    return result
+
+
+def report(r: dict, runs: int) -> str:
+    med = {k: {p: statistics.median(v[p]) for p in ("first", "later")} for k, v in r.items() if k != "details"}
+    s = lambda ms: f"{ms / 1000:.1f} s"  # noqa: E731
+    runs_of = lambda k, p: ", ".join(f"{x / 1000:.1f}" for x in r[k][p])  # noqa: E731
+    saved = [d["saved"] for d in r["details"] if d.get("saved") and "bytes" in d["saved"]]
+    bare = med["bare"]["later"]
+    lines = [
+        SECTION,
+        "",
+        "`make site && .venv/bin/python -m bench.served --write` — a copy of site/ through nginx with",
+        "deploy/nginx.conf (brotli from the build, cache headers) in Debian Chromium via Playwright, under a",
+        f"mobile profile set through the DevTools protocol: {NETWORK['latency']} ms round trip, "
+        f"{NETWORK['downloadThroughput'] * 8 / 1e6:.1f} Mbit/s down, {NETWORK['uploadThroughput'] * 8 / 1e3:.0f} kbit/s up,",
+        f"CPU slowed {CPU_SLOWDOWN}× (page, workers and service worker). Time from navigation to ready; medians",
+        f"of {runs} runs, each in a fresh browser profile; \"later\" is the median of the 2nd and 3rd visit.",
+        "",
+        f"Measured {dt.date.today().isoformat()}.",
+        "",
+        "| time to ready | first visit | later visit | runs, first (s) | runs, later (s) |",
+        "|---|---|---|---|---|",
+        f"| checker, start-up snapshot (default) | {s(med['snapshot']['first'])} | **{s(med['snapshot']['later'])}** | {runs_of('snapshot', 'first')} | {runs_of('snapshot', 'later')} |",
+        f"| checker, without snapshot | {s(med['no_snapshot']['first'])} | {s(med['no_snapshot']['later'])} | {runs_of('no_snapshot', 'first')} | {runs_of('no_snapshot', 'later')} |",
+        f"| bare Pyodide start (npm's full stdlib, nothing imported) | {s(med['bare']['first'])} | {s(bare)} | {runs_of('bare', 'first')} | {runs_of('bare', 'later')} |",
+        "",
+        f"Later visit / bare later start: **{med['snapshot']['later'] / bare:.2f} ×** with the snapshot, "
+        f"{med['no_snapshot']['later'] / bare:.2f} × without (goal ≤ 0.35 ×). "
+        f"First visit: {s(med['snapshot']['first'])} (goal ≤ 20 s).",
+    ]
+    if saved:
+        lines.append(f"The stored snapshot: {statistics.median(x['bytes'] for x in saved) / 1e6:.1f} MB gzip in Cache Storage, "
+                     f"made and stored {statistics.median(x['ms'] for x in saved) / 1000:.1f} s after ready (in the worker, "
+                     "after the first answers are possible).")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def write(section: str):
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
+    if SECTION in text:
+        start = text.index(SECTION)
+        nxt = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + section + (text[nxt + 1:] if nxt != -1 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.served")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    if not (ROOT / "site" / "sw.js").exists():
+        print("site/ is not built: run `make site` first", file=sys.stderr)
+        return 2
+    r = run(args.runs)
+    section = report(r, args.runs)
+    print(section)
+    print(json.dumps(r["details"], indent=1))
+    if args.write:
+        write(section)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
