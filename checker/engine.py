@@ -40,6 +40,7 @@ DEFAULT_ASK = "当地乡镇（街道）或拨打政务服务热线12345"
 PLAN_GROUPS = ("apply", "automatic", "maybe", "upcoming")
 PLAN_TITLES = {"apply": "要去办的事", "automatic": "不用申请，会自动给您", "maybe": "可能可以，先问清楚", "upcoming": "以后可以"}
 FOR_RANK = {"elder": 0, "family": 1, "after_death": 2}
+FOR_TEXT = {"family": "（给家人的）", "after_death": "（老人去世后，家人办）"}
 BENEFIT_RANK = {"cash": 0, "care": 1, "once": 2, "perk": 3}
 
 
@@ -944,7 +945,7 @@ def plan_text(answer: dict, labels: dict | None = None) -> str:
         for i, sid in enumerate(group["services"], 1):
             r = by_id[sid]
             amount = (r.get("amount") or {}).get("text")
-            line = f"{i}. {r['name']}" + (f"：{amount}" if amount else "")
+            line = f"{i}. {r['name']}" + FOR_TEXT.get(r.get("for"), "") + (f"：{amount}" if amount else "")
             if group["group"] == "apply":
                 line += f"。去哪里办：{r['where']}"
             elif group["group"] == "maybe":

@@ -547,6 +547,9 @@ const shortAmount = (r) => {
   return t && t.length <= 24 && !t.startsWith(r.name) ? t : "";   // not 护理补贴：护理补贴（文件未写金额）
 };
 
+// whom a line is for, where not the elder herself (the catalogue's `for`)
+const FOR_TEXT = { family: "（给家人的）", after_death: "（老人去世后，家人办）" };
+
 function planLine(r, extra) {
   return h("li", { class: "yl-plan__item", "data-plan": r.service },
     h("a", { href: `#${cardId(r.service)}`, class: "yl-plan__name" }, r.name), extra);
@@ -574,7 +577,7 @@ function firstScreen(answer, byId) {
     out.push(h("ol", { class: "yl-plan yl-plan--todo", "aria-labelledby": "yl-todo-title" }, todo.services.map((sid) => {
       const r = byId.get(sid);
       const amount = shortAmount(r);
-      return planLine(r, [amount ? `：${amount}` : "",
+      return planLine(r, [FOR_TEXT[r.for] || (amount ? `：${amount}` : ""),
         r.apply === "unknown" ? "（先问）" : h("span", { class: "yl-plan__where" }, `去哪里办：${whereShort(r)}`),
         either.has(sid) ? h("span", { class: "yl-plan__either" }, either.get(sid).length <= 40 ? either.get(sid)
           : `和${todo.either.find((e) => e.services[0] === sid).services.slice(1).map((s) => `“${byId.get(s).name}”`).join("、")}只能选一项`) : null]);
@@ -602,7 +605,7 @@ function firstScreen(answer, byId) {
     out.push(h("ul", { class: "yl-plan yl-plan--maybe", "aria-labelledby": "yl-maybe-title" }, maybe.services.map((sid) => {
       const r = byId.get(sid);
       const q = (r.missing || []).map((m) => ASK[m] || `${fieldLabel(m)}？`);
-      return planLine(r, `：${q.length ? q.join(" ") : "文件没写清楚，要去问"}`);
+      return planLine(r, `${FOR_TEXT[r.for] || ""}：${q.length ? q.join(" ") : "文件没写清楚，要去问"}`);
     })));
   }
   const later = group("upcoming");
@@ -758,7 +761,7 @@ function renderCard(answer, p) {
   const also = (r) => (r.also && r.also.length ? h("span", { class: "yl-card__also" }, `（另需：${r.also.join("；")}）`) : null);
   const autoItems = automatic.map((r) => h("li", {}, h("strong", {}, r.name), r.amount?.text ? `：${r.amount.text}` : "", either(r), also(r)));
   const rows = toApply.map((r) => h("tr", {},
-    h("td", {}, h("strong", { class: "yl-card__name" }, r.name), either(r), r.amount?.text ? h("br") : null, r.amount?.text || "", also(r)),
+    h("td", {}, h("strong", { class: "yl-card__name" }, r.name), FOR_TEXT[r.for] || "", either(r), r.amount?.text ? h("br") : null, r.amount?.text || "", also(r)),
     h("td", { class: "yl-card__how" }, r.apply === "unknown" && !(r.where || "").includes("要不要申请")
       ? `文件没写要不要申请，请先问：${r.ask || "当地乡镇（街道）或12345"}。` : "", r.where || "")));
   // maybe only because the document is silent or contradicts itself (no fact to ask the elder)
