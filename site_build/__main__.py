@@ -26,12 +26,35 @@ def mkdocs_build():
                    cwd=ROOT, env=env, check=True)
 
 
+def _values(argv, option) -> list:
+    """The words after `option` up to the next option ("--merge a b --no-pdf" → [a, b])."""
+    if option not in argv:
+        return []
+    out = []
+    for word in argv[argv.index(option) + 1:]:
+        if word.startswith("--"):
+            break
+        out.append(word)
+    return out
+
+
 def main(argv=None) -> int:
+    """python -m site_build [--no-pdf] [--merge CACHE ...] | --shard K/N (see README: building in shards)."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         step("catalogue → checker/catalogue.json", catalogue.compile_catalogue)
     except catalogue.CatalogueError as err:
         print(f"目录有错误 / the catalogue has errors:\n{err}", file=sys.stderr)
+        return 2
+    try:
+        if "--shard" in argv:      # only this shard's PDFs, into the build cache
+            shard = handouts.parse_shard((_values(argv, "--shard") or [""])[0])
+            step(f"handouts (PDF) of shard {shard[0]}/{shard[1]}", handouts.print_shard, shard)
+            return 0
+        if "--merge" in argv:      # the shards' caches first: the build below then prints nothing they printed
+            step("shard caches joined", handouts.merge_caches, _values(argv, "--merge"))
+    except (ValueError, FileNotFoundError) as err:
+        print(err, file=sys.stderr)
         return 2
     try:
         step("mkdocs pages", mkdocs_build)

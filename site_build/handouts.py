@@ -11,7 +11,8 @@ What it writes into site/, next to the page each one prints, so they are served 
   <province>/<county>/away-guide.pdf           one page "what to do where (户籍地 / 常住地)", for a county
                                                whose every service says what to do when living away
                                                (`away`): 嵊泗's 迁居 document, 慈溪's 人户分离 notice
-  handouts.json                                every PDF: url, kind, title, pages, bytes
+  handouts.json                                every PDF: url, kind, title, pages, bytes (seconds and
+                                               reuse per PDF: build/handouts-times.json)
 
 and, in every HTML page, a print-only footer (the page's address, a QR code to it, the source
 document and its date) that content/pages/assets/print.css shows on paper.
@@ -61,6 +62,7 @@ from .catalogue import load_catalogue
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "content" / "templates" / "print"
 WORK = ROOT / "build" / "handouts"          # HTML and fonts that Chromium prints from (kept for a look)
+TIMES = ROOT / "build" / "handouts-times.json"   # seconds per PDF of the last build, and which were reused
 CHROMIUM = os.environ.get("MB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -664,11 +666,29 @@ def print_jobs(h: Handouts, todo: list[Job], fonts: dict, work: Path, site_dir: 
                 p.join()
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """"K/N" → (K, N), 1 ≤ K ≤ N."""
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise ValueError(f"--shard wants K/N with 1 ≤ K ≤ N, not {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def in_shard(h: Handouts, job: Job, shard: tuple[int, int] | None) -> bool:
+    """Shard K of N prints the handouts of every N-th province (provinces by slug, the K-th first)."""
+    if shard is None:
+        return True
+    if getattr(h, "_province_index", None) is None:
+        h._province_index = {slug: i for i, slug in enumerate(sorted({c["province_slug"] for c in h.site.counties}))}
+    return h._province_index[job.context["county"]["province_slug"]] % shard[1] == shard[0] - 1
+
+
 def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=print, workers: int | None = None,
-               cache: Path | None | str = "default") -> list[Job]:
+               cache: Path | None | str = "default", shard: tuple[int, int] | None = None) -> list[Job]:
     """Render every handout to HTML in `work`, then to PDF in `site_dir`. `only`: kinds to make.
     `workers`: printer processes (default `pdf_jobs()`). `cache`: the folder of stored PDFs
-    (default build/cache/pdf, None: print everything). `work` is replaced whole at the end, so two
+    (default build/cache/pdf, None: print everything). `shard` (K, N): print only the missing
+    PDFs of shard K's provinces (`in_shard`), into the cache; the others are left out. `work` is replaced whole at the end, so two
     builds at once do not trip over each other."""
     todo = [j for j in jobs(h) if only is None or j.kind in only]
     final, work = work, work.with_name(f"{work.name}.{os.getpid()}")
@@ -693,7 +713,8 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
     for job in todo:
         facts = store.get(keys[job.name]) if store is not None else None
         if facts is None:
-            missing.append(job)
+            if in_shard(h, job, shard):
+                missing.append(job)
             continue
         store.place(keys[job.name], site_dir / job.url)
         job.pages, job.bytes, job.fit, job.seconds = facts["pages"], facts["bytes"], facts["fit"], facts["seconds"]
@@ -715,7 +736,7 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
     if missing:
         log(f"handouts: printed {len(missing)} PDFs with {max(1, min(n, len(missing)))} Chromium "
             f"({time.perf_counter() - start:.1f} s)")
-    if store is not None and cache == "default" and only is None:
+    if store is not None and cache == "default" and only is None and shard is None:
         store.prune()
     shutil.rmtree(final, ignore_errors=True)
     try:
@@ -724,6 +745,52 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
         shutil.rmtree(work, ignore_errors=True)
     return todo
 
+
+
+def print_shard(shard: tuple[int, int], log=print) -> list[Job]:
+    """`python -m site_build --shard K/N`: print the PDFs of shard K's provinces into the cache
+    (build/cache, or MB_BUILD_CACHE), nothing else; a later build with every shard's cache merged
+    (`merge_caches`) finds them all and prints nothing. The pages are not built: a shard's folder
+    is its cache."""
+    import tempfile
+    if artefacts.default_folder("pdf") is None:
+        raise ValueError("--shard stores its PDFs in the build cache: MB_BUILD_CACHE must not be off")
+    h = Handouts()
+    with tempfile.TemporaryDirectory(prefix="mb-shard-") as tmp:
+        done = render_all(h, Path(tmp), log=log, shard=shard)
+    mine = [j for j in done if in_shard(h, j, shard)]
+    log(f"handouts: shard {shard[0]}/{shard[1]}: {len(mine)} of {len(done)} PDFs "
+        f"({sum(not j.reused for j in mine)} printed) in {artefacts.default_folder('pdf')}")
+    return mine
+
+
+def merge_caches(folders, log=print) -> int:
+    """Join shard caches (each a build/cache folder: pdf/, fonts/) into this build's cache. Entries
+    are content-addressed, so joining is a union; returns how many files were added."""
+    target = artefacts.default_folder("pdf")
+    if target is None:
+        raise ValueError("--merge joins shard caches into the build cache: MB_BUILD_CACHE must not be off")
+    n = 0
+    for folder in folders:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder}: not a shard's cache folder")
+        for src in sorted(folder.rglob("*")):
+            if not src.is_file() or src.name.startswith("."):
+                continue
+            dest = target.parent / src.relative_to(folder)
+            if dest.exists():
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.{os.getpid()}")
+            try:
+                os.link(src, tmp)
+            except OSError:
+                shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+            n += 1
+    log(f"handouts: {n} files joined into {target.parent} from {len(folders)} shard caches")
+    return n
 
 
 # ------------------------------------------------------------------ the print footer in every HTML page
@@ -785,14 +852,21 @@ def build(site_dir, pdf: bool = True, log=print):
     start = time.perf_counter()
     done = render_all(h, site_dir, log=log)
     took = time.perf_counter() - start
+    # site/handouts.json holds only what the PDFs are (the same for the same sources, however built);
+    # how long each took and whether it came from the cache go to build/handouts-times.json
     manifest = {
         "base": h.base,
-        "built_seconds": round(took, 1),
         "handouts": [{"url": j.url, "kind": j.kind, "title": j.title, "pages": j.pages, "bytes": j.bytes,
-                      "fit": j.fit, "seconds": round(j.seconds, 2), "reused": j.reused,
-                      "page": j.context.get("s", j.context["county"])["url"]} for j in done],
+                      "fit": j.fit, "page": j.context.get("s", j.context["county"])["url"]} for j in done],
     }
     (site_dir / "handouts.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    times = {"built_seconds": round(took, 1), "workers": pdf_jobs(),
+             "handouts": [{"url": j.url, "seconds": round(j.seconds, 2), "reused": j.reused} for j in done]}
+    try:
+        TIMES.parent.mkdir(parents=True, exist_ok=True)
+        TIMES.write_text(json.dumps(times, ensure_ascii=False, indent=1), encoding="utf-8")
+    except OSError:
+        pass
     total = sum(j.bytes for j in done)
     log(f"handouts: {len(done)} PDFs, {sum(j.pages for j in done)} pages, {total / 1e6:.1f} MB ({took:.1f} s)")
     return done
