@@ -2,10 +2,11 @@
 commands one at a time and the recorded results."""
 from __future__ import annotations
 
-from . import checker_browser, engine, screen, site_build
+from . import checker_browser, engine, screen, served, site_build
 
 if __name__ == "__main__":
     engine.main()
     screen.main([])
     checker_browser.main([])
+    served.main([])
     site_build.main([])
