@@ -436,7 +436,10 @@ class Printer:
         data = normalise_pdf(self.page.pdf(prefer_css_page_size=True, print_background=True, outline=True,
                                        tagged=True), date)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
+        # a new file, never written into the old one: that may be a hard link into the cache
+        tmp = out.with_name(f".{out.name}.{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, out)
         return data
 
     def set_fit(self, level: int):

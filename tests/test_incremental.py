@@ -152,3 +152,24 @@ def test_cache_keys_and_store(tmp_path):
     assert (tmp_path / "site" / "y.pdf").read_bytes() == b"%PDF"
     assert store.prune(older_than=0) == 0            # in use by this build
     assert artefacts.Cache(tmp_path / "c").prune(older_than=0) == 1
+
+
+def test_shards_split_the_provinces_and_merged_caches_print_nothing(built, tmp_path, monkeypatch):
+    """--shard K/N takes every N-th province whole; caches joined by --merge give a build that
+    prints nothing (what the shards printed is what a single build prints: same keys, same bytes)."""
+    tmp, h, _serial = built
+    real = handouts.Handouts()
+    all_jobs = handouts.jobs(real)
+    shards = [{j.url for j in all_jobs if handouts.in_shard(real, j, (k, 2))} for k in (1, 2)]
+    assert shards[0] and shards[1] and not shards[0] & shards[1] and shards[0] | shards[1] == {j.url for j in all_jobs}
+    for province in {c["province_slug"] for c in real.site.counties}:
+        urls = {j.url for j in all_jobs if j.context["county"]["province_slug"] == province}
+        assert urls <= shards[0] or urls <= shards[1]
+    with pytest.raises(ValueError):
+        handouts.parse_shard("3/2")
+
+    monkeypatch.setenv("MB_BUILD_CACHE", str(tmp_path / "merged"))
+    assert handouts.merge_caches([tmp / "cache"], log=lambda *a: None) > 0
+    done = handouts.render_all(h, tmp_path / "site", work=tmp_path / "work", log=lambda *a: None)
+    assert len(done) == 7 and all(j.reused for j in done)
+    assert sums(tmp_path / "site") == {url: digest for url, digest in sums(tmp / "parallel").items()}
