@@ -23,6 +23,7 @@ from mkdocs.exceptions import PluginError  # noqa: E402
 from checker.catalogue import CatalogueMissing, load_catalogue  # noqa: E402
 from site_build import pages as site_pages  # noqa: E402
 from site_build import search as site_search  # noqa: E402
+from site_build.catalogue import CatalogueError  # noqa: E402
 
 SITE: site_pages.Site | None = None
 # Markers a hand-written page may hold; each is replaced by a template rendered for that page.
@@ -94,7 +95,11 @@ def on_post_build(config):
     _drop_unused_theme_scripts(Path(config["site_dir"]))
     out = Path(config["site_dir"]) / "search"
     out.mkdir(parents=True, exist_ok=True)
-    for name, content in site_search.build_index(SITE).items():
+    try:
+        index = site_search.build_index(SITE)
+    except CatalogueError as err:  # e.g. catalogue/words.yaml: file, line and field, no traceback
+        raise PluginError(f"目录有错误 / the catalogue has errors:\n{err}") from None
+    for name, content in index.items():
         (out / name).write_text(json.dumps(content, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
