@@ -23,15 +23,19 @@ site-relative path ("/zhejiang/yongjia/11/"), since the host is not known at bui
 PDFs come from Debian's Chromium (Playwright `page.pdf`), pages loaded from local files with every
 other request refused: one browser per worker process, one worker per core (`MB_PDF_JOBS` sets
 how many; 1 prints in this process). A handout's bytes do not depend on which worker printed it
-or in what order: the fonts are made once before the workers start, and the PDF's dates
-(CreationDate, ModDate) are set to its source document's date, so a build prints the same bytes
-every time (tests/test_incremental.py compares serial and parallel builds).
+or in what order: the fonts are made once before the workers start, the PDF's dates
+(CreationDate, ModDate) are its source document's date and the tagged-PDF node ids are renumbered
+(`normalise_pdf`), so a build prints the same bytes every time (tests/test_incremental.py compares
+serial and parallel builds).
 
 Incremental: each PDF is stored in build/cache/pdf/ under a key that hashes exactly what it is made
 from (`pdf_key`: its rendered HTML, the fonts, the PDF date and the build version; see
-site_build/cache.py); the next build reuses every PDF whose key it finds and prints only the rest. The font is Noto Sans CJK SC, subset
-to the characters the handouts use and converted to TrueType outlines (fontTools), because
-Chromium embeds OpenType/CFF fonts only as nameless Type 3 glyph procedures; as TrueType it
+site_build/cache.py); the next build reuses every PDF whose key it finds and prints only the rest.
+Sharded: `python -m site_build --shard K/N` prints only every N-th province's PDFs into the cache
+(`print_shard`), `--merge` joins shard caches before a normal build (`merge_caches`).
+
+The font is Noto Sans CJK SC, subset to the characters the handouts use and converted to
+TrueType outlines (fontTools), because Chromium embeds OpenType/CFF fonts only as nameless Type 3 glyph procedures; as TrueType it
 embeds a named CID font subset that text tools, screen readers and printers all handle.
 """
 from __future__ import annotations
