@@ -834,7 +834,8 @@ class Engine:
                     members.sort(key=lambda sid: (PLAN_GROUPS.index("automatic" if self.services[sid]["s"]["apply"] == "automatic" else "apply"),
                                                   self.plan_key(eligible[sid])))
                     placed.update(members)
-                    eithers.setdefault(g, []).append({"services": members, "text": self._either_text([eligible[m] for m in members])})
+                    named = [dict(eligible[m], name=self.services[m]["s"]["name"], summary=self.services[m]["s"]["summary"]) for m in members]
+                    eithers.setdefault(g, []).append({"services": members, "text": self._either_text(named)})
         out = []
         for g in PLAN_GROUPS:
             ids = [r["service"] for r in groups[g]]

@@ -195,3 +195,11 @@ def test_axe_keyboard_and_printing_only_the_things_to_do(phone, server):
     card = page.evaluate("document.getElementById('yl-card').textContent")
     assert card.index("要去办的事") < card.index("不用申请，自动享受")
     assert not page.errors
+
+
+@pytest.mark.parametrize("name", ELDERS)
+def test_batch_screening_gets_the_same_plan_from_its_brief_answer(name):
+    from checker.profile import parse_profile
+    engine = checker.engine()
+    results, _, _ = engine.brief(parse_profile({"as_of": AS_OF, **ELDERS[name]}))
+    assert engine.plan(results) == answer_of(ELDERS[name])["plan"]
