@@ -789,7 +789,9 @@ class Engine:
                     r["apply_note"] = note
                 results.append(r)
         questions = sorted(weight, key=lambda x: (-weight[x], QUESTION_RANK.get(x, 99)))
-        return results, self.monthly_total(results), questions
+        total = self.monthly_total(results)
+        total["not_counted"] = self.not_counted(results, total["services"])
+        return results, total, questions
 
     # -- the order of what to do (answer["plan"]); works on `check` results and on `brief` results alike
     def plan_key(self, r):
@@ -895,7 +897,7 @@ class Engine:
                 continue
             if benefit not in ("cash", "care"):  # 优待 and one-off help are not money a month
                 continue
-            out.append({"service": r["service"], "name": r["name"], "why": why})
+            out.append({"service": r["service"], "name": self.services[r["service"]]["s"]["name"], "why": why})
         return out
 
     def monthly_total(self, results) -> dict:

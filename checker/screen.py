@@ -322,6 +322,9 @@ def brief_results(engine, profile: dict):
     """The engine's answer for a parsed profile as a batch needs it (Engine.brief: the services that
     are not ineligible, the monthly total and the questions), with each result's catalogue entry."""
     results, total, questions = engine.brief(profile)
+    # the answer's own order (Engine.plan: what to go and do first), as on the card and the command line
+    rank = {sid: i for i, sid in enumerate(sid for g in engine.plan(results) for sid in g["services"])}
+    results.sort(key=lambda r: rank.get(r["service"], len(rank)))
     away = profile.get("residence") not in (None, profile.get("hukou")) or bool(profile.get("lives_outside_hukou_town"))
     for r in results:
         r["_s"] = engine.services[r["service"]]["s"]

@@ -72,7 +72,8 @@ def num(x) -> str:
 def expected_columns(profile, received):
     """The result columns for one profile, built from the engine's full answer (not brief_results)."""
     answer = checker.check(profile)
-    results = answer["results"]
+    # in the answer's plan order (what to go and do first), as the screening rows list them
+    results = sorted(answer["results"], key=lambda r: (r.get("rank") is None, r.get("rank") or 0))
     two = len({r["county"] for r in results}) > 1
     label = (lambda r: f"{r['county_name']}·{r['name']}") if two else (lambda r: r["name"])
     amount = lambda r: (r["amount"] or {}).get("text") or ""  # noqa: E731
@@ -239,8 +240,9 @@ def test_brief_results_agree_with_the_engine_on_random_profiles():
             continue
         results, monthly, questions = brief_results(engine, parse_profile(raw))
         assert [(r["service"], r["status"], r["amount"], r["missing"], r["from"]) for r in results] == \
-            [(r["service"], r["status"], r["amount"], r["missing"], r["from"]) for r in full["results"]
-             if r["status"] != "ineligible"], raw
+            [(r["service"], r["status"], r["amount"], r["missing"], r["from"])
+             for r in sorted(full["results"], key=lambda r: (r.get("rank") is None, r.get("rank") or 0))
+             if r["status"] != "ineligible"], raw  # both in the answer's plan order
         assert monthly == full["monthly_total"] and questions == full["questions"], raw
 
 
