@@ -96,7 +96,7 @@ def on_post_build(config):
     out = Path(config["site_dir"]) / "search"
     out.mkdir(parents=True, exist_ok=True)
     try:
-        index = site_search.build_index(SITE)
+        index = site_search.build_index(SITE, require_words=not os.environ.get("MB_CATALOGUE"))
     except CatalogueError as err:  # e.g. catalogue/words.yaml: file, line and field, no traceback
         raise PluginError(f"目录有错误 / the catalogue has errors:\n{err}") from None
     for name, content in index.items():
