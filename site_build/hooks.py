@@ -100,7 +100,8 @@ def on_post_build(config):
     except CatalogueError as err:  # e.g. catalogue/words.yaml: file, line and field, no traceback
         raise PluginError(f"目录有错误 / the catalogue has errors:\n{err}") from None
     for name, content in index.items():
-        (out / name).write_text(json.dumps(content, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        (out / name).write_text(json.dumps(content, ensure_ascii=False, separators=(",", ":"), sort_keys=True),
+                               encoding="utf-8")  # sorted: the same bytes on every build
 
 
 def _drop_unused_theme_scripts(site: Path):

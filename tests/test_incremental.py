@@ -27,6 +27,15 @@ pytestmark = pytest.mark.skipif(not Path(handouts.CHROMIUM).exists() or not all(
     Path(p).exists() for p, _ in handouts.NOTO.values()), reason="Chromium or Noto Sans CJK missing: run scripts/setup.sh")
 
 
+def render_all(*args, **kwargs):
+    """handouts.render_all in a thread of its own: Playwright's sync API refuses to start in a thread
+    whose asyncio loop is running, and the session's `browser` fixture (other test files) keeps one
+    running in the main thread."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(handouts.render_all, *args, **kwargs).result()
+
+
 def fixture_catalogue(folder: Path, edit=None) -> dict:
     """A catalogue of the one county (its YAML and its source documents), optionally edited."""
     province, slug = COUNTY
@@ -63,10 +72,10 @@ def built(tmp_path_factory):
     """The fixture county printed serially into a cache, and again by two printer processes."""
     tmp = tmp_path_factory.mktemp("incremental")
     h = handouts.Handouts(fixture_catalogue(tmp / "catalogue"), base="/")
-    serial = handouts.render_all(h, tmp / "serial", work=tmp / "work", workers=1, cache=tmp / "cache" / "pdf",
+    serial = render_all(h, tmp / "serial", work=tmp / "work", workers=1, cache=tmp / "cache" / "pdf",
                                  log=lambda *a: None)
     # an empty PDF cache of its own (everything printed again); the fonts come from tmp/cache/fonts
-    parallel = handouts.render_all(h, tmp / "parallel", work=tmp / "work", workers=2, cache=tmp / "cache" / "pdf2",
+    parallel = render_all(h, tmp / "parallel", work=tmp / "work", workers=2, cache=tmp / "cache" / "pdf2",
                                    log=lambda *a: None)
     assert not any(j.reused for j in parallel)
     return tmp, h, serial
@@ -110,7 +119,7 @@ def test_one_amount_reprints_exactly_the_pdfs_that_show_it(built):
 
     # the build reuses the rest from the cache and prints only those
     old = sums(tmp / "serial")
-    done = handouts.render_all(edited, tmp / "serial", work=tmp / "work", workers=1, cache=tmp / "cache" / "pdf",
+    done = render_all(edited, tmp / "serial", work=tmp / "work", workers=1, cache=tmp / "cache" / "pdf",
                                log=lambda *a: None)
     assert {j.url for j in done if not j.reused} == changed
     new = sums(tmp / "serial")
@@ -170,6 +179,6 @@ def test_shards_split_the_provinces_and_merged_caches_print_nothing(built, tmp_p
 
     monkeypatch.setenv("MB_BUILD_CACHE", str(tmp_path / "merged"))
     assert handouts.merge_caches([tmp / "cache"], log=lambda *a: None) > 0
-    done = handouts.render_all(h, tmp_path / "site", work=tmp_path / "work", log=lambda *a: None)
+    done = render_all(h, tmp_path / "site", work=tmp_path / "work", log=lambda *a: None)
     assert len(done) == 7 and all(j.reused for j in done)
     assert sums(tmp_path / "site") == {url: digest for url, digest in sums(tmp / "parallel").items()}
