@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
 from bench.checker_browser import BARE_HTML, BARE_WORKER, wait_bare_ready  # noqa: E402
 from deploy import serve  # noqa: E402
 from site_build import checker_assets, precompress  # noqa: E402
+from bench import write_section  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -180,15 +181,7 @@ def report(r: dict, runs: int) -> str:
 
 
 def write(section: str):
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    if SECTION in text:
-        start = text.index(SECTION)
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[nxt + 1:] if nxt != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
+    write_section(SECTION, section)
 
 
 def main(argv=None) -> int:
