@@ -31,14 +31,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.checker_browser import BARE_HTML, BARE_WORKER, wait_bare_ready  # noqa: E402
+from bench.checker_browser import ARGS, BARE_HTML, BARE_WORKER, CHROMIUM, PHONE, wait_bare_ready  # noqa: E402
 from deploy import serve  # noqa: E402
 from site_build import checker_assets, precompress  # noqa: E402
 from bench import write_section  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PHONE = {"width": 390, "height": 844}
 SECTION = "## Served through nginx on a cheap phone"
 NETWORK = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8, "uploadThroughput": 750e3 / 8}
 CPU_SLOWDOWN = 4

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from checker.engine import DEFAULT_ASK
 from checker.profile import FIELDS, PROVINCE_PREFIXES, is_county_code
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -821,7 +822,6 @@ def revised_note(county: dict, amount) -> str | None:
     from, that it may be higher now, and whom to ask."""
     if not _yearly(amount):
         return None
-    from checker.engine import DEFAULT_ASK
     date = county["document"].get("date")
     when = f"{date[:4]}年的标准" if date else "文件发布时的标准（文件未注明日期）"
     return f"这是{when}，现在可能更高，请问{county.get('ask') or DEFAULT_ASK}"

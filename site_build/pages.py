@@ -15,7 +15,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from checker.engine import compile_condition, in_force
+from checker.engine import DEFAULT_ASK, compile_condition, in_force
 from checker.profile import FIELDS
 from site_build import rules as rule_sheets
 from site_build.catalogue import load_shared
@@ -31,7 +31,6 @@ APPLY_AT_TEXT = {
     "none": "不用去哪里办",
     "unknown": "文件没有写去哪里办",
 }
-DEFAULT_ASK = "当地乡镇（街道）或拨打政务服务热线12345"
 READING_TEXT = {"convention": "本页的约定，文件没有写", "inference": "本页的推断，文件没有明说",
                 "at_most": "文件没有写清楚条件，最多答“可能”", "contested": "文件前后说法不一"}
 
