@@ -11,7 +11,7 @@ from pathlib import Path
 from . import catalogue, checker_assets, handouts, offline, precompress, screen_assets
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE = ROOT / "site"
+SITE = Path(os.environ.get("MB_SITE_DIR") or ROOT / "site")   # MB_SITE_DIR: build elsewhere (a test, a helper)
 
 
 def step(name, fn, *args):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import http.server
 import json
 import re
@@ -29,7 +30,7 @@ from site_build import offline
 from site_build.checker_assets import sample_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE = ROOT / "site"
+SITE = Path(os.environ.get("MB_SITE_DIR") or ROOT / "site")
 SHOTS = ROOT / "build" / "screenshots" / "checker"
 CASES_DIR = ROOT / "tests" / "cases"
 PHONE = {"width": 390, "height": 844}
