@@ -24,7 +24,7 @@ import os
 import re
 
 from .idcard import IdCardError, parse_id
-from .profile import FIELDS, ProfileError, age_on, is_county_code, parse_profile
+from .profile import FIELDS, OTHER_COUNTY, ProfileError, age_on, is_county_code, parse_profile
 from .tables import TableError, open_table, read_table, table_bytes, table_format, write_table_to
 
 HOME_CARE = "330282-home-care"  # 慈溪: 每月3小时免费居家养老服务 (seed 004)
@@ -275,6 +275,9 @@ def short_text(text: str, n: int = 30) -> str:
     return text if len(text) <= n else f"{text[:n]}…（共{len(text)}个字）"
 
 
+OTHER_COUNTY_CELLS = {"other", "其他地方"}
+
+
 class Counties:
     """County names and codes → code, from the catalogue (永嘉县, 永嘉, 温州市永嘉县, 330324)."""
 
@@ -297,6 +300,8 @@ class Counties:
         if hit is not None:
             return hit
         key = norm_text(t)
+        if key in OTHER_COUNTY_CELLS:  # the profile's own value for a county outside the catalogue (the form's 其他地方)
+            return OTHER_COUNTY
         if re.fullmatch(r"\d{6}", key):
             if not is_county_code(key):
                 raise CellError(f"{label}“{text}”不是有效的6位县级行政区划代码")
@@ -504,7 +509,12 @@ class Screener:
         line, header, above, rest = find_header(lines, _looks_like_register_header)
         return _Run(self, line, header, above, rest, annex1, progress, total, jobs)
 
-    def screen_row(self, cells, fields, carried):
+    def read_row(self, cells, fields, carried):
+        """One row read as a profile, before the engine sees it: (raw profile, [错误 texts], the ID
+        card or None). `raw` holds only what the row says (JSON values; `as_of` the batch's day unless
+        the row has its own), plus what screening derives from it: the --county default, birth date and
+        sex from the ID number, 人户分离 from the two town columns. With errors, `raw` holds the cells
+        that could be read. `fields` and `carried` are a run's (Screener.stream(…).fields/.carried)."""
         errors, raw = [], {"as_of": self.as_of.isoformat()}
         memo = self._cells
         for i, field in fields.items():
@@ -547,6 +557,10 @@ class Screener:
         known = self.engine.by_county
         if not errors and "hukou" in raw and raw["hukou"] not in known and raw.get("residence", raw["hukou"]) not in known:
             errors.append(f"户籍和常住地都不在本目录收录的县（市）中（本目录只收录 {self.counties.known}），无法排摸")
+        return raw, errors, card
+
+    def screen_row(self, cells, fields, carried):
+        raw, errors, card = self.read_row(cells, fields, carried)
         profile = None
         if not errors:
             try:
