@@ -5,6 +5,7 @@
 // Privacy: the profile lives in this page's memory. It goes to the worker in this tab, into the
 // URL fragment only when the reader asks for a share link, and onto paper only when they print.
 import { yanglaoChecker } from "./api.js";
+import { initVisits } from "./visits-ui.js";
 
 const HERE = new URL(".", import.meta.url);
 const SITE_ROOT = new URL("../../", HERE);
@@ -76,6 +77,7 @@ let failed = null;
 const followups = new Map(); // field → element, in the order shown
 let showAllFollowups = false;
 let uid = 0;
+const visitHooks = {};       // visits-ui.js: answered(answer, profile), cleared()
 
 // ---------------------------------------------------------------- tiny DOM helper
 
@@ -394,6 +396,7 @@ async function run() {
     lastProfile = p;
     render(answer, p);
     updateFollowups(answer);
+    visitHooks.answered?.(answer, p);
   } catch (err) {
     if (seq !== evalSeq) return;
     const label = err.field && form.fields[err.field] ? form.fields[err.field].label : "";
@@ -415,6 +418,7 @@ function showMessage(content, isError = false) {
   $("yl-groups").replaceChildren();
   $("yl-actions").hidden = true;
   $("yl-share-box").hidden = true;
+  visitHooks.cleared?.();
   document.documentElement.classList.remove("yl-has-card");
 }
 
@@ -738,13 +742,14 @@ function describe(p) {
   return out.join("　");
 }
 
-function renderCard(answer, p) {
+// The 明白卡 of one answer: into the page's own #yl-card (printed by 打印明白卡), or into `card`
+// (打印全部明白卡, visits-ui.js) with `who` (a saved visit's name and village) on top; never the ID number.
+function renderCard(answer, p, card = $("yl-card"), who = "") {
   const results = answer.results || [];
   const eligible = results.filter((r) => r.status === "eligible");
   const upcoming = results.filter((r) => r.status === "upcoming");
   const maybe = results.filter((r) => r.status === "maybe");
   const codes = [...new Set(results.map((r) => r.county))];
-  const card = $("yl-card");
   // the engine's order (answer.plan), as on the screen
   const rank = (r) => (typeof r.rank === "number" ? r.rank : 1e9);
   const ranked = [...eligible].sort((a, b) => rank(a) - rank(b));
@@ -776,10 +781,11 @@ function renderCard(answer, p) {
   const phones = codes.flatMap((c) => (counties.get(c)?.phones || []).map((ph) => `${ph.name} ${ph.number}`));
   const docs = codes.map((c) => counties.get(c)).filter(Boolean)
     .map((c) => `${c.name}：《${c.document.title}》（${[c.document.status_text, c.document.date || "文件未注明日期"].filter(Boolean).join("，")}）`);
-  document.documentElement.classList.add("yl-has-card");
+  if (card.id === "yl-card") document.documentElement.classList.add("yl-has-card");
   const keep = "yl-card__todo";   // what 只打印要去办的事 prints
   card.replaceChildren(...[
     h("h1", { class: keep }, "养老服务明白卡"),
+    who ? h("p", { class: `yl-card__elder ${keep}` }, who) : null,
     h("p", { class: `yl-card__who ${keep}` }, describe(p), `　查询日期：${ymd(answer.as_of)}`),
     eligible.length ? null : h("h2", {}, "暂时没有查到可以享受的服务"),
     answer.monthly_total?.yuan ? h("p", { class: "yl-card__total" }, `可以享受${eligible.length}项，按月领的钱合计：${answer.monthly_total.text}`) : null,
@@ -799,6 +805,7 @@ function renderCard(answer, p) {
     h("p", { class: "yl-card__source" }, "依据：", docs.join("；"), "。本卡由“养老服务明白卡”网站按县里公开的政策文件算出，以当地政府部门的答复为准。"),
   ].flat(Infinity).filter(Boolean));
   fitCard(card);
+  return card;
 }
 
 function fitCard(card) {
@@ -961,6 +968,42 @@ async function start() {
     core.querySelector("select")?.focus();
   });
   applyFragment(location.hash);
+  // 走访 (issue 14): save this elder, the next one, the visit list. visits-ui.js only asks through these.
+  const firstField = () => core.querySelector("select");
+  const loadValues = (p) => {
+    // a saved (or register) profile back into the form: its own fields, 常住地 as the form asks it
+    clearAnswers();
+    for (const [name, value] of Object.entries(p || {})) {
+      if (Object.hasOwn(form.fields, name) && name !== "residence" && name !== "as_of" && value !== null && value !== undefined) values[name] = value;
+    }
+    if (values.hukou && !counties.has(values.hukou)) values.hukou = OTHER;
+    if (p && p.residence && p.residence !== p.hukou) {
+      values.residence_where = "away";
+      values.residence_other = counties.has(p.residence) ? p.residence : OTHER;
+    } else if (values.hukou) values.residence_where = "same";
+    syncAll();
+    for (const name of Object.keys(values)) {
+      if (Object.hasOwn(form.fields, name) && !CORE.includes(name) && !["birth_date", "age", "hukou", "residence"].includes(name) && !followups.has(name)) {
+        const el = control(name);
+        if (el) { followups.set(name, el); $("yl-followups").append(el); el.sync?.(); $("yl-more").hidden = false; }
+      }
+    }
+    if (location.hash.length > 1 && !location.hash.startsWith("#yl-")) history.replaceState(null, "", location.pathname);
+    return run();
+  };
+  const emptyForm = () => {
+    clearAnswers();
+    syncAll();
+    if (location.hash) history.replaceState(null, "", location.pathname);
+    showMessage("选好户籍所在县、填好出生日期，这里就会显示结果。");
+  };
+  initVisits({
+    h, ymd, today, hooks: visitHooks, checker: yanglaoChecker,
+    fieldLabel, whereShort, firstField, loadValues, emptyForm,
+    current: () => (lastAnswer ? { answer: lastAnswer, profile: lastProfile } : null),
+    card: (answer, p, el, who) => renderCard(answer, p, el, who),
+    counties: () => counties,
+  });
   document.documentElement.dataset.checkerForm = "1";
   run();
 }

@@ -211,3 +211,39 @@ export function markAsked(todayDate) {
 export function askedOn() {
   return readStore().asked;
 }
+
+// ---------------------------------------------------------------- a register handed from the 批量排摸 page
+// The screening page keeps the chosen register file here (IndexedDB of this site, on this device) and
+// opens the checker page at #yl-import, which reads it as the visit list and deletes it at once.
+
+const STASH_DB = "yl-visits-import";
+
+function stashDb() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(STASH_DB, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore("files");
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function stashDo(mode, fn) {
+  return stashDb().then((db) => new Promise((resolve, reject) => {
+    const tx = db.transaction("files", mode);
+    const result = fn(tx.objectStore("files"));
+    tx.oncomplete = () => { db.close(); resolve(result && "result" in result ? result.result : undefined); };
+    tx.onerror = () => { db.close(); reject(tx.error); };
+  }));
+}
+
+/** Keep one register file ({name, bytes: ArrayBuffer}) for the checker page to open as the visit list. */
+export function stashRegister(name, bytes) {
+  return stashDo("readwrite", (store) => { store.put({ name, bytes, at: new Date().toISOString() }, "register"); });
+}
+
+/** The register the screening page left (or null), deleted from the store as it is read. */
+export async function takeStashedRegister() {
+  const found = await stashDo("readonly", (store) => store.get("register"));
+  if (found) await stashDo("readwrite", (store) => { store.delete("register"); });
+  return found || null;
+}
