@@ -1,6 +1,7 @@
 // The 批量排摸 page: picks a register, sends it to screen-worker.mjs (Pyodide, on this device),
 // shows progress, and downloads the result table (and 慈溪's 附件1 list when asked).
 // Nothing is uploaded: the file goes from the file picker to the worker in this tab and back.
+import { stashRegister } from "../checker/visits.js";
 
 const $ = (id) => document.getElementById(id);
 const statusBox = $("ys-status");
@@ -160,4 +161,22 @@ form.addEventListener("submit", async (event) => {
   $("ys-result").hidden = false;
   document.body.dataset.screenDone = String(id);
   main.click();
+});
+
+// 走访 (issue 14): the chosen register opened as the checker's visit list. The file is kept in this
+// site's IndexedDB on this device (visits.js) and read by the checker page at #yl-import, which deletes it.
+$("ys-visits-open").addEventListener("click", async () => {
+  const said = $("ys-visits-said");
+  const file = $("ys-file").files[0];
+  if (!file) { said.textContent = "请先在上面“选择登记表文件”。"; $("ys-file").focus(); return; }
+  const big = tooBig(file);
+  if (big) { said.textContent = big; return; }
+  said.textContent = `正在打开 ${file.name} ……`;
+  try {
+    await stashRegister(file.name, await file.arrayBuffer());
+  } catch (err) {
+    said.textContent = `这个浏览器不能把登记表交给“查一查”页面（${err && err.message ? err.message : err}）。`;
+    return;
+  }
+  location.href = new URL("../../checker/#yl-import", import.meta.url).href;
 });
