@@ -34,7 +34,9 @@ SKIP_NAMES = {"sitemap.xml", "sw.js"}
 THEME_DIRS = ("assets/javascripts/", "assets/stylesheets/")   # mkdocs-material's: only what pages use
 # on-demand groups: files (by path prefix) a tool page needs, cached when that page asks
 GROUPS = {
-    "checker": ("assets/pyodide/", "assets/checker/py/"),
+    # the checker keeps the screening page's small extra stdlib too (csv, xml: ~24 KB brotli), which its
+    # visit list's export and import load on demand (issue 14), so they work offline after the checker
+    "checker": ("assets/pyodide/", "assets/checker/py/", "assets/screen/py/screen-stdlib-"),
     "screen": ("assets/pyodide/", "assets/checker/py/", "assets/screen/py/"),
 }
 GROUPED = tuple(sorted({prefix for prefixes in GROUPS.values() for prefix in prefixes}))
@@ -164,6 +166,45 @@ def groups(site: Path, files: list[Path]) -> dict:
     return {name: [url_of(r) for r in rels if r.startswith(prefixes)] for name, prefixes in GROUPS.items()}
 
 
+# "出门前下载，没有网络也能查" (issue 14; offline.js): one tap keeps the shell and these groups. The
+# pages carrying that block show its size ("约 N MB": brotli bytes, as deploy/nginx.conf serves them).
+PREPARE = ("checker", "screen")
+PREPARE_PAGES = ("index.html", "checker/index.html", "screen/index.html")
+PREPARE_SIZE = re.compile(r"(<span data-prepare-size>)[^<]*(</span>)")
+
+
+def rel_of(url: str) -> str:
+    """The file behind a URL of url_of()."""
+    return "index.html" if url == "./" else url + "index.html" if url.endswith("/") else url
+
+
+def prepare_sizes(site: Path, shell: list[str], grouped: dict) -> dict:
+    """{url: [raw bytes, bytes on the wire]} of everything "prepare" downloads (the shell and the
+    PREPARE groups); on the wire: the .br copy precompress.py writes (from its cache), else the file."""
+    from concurrent.futures import ThreadPoolExecutor
+    from . import precompress
+    urls = sorted(set(shell).union(*(grouped[name] for name in PREPARE)))
+    paths = [site / rel_of(u) for u in urls]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        wire = list(pool.map(precompress.wire_size, paths))
+    return {u: [p.stat().st_size, w] for u, p, w in zip(urls, paths, wire)}
+
+
+def megabytes(n: int) -> str:
+    return f"{n / 1e6:.1f}" if n < 10e6 else f"{n / 1e6:.0f}"
+
+
+def fill_prepare_size(site: Path, wire: int):
+    """Write "N" of "约 N MB" into the pages that offer the download."""
+    for rel in PREPARE_PAGES:
+        page = site / rel
+        if page.is_file():
+            text = page.read_text(encoding="utf-8")
+            new = PREPARE_SIZE.sub(lambda m: m[1] + megabytes(wire) + m[2], text)
+            if new != text:
+                page.write_text(new, encoding="utf-8")
+
+
 def build(site_dir) -> dict:
     site = Path(site_dir)
     if not (site / REGISTER).exists():
@@ -189,10 +230,17 @@ def build(site_dir) -> dict:
     cache = f"yanglao-{digest.hexdigest()[:16]}"
     base = [p for p in files if not _rel(p, site).startswith(GROUPED) and not _county_of(_rel(p, site), grouped_counties)]
     urls = [url_of(_rel(p, site)) for p in base]
+    grouped = groups(site, files)
+    sizes = prepare_sizes(site, urls, grouped)
+    fill_prepare_size(site, sum(w for _, w in sizes.values()))
     sw = TEMPLATE.read_text(encoding="utf-8")
     sw = (sw.replace("__CACHE__", cache)
             .replace("__PRECACHE__", json.dumps(urls, ensure_ascii=False, indent=0))
-            .replace("__GROUPS__", json.dumps(groups(site, files), ensure_ascii=False, indent=0)))
+            .replace("__GROUPS__", json.dumps(grouped, ensure_ascii=False, indent=0))
+            .replace("__PREPARE__", json.dumps(list(PREPARE)))
+            .replace("__SIZES__", json.dumps(sizes, ensure_ascii=False, separators=(",", ":"))))
     (site / "sw.js").write_text(sw, encoding="utf-8")
     return {"cache": cache, "files": len(files), "bytes": sum(p.stat().st_size for p in files),
-            "precache_bytes": sum(p.stat().st_size for p in base), "county_groups": len(grouped_counties)}
+            "precache_bytes": sum(p.stat().st_size for p in base), "county_groups": len(grouped_counties),
+            "prepare_files": len(sizes), "prepare_bytes": sum(r for r, _ in sizes.values()),
+            "prepare_wire": sum(w for _, w in sizes.values())}

@@ -94,6 +94,17 @@ def _one(path: Path, cache: Path | None) -> dict:
     return out
 
 
+def wire_size(path: Path, ext: str = ".br", cache: Path | None = CACHE) -> int:
+    """The bytes a host serving the precompressed copies sends for `path`: its `ext` copy where build()
+    writes one (same rules, same cache: the offline step asks before this step runs), else the file."""
+    path = Path(path)
+    data = path.read_bytes()
+    if path.suffix.lower() not in SUFFIXES or len(data) < MIN_BYTES:
+        return len(data)
+    packed = _cached(data, ext, cache)
+    return len(packed) if len(packed) <= MAX_RATIO * len(data) else len(data)
+
+
 def _prune(cache: Path):
     cutoff = time.time() - CACHE_DAYS * 86400
     for entry in cache.glob("*/*"):

@@ -11,6 +11,11 @@ const PRECACHE = __PRECACHE__;
 // when that page asks (offline.js, after the tool is ready, so they come from the HTTP cache), not
 // on a reader's first visit to a guide page. A new build re-caches the groups the old one had.
 const GROUPS = __GROUPS__;
+// "出门前下载" (offline.js, a tap on the home, checker or screening page): the shell and these groups,
+// file by file with progress, so a cadre can go where there is no signal. SIZES: [raw, bytes on the
+// wire (brotli where the host serves it)] of each of those files, from the build.
+const PREPARE = __PREPARE__;
+const SIZES = __SIZES__;
 const PREFIX = "yanglao-";
 const MARK = "__offline_group__/";
 
@@ -66,8 +71,104 @@ self.addEventListener("install", (event) => {
   })());
 });
 
+// One "prepare" message downloads what is missing for at most SLICE ms, then answers "more" and
+// the page asks again (a single event may not keep a service worker alive for many minutes on a
+// slow line). What is in the cache stays there: a tap after a failure resumes where it stopped.
+const SLICE = 60_000;
+const PARALLEL = 3;
+
+function prepareURLs() {
+  return [...new Set([PRECACHE, ...PREPARE.map((name) => GROUPS[name] || [])].flat())];
+}
+
+async function prepare(port) {
+  const scope = self.registration.scope;
+  const cache = await caches.open(CACHE);
+  const urls = prepareURLs();
+  const state = { files: urls.length, done: 0, total: 0, bytes: 0 };
+  const todo = [];
+  for (const url of urls) {
+    const [, wire] = SIZES[url] || [0, 0];
+    state.total += wire;
+    if (await cache.match(new URL(url, scope).href)) {
+      state.done += 1;
+      state.bytes += wire;
+    } else {
+      todo.push(url);
+    }
+  }
+  let last = 0;
+  const report = (force) => {
+    const now = Date.now();
+    if (force || now - last > 250) {
+      last = now;
+      port.postMessage({ type: "progress", ...state });
+    }
+  };
+  report(true);
+  const until = Date.now() + SLICE;
+  const one = async (url) => {
+    const [raw, wire] = SIZES[url] || [0, 0];
+    const request = new Request(new URL(url, scope).href, { cache: "no-cache" });
+    const response = await fetch(request);
+    if (!response.ok) throw new Error(`${url}: ${response.status}`);
+    // count the body as it arrives (raw bytes, scaled to the wire's) while the cache stores it
+    const counting = response.clone();
+    const stored = cache.put(request, response);
+    stored.catch(() => {});   // awaited below; a broken body fails the reader first
+    const reader = counting.body ? counting.body.getReader() : null;
+    let seen = 0;
+    const start = state.bytes;
+    while (reader) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      seen += value.byteLength;
+      const part = raw ? Math.min(seen / raw, 1) * wire : 0;
+      state.bytes = Math.max(state.bytes, start + part);
+      report(false);
+    }
+    await stored;
+  };
+  let more = false;
+  let failed = null;
+  const lane = async () => {
+    while (todo.length && !failed) {
+      if (Date.now() > until) { more = true; return; }
+      const url = todo.shift();
+      try {
+        await one(url);
+      } catch (err) {
+        failed = failed || String(err && err.message || err);
+        return;
+      }
+      state.done += 1;
+      report(true);
+    }
+  };
+  await Promise.all(Array.from({ length: PARALLEL }, lane));
+  // exact totals (the scaled counts of files fetched side by side overlap)
+  state.bytes = 0;
+  state.done = 0;
+  for (const url of urls) {
+    if (await cache.match(new URL(url, scope).href)) {
+      state.bytes += (SIZES[url] || [0, 0])[1];
+      state.done += 1;
+    }
+  }
+  if (failed) return { type: "failed", message: failed, ...state };
+  if (more || todo.length) return { type: "more", ...state };
+  for (const name of PREPARE) await cache.put(new URL(MARK + name, scope).href, new Response(name));
+  return { type: "done", ...state };
+}
+
 self.addEventListener("message", (event) => {
   const data = event.data || {};
+  const port = event.ports && event.ports[0];
+  if (data.type === "prepare" && port) {
+    event.waitUntil(prepare(port).then((answer) => port.postMessage(answer),
+      (err) => port.postMessage({ type: "failed", message: String(err && err.message || err) })));
+    return;
+  }
   if (data.type !== "cache-group") return;
   event.waitUntil((async () => {
     let ok = false;
