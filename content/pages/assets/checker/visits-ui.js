@@ -368,10 +368,10 @@ async function printList() {
     const el = a.error ? [] : eligibleOf(a);
     const apply = el.filter((r) => r.apply !== "automatic");
     return h("tr", {},
-      h("td", {}, String(i + 1)),
-      h("td", {}, v.village || ""),
-      h("td", {}, v.name || v.note || ""),
-      h("td", {}, v.visited ? v.visited : "待走访"),
+      h("td", { class: "yl-plist__short" }, String(i + 1)),
+      h("td", { class: "yl-plist__short" }, v.village || ""),
+      h("td", { class: "yl-plist__short" }, v.name || v.note || ""),
+      h("td", { class: "yl-plist__short" }, v.visited ? v.visited : "待走访"),
       h("td", {}, v.error ? `登记表有误：${v.error}` : a.error ? a.error : el.length ? el.map((r) => r.name).join("、") : "暂时没有"),
       h("td", {}, apply.length ? h("ul", {}, apply.map((r) => h("li", {}, h("strong", {}, r.name), `：${ctx.whereShort(r)}`))) : ""));
   });
@@ -379,7 +379,7 @@ async function printList() {
     h("h1", {}, "养老服务走访名单"),
     h("p", {}, villages.length ? `村（社区）：${villages.join("、")}　` : "", `共 ${visits.length} 位老人　打印日期：${ctx.ymd(today)}`),
     h("table", { class: "yl-plist" },
-      h("thead", {}, h("tr", {}, ["序号", "村（社区）", "姓名", "走访日期", "可以享受", "需要去申请 / 去哪里办"].map((t) => h("th", {}, t)))),
+      h("thead", {}, h("tr", {}, ["序号", "村（社区）", "姓名", "走访日期", "可以享受", "需要去申请 / 去哪里办"].map((t, i) => h("th", { class: i < 4 ? "yl-plist__short" : null }, t)))),
       h("tbody", {}, rows)),
     h("p", { class: "yl-plist__note" }, "本名单由“养老服务明白卡”网站在走访的手机上算出，以当地政府部门的答复为准。每位老人的明白卡另外打印。"));
   say("走访名单已准备好。");
@@ -457,7 +457,7 @@ export function initVisits(lent) {
   actions.after(saveBox(), h("p", { id: "yl-saved", class: "yl-saved", role: "status" }));
   $("yl-form").before(h("section", { id: "yl-editing", class: "yl-editing", tabindex: "-1", "aria-label": "正在看的老人", hidden: true }));
   // the print-only containers, beside the single 明白卡
-  $("yl-card").after(h("div", { id: "yl-print-all", class: "yl-print-all" }), h("div", { id: "yl-print-list", class: "yl-print-list" }));
+  $("yl-card").after(h("div", { id: "yl-print-all" }), h("div", { id: "yl-print-list" }));
   // the list section
   const keep = h("select", { id: "yl-keep" }, KEEP_CHOICES.map((d) => h("option", { value: String(d) }, `${d} 天`)));
   const days = V.keepDays();
