@@ -2,11 +2,12 @@
 commands one at a time and the recorded results."""
 from __future__ import annotations
 
-from . import checker_browser, engine, screen, served, site_build
+from . import checker_browser, engine, prepare, screen, served, site_build
 
 if __name__ == "__main__":
     engine.main()
     screen.main([])
     checker_browser.main([])
     served.main([])
+    prepare.main(["--mobile"])
     site_build.main([])

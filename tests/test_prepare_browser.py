@@ -40,8 +40,18 @@ def test_prepare_then_offline_checker_and_screening_then_remove(browser, site_co
         button.wait_for(state="visible")
         assert f"约 {wire / 1e6:.1f} MB" in " ".join(button.inner_text().split())
         page.evaluate("visits => localStorage.setItem('yl-visits-v1', JSON.stringify(visits))", VISITS)
+        # half-way: the big file is not there (a dropped line) → said plainly; a second tap resumes
+        wasm = next(site_copy.glob("assets/pyodide/*/pyodide.asm.wasm"))
+        wasm.rename(wasm.with_name("gone"))
+        button.click()
+        page.wait_for_selector("[data-prepare-state=failed]", timeout=READY_TIMEOUT)
+        assert "下载没有完成" in page.inner_text("[data-prepare-status]")
+        assert "再点一次" in page.inner_text("[data-prepare-status]")
+        wasm.with_name("gone").rename(wasm)
+        srv.log.clear()
         button.click()
         page.wait_for_selector("[data-prepare-state=done]", timeout=READY_TIMEOUT)
+        assert [e["path"] for e in srv.log if e["path"] != "/sw.js"] == ["/" + wasm.relative_to(site_copy).as_posix()]
         assert "已下载，可以离线使用" in page.inner_text("[data-prepare-status]")
 
         srv.stop()
