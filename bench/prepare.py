@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import statistics
@@ -32,9 +33,10 @@ if str(ROOT) not in sys.path:
 
 from bench import write_section  # noqa: E402
 from bench.checker_browser import ARGS, CHROMIUM, PHONE  # noqa: E402
-from bench.served import NETWORK, SITE, Throttle  # noqa: E402
+from bench.served import NETWORK, Throttle  # noqa: E402
 from deploy import serve  # noqa: E402
 
+SITE = Path(os.environ.get("MB_SITE_DIR") or ROOT / "site")   # MB_SITE_DIR: measure another build
 SECTION = "## Prepare before going out (issue 14)"
 TIMEOUT = 600_000
 ACTIVE = """async () => { const r = await navigator.serviceWorker.getRegistration();
