@@ -11,6 +11,18 @@
 //                                      {error} once the first start stored one. A snapshot that does not
 //                                      start is deleted by the worker, and a fresh worker starts the
 //                                      normal way: the page only sees a slower start.
+//   yanglaoChecker.exportVisits(visits, format = "xlsx", {as_of})
+//                                      走访 (issue #14): Promise of {bytes: ArrayBuffer, blob, name, type, rows}:
+//                                      the visit list (visits.js records) as a register file that
+//                                      `python -m checker screen` and the 批量排摸 page read back to the
+//                                      same answers, one row per visit (checker/visits.py).
+//   yanglaoChecker.importRegister(file, {as_of, county})
+//                                      a register (File or Blob: csv, xlsx, xls) as draft visits: Promise of
+//                                      {register, rows, summary}, one row per row screening outputs, each
+//                                      {line, name, id_number, village, note, visited, profile, questions,
+//                                      error, hint, total, result, register_cells, source}; a file that is
+//                                      not a register rejects with an Error carrying {zh, en} (screening's text).
+//                                      The first export or import loads a small extra file (~30 KB).
 //   Set window.yanglaoCheckerSnapshots = false before this module runs to start without snapshots
 //   (tests and benchmarks).
 //
@@ -65,14 +77,14 @@ const ready = new Promise((resolve, reject) => {
       reject(err);
       fail(err);
     } else if (msg.id !== undefined && pending.has(msg.id)) {
-      const { resolve: ok, reject: no } = pending.get(msg.id);
+      const { resolve: ok, reject: no, whole } = pending.get(msg.id);
       pending.delete(msg.id);
       if (msg.error) {
         const err = new Error(msg.error.zh || msg.error.en);
         Object.assign(err, msg.error);
         no(err);
       } else {
-        ok(msg.answer);
+        ok(whole ? msg : msg.answer);
       }
     }
   };
@@ -119,11 +131,34 @@ function evaluate(profile) {
   }));
 }
 
+// A request whose reply is the whole message (走访 export and import).
+function request(message, transfer = []) {
+  return ready.then(() => new Promise((resolve, reject) => {
+    const id = nextId++;
+    pending.set(id, { resolve, reject, whole: true });
+    worker.postMessage({ id, ...message }, transfer);
+  }));
+}
+
+async function exportVisits(visits, format = "xlsx", options = {}) {
+  // plain JSON copies: a visit list crosses to the worker as data, nothing else
+  const list = JSON.parse(JSON.stringify(visits || []));
+  const msg = await request({ export: { visits: list, format, as_of: options.as_of || null } });
+  return { bytes: msg.bytes, blob: new Blob([msg.bytes], { type: msg.type }), name: msg.name, type: msg.type, rows: msg.rows };
+}
+
+async function importRegister(file, options = {}) {
+  const bytes = file instanceof ArrayBuffer ? file.slice(0) : await file.arrayBuffer();
+  const name = (file && file.name) || options.name || "register.csv";
+  const msg = await request({ import: { bytes, name, as_of: options.as_of || null, county: options.county || null } }, [bytes]);
+  return { register: msg.register, rows: msg.rows, summary: msg.summary };
+}
+
 function onStage(fn) {
   listeners.add(fn);
   if (lastStage) fn(lastStage);
   return () => listeners.delete(fn);
 }
 
-export const yanglaoChecker = { ready, evaluate, onStage, readyAt: null, snapshot: null, snapshotSaved: null };
+export const yanglaoChecker = { ready, evaluate, onStage, exportVisits, importRegister, readyAt: null, snapshot: null, snapshotSaved: null };
 window.yanglaoChecker = yanglaoChecker;

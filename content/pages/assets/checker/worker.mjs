@@ -11,6 +11,14 @@
 //                                             the page starts a fresh worker (api.js)
 //               {type: "failed", stage, message} once, if the start fails
 //               {id, answer} | {id, error: {field, zh, en}}   one per request
+// 走访 (issue #14; checker/visits.py, checker/README.md "走访"):
+//   in:  {id, export: {visits, format: "xlsx"|"csv", as_of}}   the visit list as a register file
+//   out: {id, bytes: ArrayBuffer, name, type, rows}  |  {id, error: {zh, en}}
+//   in:  {id, import: {bytes: ArrayBuffer, name, as_of, county}}   a register opened as the visit list
+//   out: {id, rows: [...], summary, register}  |  {id, error: {zh, en}}   (screening's own message)
+//   The first such request loads what the checker's start does not need: the screening page's small
+//   extra standard-library zip (csv, xml.etree, GB18030; named in ../screen/build.json) — so the
+//   checker's first visit does not grow — and, after a start from a snapshot, the wheel's files.
 // Every file comes from this site (assets/checker/build.json says which): nothing else is fetched.
 // The worker's name "checker:no-snapshot" (api.js) starts without snapshots (tests, benchmarks).
 
@@ -79,9 +87,95 @@ async function answer(profile) {
   }
 }
 
+// ---------------------------------------------------------------- 走访: export and import
+
+let visitsModule = null;   // checker.visits, once loaded
+
+async function loadVisits() {
+  if (visitsModule) return visitsModule;
+  const { pyodide } = started;
+  const screenConfigURL = new URL("../screen/build.json", import.meta.url);
+  const response = await fetch(screenConfigURL, { cache: "no-cache" });
+  if (!response.ok) throw new Error(`screen/build.json: HTTP ${response.status}`);
+  const screenConfig = await response.json();
+  if (screenConfig.extra_stdlib && !pyodide.FS.analyzePath("/lib/screen-stdlib.zip").exists) {
+    // the same path and lines as screen-worker.mjs and site_build/screen_assets.py EXTRA_PATH_CODE
+    const extra = await fetch(new URL(screenConfig.extra_stdlib, screenConfigURL));
+    if (!extra.ok) throw new Error(`${screenConfig.extra_stdlib}: HTTP ${extra.status}`);
+    pyodide.FS.writeFile("/lib/screen-stdlib.zip", new Uint8Array(await extra.arrayBuffer()));
+    pyodide.runPython("import sys, encodings\nsys.path.append('/lib/screen-stdlib.zip')\n" +
+                      "encodings.__path__.append('/lib/screen-stdlib.zip' + '/encodings')\n");
+  }
+  try {
+    pyodide.runPython("import checker.visits");
+  } catch (err) {
+    if (!started.restored) throw err;
+    // a start from the snapshot holds the imported checker, not the wheel's files: install them
+    await pyodide.loadPackage(started.config.package, { checkIntegrity: true, messageCallback: () => {} });
+    pyodide.runPython("import importlib; importlib.invalidate_caches()\nimport checker.visits");
+  }
+  visitsModule = pyodide.pyimport("checker.visits");
+  return visitsModule;
+}
+
+function takeBytes(pyBytes) {
+  // Python bytes → a fresh ArrayBuffer that can be transferred to the page
+  const buffer = pyBytes.getBuffer("u8");
+  try {
+    return buffer.data.slice().buffer;
+  } finally {
+    buffer.release();
+    pyBytes.destroy();
+  }
+}
+
+const TYPES = { xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", csv: "text/csv;charset=utf-8" };
+
+async function visitsRequest(id, msg) {
+  try {
+    await ready;
+  } catch (err) {
+    postMessage({ id, error: { zh: "查询程序没有启动成功。", en: String(err && err.message || err) } });
+    return;
+  }
+  let visits;
+  try {
+    visits = await loadVisits();
+  } catch (err) {
+    postMessage({ id, error: { zh: "导出导入的程序没有加载成功（第一次使用要联网，或先在“出门前下载”）。",
+                               en: String(err && err.message || err) } });
+    return;
+  }
+  if (msg.export) {
+    const { format = "xlsx", as_of = null } = msg.export;
+    try {
+      const options = JSON.stringify({ format, as_of });
+      const bytes = takeBytes(visits.export_json(JSON.stringify(msg.export.visits || []), options));
+      const day = as_of || new Date().toISOString().slice(0, 10);
+      postMessage({ id, bytes, name: `走访登记表-${day}.${format}`, type: TYPES[format] || "application/octet-stream",
+                    rows: (msg.export.visits || []).length }, [bytes]);
+    } catch (err) {
+      postMessage({ id, error: { zh: "导出时出错了。", en: String(err && err.message || err) } });
+    }
+    return;
+  }
+  try {
+    const { bytes, name = "register.csv", as_of = null, county = null } = msg.import;
+    const reply = JSON.parse(visits.from_register_json(new Uint8Array(bytes), JSON.stringify({ name, as_of, county })));
+    if (!reply.ok) postMessage({ id, error: reply.error });
+    else postMessage({ id, rows: reply.rows, summary: reply.summary, register: reply.register });
+  } catch (err) {
+    postMessage({ id, error: { zh: "读取登记表时出错了。", en: String(err && err.message || err) } });
+  }
+}
+
 onmessage = async (event) => {
   const { id, profile } = event.data || {};
   if (id === undefined) return;
+  if (event.data.export || event.data.import) {
+    await visitsRequest(id, event.data);
+    return;
+  }
   try {
     await ready;
   } catch (err) {
