@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -186,17 +187,21 @@ def test_print_the_visit_list_on_one_page_without_the_id_number(cadre, tmp_path)
     assert "2026-11-23" in text and "330324193605040028" not in text
 
 
-def test_export_when_the_worker_can(cadre):
+def has_worker_visits(page) -> bool:
+    return page.evaluate("typeof window.yanglaoChecker.exportVisits === 'function'")
+
+
+def test_export_the_visit_list_as_xlsx_and_csv(cadre):
     page = cadre
-    if not page.evaluate("import('../assets/checker/api.js').then(m => typeof m.exportVisits === 'function')"):
-        pytest.skip("api.js has no exportVisits yet (H14-py)")
+    if not has_worker_visits(page):
+        pytest.skip("api.js has no exportVisits in this build")
     for fmt, button in (("xlsx", "#yl-export-xlsx"), ("csv", "#yl-export-csv")):
         with page.expect_download(timeout=120_000) as download:
             page.click(button)
         assert download.value.suggested_filename.endswith("." + fmt)
-    if True:
-        data = open(download.value.path(), "rb").read().decode("utf-8-sig")
-        assert "王阿婆" in data and "李大爷" in data
+        assert "已生成" in page.inner_text("#yl-visits-said")
+    data = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+    assert "王阿婆" in data and "李大爷" in data and "330324193605040028" in data   # the register keeps the ID
 
 
 def test_keyboard_only_save_and_next(cadre):
@@ -241,3 +246,41 @@ def test_no_request_carries_what_was_typed(cadre):
         leaks += [(url[:80], s) for s in SECRETS if s in text or json.dumps(s)[1:-1] in text]
     assert not leaks, leaks
     assert page.errors == []
+
+
+REGISTER = Path(__file__).resolve().parent / "fixtures" / "registers" / "real-register.csv"
+
+
+def test_a_register_opens_as_the_visit_list_with_every_row(browser, site_server):
+    """批量排摸 → 作为走访名单打开: each row a 待走访 entry, the rows screening cannot read listed with
+    their 错误, the 合计 row named; opening one fills the form with what the register knew."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.goto(site_server + "screen/")
+        page.set_input_files("#ys-file", str(REGISTER))
+        page.click("#ys-visits-open")
+        page.wait_for_url("**/checker/#yl-*")
+        page.wait_for_selector("html[data-visits-ready='1']", state="attached")
+        if not has_worker_visits(page):
+            pytest.skip("api.js has no importRegister in this build")
+        page.wait_for_function("() => document.getElementById('yl-visits-said').textContent.match(/已从|打不开|没有/)", timeout=120_000)
+        said = page.inner_text("#yl-visits-said")
+        assert "加入 6 位老人" in said and "2 行填写有误" in said and "第 11 行是合计" in said, said
+        visits = stored(page)
+        assert [v["source"]["line"] for v in visits] == [5, 6, 7, 8, 9, 10]
+        assert all(v["status"] == "todo" and v["visited"] is None for v in visits)
+        assert [bool(v["error"]) for v in visits] == [False] * 4 + [True] * 2
+        assert page.locator("#yl-vlist .yl-tag--todo").count() == 6
+        assert "校验码" in page.inner_text("#yl-vlist > li:nth-child(6)")
+        assert "6 位" in page.inner_text("#yl-visits-top")
+        # the register's file is not kept once read
+        assert page.evaluate("""() => new Promise(r => { const q = indexedDB.open('yl-visits-import', 1);
+            q.onsuccess = () => { const g = q.result.transaction('files').objectStore('files').count();
+                                  g.onsuccess = () => r(g.result); }; })""") == 0
+        page.click("#yl-vlist > li:nth-child(1) .yl-visit__open")
+        wait_answer(page)
+        assert "待走访" in page.inner_text("#yl-editing") and "第 5 行" in page.inner_text("#yl-editing")
+        assert page.input_value("[data-part=year]") == "1944"
+    finally:
+        context.close()

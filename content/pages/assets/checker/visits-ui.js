@@ -175,6 +175,7 @@ function forgetCurrent() {
   currentVisit = null;
   lastSavedAt = null;
   showEditing();
+  renderList();
 }
 
 function nextElder() {
@@ -182,7 +183,7 @@ function nextElder() {
   $("yl-save").hidden = true;
   $("yl-saved").textContent = "";
   ctx.emptyForm();
-  say("新的一位：请从户籍所在县开始填。");
+  say("");
   const first = ctx.firstField();
   first?.scrollIntoView({ block: "center" });
   first?.focus();
@@ -284,14 +285,15 @@ const MIME = { xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetm
 async function exportAs(format) {
   const visits = V.loadVisits();
   if (!visits.length) return;
-  if (typeof api.exportVisits !== "function") {
+  const exportVisits = api.exportVisits || ctx.checker.exportVisits;
+  if (typeof exportVisits !== "function") {
     say("导出程序还没有装好（这一版网站还没有这个功能）。", true);
     return;
   }
-  say("正在生成文件……");
+  say("正在生成文件……第一次导出要多准备几秒。");
   try {
-    const out = await api.exportVisits(visits, format);
-    const blob = out instanceof Blob ? out : new Blob([out.bytes], { type: out.type || MIME[format] });
+    const out = await exportVisits(visits, format, { as_of: ctx.today() });
+    const blob = out instanceof Blob ? out : out.blob || new Blob([out.bytes], { type: out.type || MIME[format] });
     const name = (out && out.name) || `走访名单-${ctx.today()}.${format}`;
     const url = URL.createObjectURL(blob);
     const a = h("a", { href: url, download: name, hidden: true });
@@ -372,8 +374,8 @@ async function printList() {
       h("td", { class: "yl-plist__short" }, v.village || ""),
       h("td", { class: "yl-plist__short" }, v.name || v.note || ""),
       h("td", { class: "yl-plist__short" }, v.visited ? v.visited : "待走访"),
-      h("td", {}, v.error ? `登记表有误：${v.error}` : a.error ? a.error : el.length ? el.map((r) => r.name).join("、") : "暂时没有"),
-      h("td", {}, apply.length ? h("ul", {}, apply.map((r) => h("li", {}, h("strong", {}, r.name), `：${ctx.whereShort(r)}`))) : ""));
+      h("td", {}, v.error ? `登记表有误：${v.error}` : a.error ? a.error : el.length ? `${el.length} 项：${el.map((r) => r.name).join("、")}` : "暂时没有"),
+      h("td", {}, apply.map((r, k) => [k ? "；" : "", h("strong", {}, r.name), `（${ctx.whereShort(r)}）`])));
   });
   $("yl-print-list").replaceChildren(
     h("h1", {}, "养老服务走访名单"),
@@ -398,14 +400,15 @@ async function importStashed() {
 
 export async function importFile(file) {
   $("yl-visits").scrollIntoView({ block: "start" });
-  if (typeof api.importRegister !== "function") {
+  const importRegister = api.importRegister || ctx.checker.importRegister;
+  if (typeof importRegister !== "function") {
     say("打开登记表的程序还没有装好（这一版网站还没有这个功能）。", true);
     return;
   }
   say(`正在读取登记表“${file.name}”……第一次要先准备查询程序，请稍等。`);
   let rows;
   try {
-    const out = await api.importRegister(file);
+    const out = await importRegister(file, { as_of: ctx.today() });
     rows = Array.isArray(out) ? out : out.rows;
   } catch (err) {
     say(`这个登记表打不开：${err.zh || err.message || err}`, true);
@@ -416,13 +419,17 @@ export async function importFile(file) {
     return;
   }
   const visits = [];
+  const totals = rows.filter((row) => row.total);
   for (const row of rows) {
+    if (row.total) continue;   // a 合计 (小计) row: no elder to visit (screening skips it too; said below)
+    // everything the register knew (its own cells too, for the export back into the register)
     const v = {
-      id: undefined, visited: null, status: "todo",
-      village: row.village || "", name: row.name || "", note: "", id_number: row.id_number || "",
-      profile: row.profile || {}, source: { register: file.name, line: row.line },
+      ...row, id: undefined, visited: row.visited || null, status: row.visited ? "visited" : "todo",
+      village: row.village || "", name: row.name || "", note: row.note || "", id_number: row.id_number || "",
+      profile: row.profile || {}, source: row.source || { register: file.name, line: row.line },
       questions: row.questions || [], error: row.error || "", summary: "",
     };
+    delete v.result;
     if (!v.error) {
       try { v.summary = summaryOf(await ctx.checker.evaluate(profileFor(v))); } catch (err) { v.summary = ""; }
     }
@@ -437,7 +444,8 @@ export async function importFile(file) {
   renderList();
   const bad = visits.filter((v) => v.error);
   say(`已从登记表“${file.name}”加入 ${visits.length} 位老人（待走访）。` +
-      (bad.length ? `其中 ${bad.length} 行填写有误（第 ${bad.map((v) => v.source.line).join("、")} 行），也列在下面，写明了错误，入户时问清楚。` : ""));
+      (bad.length ? `其中 ${bad.length} 行填写有误（第 ${bad.map((v) => v.source.line).join("、")} 行），也列在下面，写明了错误，入户时问清楚。` : "") +
+      (totals.length ? `第 ${totals.map((row) => row.line).join("、")} 行是合计（小计）行，不是老人，没有放进名单。` : ""));
   $("yl-visits-title").focus();
 }
 
