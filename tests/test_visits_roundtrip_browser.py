@@ -138,3 +138,34 @@ def test_export_and_import_work_after_a_start_from_the_devices_snapshot(page, si
     assert out["rows"] == json.loads(json.dumps(from_register(data, "real-register.csv", AS_OF)["rows"], ensure_ascii=False))
     assert bytes(out["csv"]) == export_bytes(out["visits"], "csv", as_of=AS_OF)
     assert out["answer"] == AS_OF
+
+
+def test_export_and_import_work_offline_after_the_checker_page_was_opened_once(browser, site_dir):
+    """The first export and import load files the checker's own start does not (the screening page's
+    extra stdlib zip and its build.json): the offline group `checker` keeps them, so with the server
+    gone they still work."""
+    from test_checker_browser import PHONE, SiteServer
+    data = (FIXTURES / "real-register.xlsx").read_bytes()
+    srv = SiteServer(site_dir)
+    ctx = browser.new_context(viewport=PHONE, device_scale_factor=1, locale="zh-CN")
+    try:
+        page = ctx.new_page()
+        page.goto(srv.url + "checker/")
+        page.wait_for_selector("html[data-checker-ready='1']", state="attached", timeout=READY_TIMEOUT)
+        page.wait_for_selector("html[data-offline-cached~='checker']", state="attached", timeout=READY_TIMEOUT)
+        srv.stop()
+        ctx.set_offline(True)
+        page.reload()
+        page.wait_for_selector("html[data-checker-ready='1']", state="attached", timeout=READY_TIMEOUT)
+        out = page.evaluate("""async ([b64, asOf]) => {
+          const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          const drafts = await window.yanglaoChecker.importRegister(new File([bytes], "real-register.xlsx"), { as_of: asOf });
+          const visits = drafts.rows.map((d) => ({ visited: asOf, status: "visited", name: d.name, profile: { ...d.profile, as_of: asOf } }));
+          const e = await window.yanglaoChecker.exportVisits(visits, "xlsx", { as_of: asOf });
+          return { n: drafts.rows.length, visits, xlsx: Array.from(new Uint8Array(e.bytes)) };
+        }""", [base64.b64encode(data).decode(), AS_OF])
+        assert out["n"] == len(from_register(data, "real-register.xlsx", AS_OF)["rows"])
+        assert bytes(out["xlsx"]) == export_bytes(out["visits"], "xlsx", as_of=AS_OF)
+    finally:
+        ctx.close()
+        srv.stop()
