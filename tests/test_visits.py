@@ -283,3 +283,22 @@ def test_the_json_entry_points_for_the_browser_worker():
     assert [r[header.index(SOURCE_LINE)] for r in rows] == ["2", "3"]
     assert header[:3] == [VISIT_DATE, "走访状态", VILLAGE]
     assert export_rows([])[1] == []
+
+
+def test_a_register_row_that_says_more_than_the_visit_is_answered_as_the_row_says_with_a_note():
+    from registers import id_number
+    import datetime as dt
+    number = id_number("330324", dt.date(1936, 5, 4), 7, False)
+    visit = {"status": "visited", "visited": AS_OF, "id_number": number, "profile": {"as_of": AS_OF, "hukou": "330324"}}
+    header, rows = table(export_bytes([visit], "csv", as_of=AS_OF), "v.csv")
+    cols = results(header, rows[0])
+    assert cols["错误"] == "" and "出生日期、性别与走访时填写的不一样" in cols["提示"]
+    assert "高龄津贴" in cols["可以享受"]  # 90: the birth date from the ID number counts
+
+
+def test_two_registers_spellings_of_one_column_become_one_export_column():
+    visits = [{"status": "todo", "profile": {"hukou": "330324"}, "register_cells": {"联系电话": "1", "门牌": "3号"}},
+              {"status": "todo", "profile": {"hukou": "330324"}, "register_cells": {"电话（本人、亲属）": "2", "已享受": "高龄津贴"}}]
+    header, rows = table(export_bytes(visits, "csv", as_of=AS_OF), "v.csv")
+    assert header.count("电话") == 1 and "联系电话" not in header and "门牌" in header and "已享受" in header
+    assert [r[header.index("电话")] for r in rows] == ["1", "2"]
