@@ -220,6 +220,42 @@ def test_axe_finds_nothing_on_the_checker_empty_filled_and_with_results(phone, s
     assert_no_violations(page, "checker, a wrong year")
 
 
+def test_axe_finds_nothing_on_the_visit_views(phone, site_server):
+    """走访 (issue 14): the save box, the visit list with a 待走访 entry from a register and an error,
+    the kept-period question and the banner over a reopened elder; on a phone and in 大字."""
+    from test_checker_browser import fill_profile, wait_answer, wait_ready
+    page = checker_page(phone, site_server)
+    page.evaluate("""() => localStorage.setItem('yl-visits-v1', JSON.stringify({version: 1, keep_days: 30, asked: null, visits: [
+        {id: 'v-1', visited: null, saved: '2026-11-20T08:00:00.000Z', village: '东山村', name: '甲', note: '', id_number: '',
+         profile: {hukou: '330324', birth_date: '1944-05-10'}, source: {register: '登记表.csv', line: 5}, status: 'todo',
+         questions: ['economic', 'care_level'], error: '', summary: '可以享受 3 项 · 不用去申请'},
+        {id: 'v-2', visited: null, saved: '2026-11-20T08:00:00.000Z', village: '东山村', name: '乙', note: '', id_number: '',
+         profile: {}, source: {register: '登记表.csv', line: 9}, status: 'todo', questions: [],
+         error: '身份证号校验码不对', summary: ''},
+        {id: 'v-3', visited: '2026-09-01', saved: '2026-09-01T08:00:00.000Z', village: '西岙村', name: '丙', note: '', id_number: '',
+         profile: {hukou: '330324', birth_date: '1936-05-04', economic: 'dibao', as_of: '2026-09-01'}, source: null,
+         status: 'visited', summary: '可以享受 9 项 · 需要去申请：探访服务'}]}))""")
+    page.reload()
+    page.wait_for_selector("html[data-visits-ready='1']", state="attached")
+    wait_ready(page)
+    assert page.is_visible("#yl-expiry") and page.locator("#yl-vlist > li").count() == 3
+    fill_profile(page, {"hukou": "330324", "birth_date": "1936-05-04", "economic": "dibao", "care_level": "moderate"})
+    page.click("#yl-save-open")
+    for dazi in (False, True):
+        page.evaluate(f"document.documentElement.classList.toggle('mb-dazi', {'true' if dazi else 'false'})")
+        assert_no_violations(page, f"visits: save box, expiry question, the list{', 大字' if dazi else ''}")
+    page.evaluate("document.documentElement.classList.remove('mb-dazi')")
+    page.click("#yl-v-cancel")
+    page.click("#yl-vlist .yl-visit__open[aria-label$=' 甲（东山村）']")
+    wait_answer(page)
+    assert page.is_visible("#yl-editing")
+    assert_no_violations(page, "visits: a 待走访 elder reopened")
+    page.click("#yl-expiry-keep")
+    page.click("#yl-save-open")
+    page.click("#yl-v-save")
+    assert_no_violations(page, "visits: saved")
+
+
 def small_register(folder: Path) -> Path:
     from registers import make_register
     header, rows, _ = make_register(12, seed=3, as_of=AS_OF)

@@ -103,7 +103,7 @@ def test_a_wrong_id_number_is_refused_in_plain_words(cadre):
 def test_reopen_an_elder_correct_and_save_again(cadre):
     page = cadre
     before = {v["name"]: v for v in stored(page)}["李大爷"]
-    page.click("#yl-vlist button[aria-label='打开 李大爷（东山村）']")
+    page.click("#yl-vlist .yl-visit__open[aria-label$=' 李大爷（东山村）']")
     wait_answer(page)
     page.wait_for_function("() => document.querySelector('[data-part=year]').value === '1944'")
     assert "正在看：李大爷" in page.inner_text("#yl-editing")

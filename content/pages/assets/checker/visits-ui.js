@@ -221,6 +221,7 @@ function renderList() {
   }
   list.replaceChildren(...visits.map((v) => {
     const label = nameOf(v);
+    const openText = v.status === "todo" ? "打开，去走访" : "打开、修改";
     return h("li", { class: `yl-visit yl-visit--${v.status}`, "data-id": v.id },
       h("h3", { class: "yl-visit__who" }, label, v.status === "todo" ? h("span", { class: "yl-tag yl-tag--todo" }, "待走访") : null,
         v.id === currentId ? h("span", { class: "yl-tag" }, "正在看") : null),
@@ -228,8 +229,8 @@ function renderList() {
       v.summary ? h("p", { class: "yl-visit__sum" }, v.summary) : null,
       v.error ? h("p", { class: "yl-error" }, `登记表这一行有误：${v.error}`) : null,
       h("div", { class: "yl-visits__buttons" },
-        h("button", { type: "button", class: "yl-button yl-button--plain yl-visit__open", "aria-label": `打开 ${label}`,
-                      onclick: () => openVisit(v.id) }, v.status === "todo" ? "打开，去走访" : "打开、修改"),
+        h("button", { type: "button", class: "yl-button yl-button--plain yl-visit__open", "aria-label": `${openText} ${label}`,
+                      onclick: () => openVisit(v.id) }, openText),
         h("button", { type: "button", class: "yl-button yl-button--plain yl-visit__delete", "aria-label": `删除 ${label}`,
                       onclick: () => deleteOne(v.id) }, "删除")));
   }));
