@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -28,6 +29,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SITE = Path(os.environ.get("MB_SITE_DIR") or ROOT / "site")   # MB_SITE_DIR: measure another build
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -40,19 +42,31 @@ SECTION = "## Served through nginx on a cheap phone"
 NETWORK = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8, "uploadThroughput": 750e3 / 8}
 CPU_SLOWDOWN = 4
 TIMEOUT = 300_000
+WATERFALL_EVENTS = ("Network.requestWillBeSent", "Network.responseReceived", "Network.loadingFinished",
+                    "Network.loadingFailed", "Network.requestServedFromCache")
 
 
 class Throttle:
     """The mobile profile on a page and on every worker and service worker it starts (they do their
     own fetching: Pyodide's files are downloaded by the checker's worker)."""
 
-    def __init__(self, context, page):
+    def __init__(self, context, page, record: bool = False):
         self.cdp = context.new_cdp_session(page)
+        self.events = [] if record else None     # (target, method, params) of Network events, for --waterfall
+        if record:
+            for method in WATERFALL_EVENTS:
+                self.cdp.on(method, lambda params, m=method: self.events.append(("page", m, params)))
+            self.cdp.on("Target.receivedMessageFromTarget", self._message)
         self.cdp.send("Network.enable")
         self.cdp.send("Network.emulateNetworkConditions", NETWORK)
         self.cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
         self.cdp.on("Target.attachedToTarget", self._attached)
         self.cdp.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": True, "flatten": False})
+
+    def _message(self, event):
+        msg = json.loads(event["message"])
+        if msg.get("method") in WATERFALL_EVENTS:
+            self.events.append((event["sessionId"][:6], msg["method"], msg["params"]))
 
     def _attached(self, event):
         session = event["sessionId"]
@@ -88,7 +102,7 @@ def visit(context, url: str, what: str) -> float:
 
 def prepare(tmp: Path) -> Path:
     site = tmp / "site"
-    shutil.copytree(ROOT / "site", site, ignore=shutil.ignore_patterns("*.pdf", "*.pdf.br", "*.pdf.gz"))
+    shutil.copytree(SITE, site, ignore=shutil.ignore_patterns("*.pdf", "*.pdf.br", "*.pdf.gz"))
     version = checker_assets.pyodide_version()
     bench_dir = site / "__bench__"
     bench_dir.mkdir()
@@ -130,6 +144,76 @@ def run(runs: int) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
     result["details"] = details
     return result
+
+
+# when the checker's first question is on the screen (the page is usable before the checker is ready)
+FORM_SHOWN = """new MutationObserver((_, observer) => {
+  if (document.querySelector("#yl-core [data-field]")) { window.benchFormAt = performance.now(); observer.disconnect(); }
+}).observe(document, {childList: true, subtree: true});"""
+
+
+def waterfall(url: str = "checker/") -> str:
+    """One first visit of `url` under the profile: every request of the page and its workers (start,
+    first byte, end, bytes on the wire), the worker's stage times, and nginx's access log (how many
+    times each file was sent: a preloaded file must be sent once)."""
+    from playwright.sync_api import sync_playwright
+    tmp = Path(tempfile.mkdtemp(prefix="bench-served-"))
+    site = prepare(tmp)
+    server = serve.start(site)
+    try:
+        server.clear_log()
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            ctx = browser.new_context(viewport=PHONE)
+            page = ctx.new_page()
+            page.add_init_script(FORM_SHOWN)
+            throttle = Throttle(ctx, page, record=True)
+            page.goto(server.url + url, timeout=TIMEOUT)
+            page.wait_for_function("() => window.yanglaoChecker && window.yanglaoChecker.readyAt", timeout=TIMEOUT)
+            ready = page.evaluate("window.yanglaoChecker.readyAt")
+            form_at = page.evaluate("window.benchFormAt")
+            timings = page.evaluate("window.yanglaoChecker.timings")
+            page.wait_for_timeout(500)
+            events = list(throttle.events)
+            browser.close()
+        log = server.access_log()
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    rows: dict = {}
+    for target, method, p in events:
+        key = (target, p["requestId"])
+        row = rows.setdefault(key, {"target": target})
+        if method == "Network.requestWillBeSent":
+            row.update(url=p["request"]["url"], start=p["timestamp"])
+        elif method == "Network.responseReceived":
+            row["first"] = p["timestamp"]
+            row["cache"] = "disk" if p["response"].get("fromDiskCache") else ""
+        elif method == "Network.requestServedFromCache":
+            row["cache"] = "memory"
+        elif method == "Network.loadingFinished":
+            row.update(end=p["timestamp"], bytes=p["encodedDataLength"])
+        elif method == "Network.loadingFailed":
+            row.update(end=p["timestamp"], failed=p.get("errorText"))
+    rows = sorted((r for r in rows.values() if "start" in r), key=lambda r: r["start"])
+    t0 = rows[0]["start"]
+    rows = [r for r in rows if r["start"] - t0 <= ready / 1000]   # not the service worker's caching after
+    at = lambda r, k: f"{r[k] - t0:6.2f}" if k in r else "     -"  # noqa: E731
+    lines = [f"{'target':7} {'start':>6} {'first':>6} {'end':>6} {'bytes':>9} cache  url"]
+    for r in rows:
+        name = r["url"].split(server.url, 1)[-1][:90]
+        lines.append(f"{r['target']:7} {at(r, 'start')} {at(r, 'first')} {at(r, 'end')} {r.get('bytes', 0):9.0f} "
+                     f"{r.get('cache', ''):6} {name}{'  FAILED ' + r['failed'] if 'failed' in r else ''}")
+    lines.append(f"form shown at {form_at / 1000:.2f} s" if form_at else "form: not seen")
+    lines.append(f"ready at {ready / 1000:.2f} s; worker stages (ms): {json.dumps(timings)}")
+    sent: dict = {}
+    for entry in log:
+        if entry["status"] == 200 and entry["bytes"] > 0:
+            sent.setdefault(entry["uri"], []).append(entry)
+    twice = {uri: len(v) for uri, v in sent.items() if len(v) > 1}
+    lines.append(f"nginx: {len(log)} responses (with the service worker's after ready), {sum(e['bytes'] for e in log) / 1e6:.2f} MB; "
+                 f"a 200 with a body more than once: {twice or 'none'}")
+    return "\n".join(lines)
 
 
 def report(r: dict, runs: int) -> str:
@@ -185,10 +269,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.served")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    parser.add_argument("--waterfall", action="store_true",
+                        help="one first visit of the checker: every request's timing, and what nginx sent")
     args = parser.parse_args(argv)
-    if not (ROOT / "site" / "sw.js").exists():
-        print("site/ is not built: run `make site` first", file=sys.stderr)
+    if not (SITE / "sw.js").exists():
+        print(f"{SITE} is not built: run `make site` first", file=sys.stderr)
         return 2
+    if args.waterfall:
+        print(waterfall())
+        return 0
     r = run(args.runs)
     section = report(r, args.runs)
     print(section)

@@ -28,7 +28,9 @@ import base64
 import hashlib
 import io
 import json
+import posixpath
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -280,14 +282,56 @@ def build(site_dir) -> dict:
         "pyodide": {"version": version, "index": f"../pyodide/{version}/"},
         "stdlib": f"py/{files['stdlib']}",
         "lock": f"py/{files['lock']}",
+        "wheel": f"py/{files['wheel']}",
         "package": DIST_NAME,
     }
     (checker_dir / "build.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+    preload(site, "checker/index.html", "assets/checker/", config)
     from checker import engine
     form = form_data(engine().catalogue)
     form["build"] = build_id
     (checker_dir / "form.json").write_text(json.dumps(form, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     return config
+
+
+# ---------------------------------------------------------------- preloads in the tool's page
+
+PRELOAD_MARK = "<!-- preload: site_build/checker_assets.py -->"
+PRELOAD_RE = re.compile(re.escape(PRELOAD_MARK) + r".*?" + re.escape(PRELOAD_MARK) + "\n", re.S)
+
+
+def preload_files(config: dict) -> list[tuple[str, str]]:
+    """(path relative to build.json, `as`) of the big files a tool's worker downloads, biggest first.
+    Only the three that take seconds: on HTTP/1.1 a browser opens 6 connections to a site, and the
+    page's own CSS and scripts must not queue behind Pyodide (the worker asks for the wheel itself as
+    soon as it has read build.json, boot.mjs)."""
+    index = config["pyodide"]["index"]
+    return [(index + "pyodide.asm.wasm", "fetch"), (config["stdlib"], "fetch"), (index + "pyodide.asm.mjs", "script")]
+
+
+def preload(site: Path, page_rel: str, config_rel: str, config: dict, extra: tuple = ()):
+    """Let the tool's page start its worker's downloads (Pyodide, the stdlib, the wheel …) while the
+    page itself is still loading, instead of after the chain page → form.js → api.js → worker.mjs →
+    boot.mjs → build.json → pyodide.mjs (about 2 s on a phone's 150 ms round trip). The worker's own
+    requests then find the file in the HTTP cache, or join its download in flight: every file is
+    downloaded once (tests/test_nginx.py). `crossorigin` makes the preload a CORS request with the
+    site's credentials, as Pyodide's fetch() and import() are. All these files carry a hash or a
+    version in their path and are cached as immutable, so the worker does not even revalidate them."""
+    page = site / page_rel
+    if not page.is_file():
+        return
+    text = PRELOAD_RE.sub("", page.read_text(encoding="utf-8"))
+    base = Path(config_rel)
+    depth = page_rel.count("/")
+    links = []
+    for rel, kind in list(preload_files(config)) + list(extra):
+        href = "../" * depth + posixpath.normpath((base / rel).as_posix())
+        links.append(f'<link rel="preload" href="{href}" as="{kind}" crossorigin>')
+    block = PRELOAD_MARK + "\n" + "\n".join(links) + "\n" + PRELOAD_MARK + "\n"
+    # early in <head>: before the stylesheets, so the browser asks for them first of all
+    anchor = next((a for a in ('<link rel="stylesheet"', "</head>") if a in text), None)
+    if anchor:
+        page.write_text(text.replace(anchor, block + anchor, 1), encoding="utf-8")
 
 
 # ---------------------------------------------------------------- trace: which stdlib modules are used

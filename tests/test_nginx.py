@@ -238,8 +238,10 @@ def test_chromium_through_nginx_compressed_bytes_no_violation_answers_and_offlin
     site, url = nginx_server.site, nginx_server.url
     ctx = browser.new_context(viewport=PHONE, device_scale_factor=1, locale="zh-CN")
     foreign = []
-    ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url)
-              else (foreign.append(route.request.url), route.abort()))
+    # watched, not routed: Playwright's routing turns off the HTTP cache, through which the checker's
+    # worker reuses what its page preloaded (site_build/checker_assets.preload)
+    ctx.on("request", lambda request: None if request.url.startswith((url, "data:"))
+           else foreign.append(request.url))
     try:
         page = ctx.new_page()
         errors = []
@@ -268,6 +270,9 @@ def test_chromium_through_nginx_compressed_bytes_no_violation_answers_and_offlin
         # Pyodide's files, the stdlib, the lock and the wheel: each downloaded once
         heavy = [e["uri"] for e in first_visit if e["status"] == 200 and e["uri"].startswith(("/assets/pyodide/", "/assets/checker/py/"))]
         assert len(heavy) == len(set(heavy)) == 6, [u for u in heavy if heavy.count(u) > 1]
+        # … including those the page preloads for its worker (the worker reuses them, no second download)
+        preloaded = page.evaluate("[...document.querySelectorAll('link[rel=preload]')].map((l) => new URL(l.href).pathname)")
+        assert preloaded and set(preloaded) <= set(heavy), (preloaded, heavy)
         for heavy in ("assets/pyodide/", "assets/checker/py/python_stdlib-", ".whl", "checker/index.html"):
             assert any(heavy in rel and (site / (rel + ".br")).is_file() for rel in sent), heavy
 

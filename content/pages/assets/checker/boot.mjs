@@ -47,6 +47,10 @@ export async function startPyodide(configURL, report, options = {}) {
   const at = (path) => new URL(path, configURL).href;
   const snapshots = options.snapshots ? SnapshotStore.open(configURL, config) : null;
   const saved = snapshots ? await snapshots.load() : null;
+  // A first start downloads the wheel beside Pyodide's files (Pyodide itself would ask for it only
+  // after Python has started, one more round trip at the end): loadPackage below then finds it in the
+  // HTTP cache (immutable). The tool's page preloads the big files the same way (checker_assets.preload).
+  if (!saved && config.wheel) fetch(at(config.wheel)).then((r) => r.arrayBuffer()).catch(() => {});
 
   report("runtime");
   const indexURL = at(config.pyodide.index);
