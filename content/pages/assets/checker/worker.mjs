@@ -89,10 +89,14 @@ async function answer(profile) {
 
 // ---------------------------------------------------------------- 走访: export and import
 
-let visitsModule = null;   // checker.visits, once loaded
+let visitsLoading = null;  // Promise of checker.visits: loaded once, even when two requests come together
 
-async function loadVisits() {
-  if (visitsModule) return visitsModule;
+function loadVisits() {
+  if (!visitsLoading) visitsLoading = loadVisitsOnce().catch((err) => { visitsLoading = null; throw err; });
+  return visitsLoading;
+}
+
+async function loadVisitsOnce() {
   const { pyodide } = started;
   const screenConfigURL = new URL("../screen/build.json", import.meta.url);
   const response = await fetch(screenConfigURL, { cache: "no-cache" });
@@ -114,8 +118,7 @@ async function loadVisits() {
     await pyodide.loadPackage(started.config.package, { checkIntegrity: true, messageCallback: () => {} });
     pyodide.runPython("import importlib; importlib.invalidate_caches()\nimport checker.visits");
   }
-  visitsModule = pyodide.pyimport("checker.visits");
-  return visitsModule;
+  return pyodide.pyimport("checker.visits");
 }
 
 function takeBytes(pyBytes) {
