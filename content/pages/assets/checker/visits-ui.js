@@ -156,7 +156,8 @@ function saveNow() {
       status: "visited", summary: summaryOf(now.answer), error: undefined,
     });
   } catch (e) {
-    say("没能保存：这部手机的浏览器存储满了或被关掉了。请先导出、删除一些旧记录再试。", true);
+    $("yl-saved").textContent = "没能保存：这部手机的浏览器存储满了或被关掉了。请先导出、删除一些旧记录再试。";
+    $("yl-saved").classList.add("yl-error");
     return;
   }
   currentId = saved.id;
@@ -166,6 +167,7 @@ function saveNow() {
   renderList();
   showEditing();
   const n = V.countVisits();
+  $("yl-saved").classList.remove("yl-error");
   $("yl-saved").textContent = `已保存：${nameOf(saved)}。这部手机上共存了 ${n} 位老人。`;
   $("yl-next").focus();
 }
@@ -197,14 +199,14 @@ function showEditing() {
   if (!v) { box.hidden = true; box.replaceChildren(); return; }
   const questions = (v.questions || []).map((q) => ctx.fieldLabel(q)).filter(Boolean);
   box.hidden = false;
-  box.replaceChildren(
+  box.replaceChildren(...[
     h("p", { class: "yl-editing__who" }, h("strong", {}, `正在看：${nameOf(v)}`),
       v.status === "todo" ? h("span", { class: "yl-tag yl-tag--todo" }, "待走访") : `　${dateText(v)}走访`),
     v.source ? h("p", { class: "yl-hint" }, `来自登记表“${v.source.register}”第 ${v.source.line} 行。`) : null,
     v.error ? h("p", { class: "yl-error" }, `登记表这一行有误：${v.error}。请入户时问清楚，填在下面。`) : null,
     v.status === "todo" && questions.length ? h("p", { class: "yl-editing__ask" }, "入户时要问：", questions.join("、"), "。") : null,
     h("p", { class: "yl-hint" }, v.status === "todo" ? "问清楚、填好以后，点结果下面的“保存这位老人”。"
-      : "改了以后，点结果下面的“保存这位老人”，会更新这条记录。"));
+      : "改了以后，点结果下面的“保存这位老人”，会更新这条记录。")].filter(Boolean));
 }
 
 // ---------------------------------------------------------------- the list
@@ -273,8 +275,10 @@ function deleteEverything() {
   $("yl-visits-title").focus();
 }
 
-function say(text, isError = false) {
-  const el = $("yl-visits-said");
+const tell = (text, isError = false) => say(text, isError, "yl-tools-said");   // beside the export and print buttons
+
+function say(text, isError = false, where = "yl-visits-said") {
+  const el = $(where);
   el.textContent = text;
   el.classList.toggle("yl-error", isError);
 }
@@ -288,10 +292,10 @@ async function exportAs(format) {
   if (!visits.length) return;
   const exportVisits = api.exportVisits || ctx.checker.exportVisits;
   if (typeof exportVisits !== "function") {
-    say("导出程序还没有装好（这一版网站还没有这个功能）。", true);
+    tell("导出程序还没有装好（这一版网站还没有这个功能）。", true);
     return;
   }
-  say("正在生成文件……第一次导出要多准备几秒。");
+  tell("正在生成文件……第一次导出要多准备几秒。");
   try {
     const out = await exportVisits(visits, format, { as_of: ctx.today() });
     const blob = out instanceof Blob ? out : out.blob || new Blob([out.bytes], { type: out.type || MIME[format] });
@@ -302,9 +306,9 @@ async function exportAs(format) {
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
-    say(`已生成“${name}”（${visits.length} 位老人），在手机的“下载”里。文件里有身份证号的，请只交给村委会、镇里。`);
+    tell(`已生成“${name}”（${visits.length} 位老人），在手机的“下载”里。文件里有身份证号的，请只交给村委会、镇里。`);
   } catch (err) {
-    say(`没能导出：${err.zh || err.message || err}`, true);
+    tell(`没能导出：${err.zh || err.message || err}`, true);
   }
 }
 
@@ -342,8 +346,8 @@ async function answersFor(visits) {
 
 async function printAllCards() {
   const visits = V.loadVisits().filter((v) => !v.error);
-  if (!visits.length) { say("没有能打印的记录。", true); return; }
-  say(`正在准备 ${visits.length} 张明白卡……`);
+  if (!visits.length) { tell("没有能打印的记录。", true); return; }
+  tell(`正在准备 ${visits.length} 张明白卡……`);
   const box = $("yl-print-all");
   box.replaceChildren();
   const answers = await answersFor(visits);
@@ -355,14 +359,14 @@ async function printAllCards() {
       .filter(Boolean).join("　");
     ctx.card(answers[i], profileFor(v), card, who);
   });
-  say(`已准备 ${box.children.length} 张明白卡，每位老人一页。`);
+  tell(`已准备 ${box.children.length} 张明白卡，每位老人一页。`);
   printWith("yl-print-all", box);
 }
 
 async function printList() {
   const visits = V.loadVisits();
   if (!visits.length) return;
-  say("正在准备走访名单……");
+  tell("正在准备走访名单……");
   const answers = await answersFor(visits);
   const today = ctx.today();
   const villages = [...new Set(visits.map((v) => v.village).filter(Boolean))];
@@ -385,7 +389,7 @@ async function printList() {
       h("thead", {}, h("tr", {}, ["序号", "村（社区）", "姓名", "走访日期", "可以享受", "需要去申请 / 去哪里办"].map((t, i) => h("th", { class: i < 4 ? "yl-plist__short" : null }, t)))),
       h("tbody", {}, rows)),
     h("p", { class: "yl-plist__note" }, "本名单由“养老服务明白卡”网站在走访的手机上算出，以当地政府部门的答复为准。每位老人的明白卡另外打印。"));
-  say("走访名单已准备好。");
+  tell("走访名单已准备好。");
   printWith("yl-print-list", $("yl-print-list"));
 }
 
@@ -474,7 +478,7 @@ export function initVisits(lent) {
   keep.value = String(days);
   keep.addEventListener("change", () => {
     V.setKeepDays(Number(keep.value));
-    say(`好的：记录存满 ${keep.value} 天后，打开本页时会问您还要不要留着。`);
+    tell(`好的：记录存满 ${keep.value} 天后，打开本页时会问您还要不要留着。`);
     checkExpiry();
   });
   $("yl-visits-body").replaceChildren(
@@ -492,6 +496,7 @@ export function initVisits(lent) {
         h("button", { type: "button", class: "yl-button yl-button--plain", id: "yl-print-visits", onclick: printList }, "打印走访名单")),
       h("p", { class: "yl-hint" }, "明白卡每位老人一页，留给老人家里；走访名单一页，交给村委会。都不印身份证号。"),
       h("p", { class: "yl-row yl-visits__keep" }, h("label", { for: "yl-keep" }, "记录存多久："), keep),
+      h("p", { id: "yl-tools-said", class: "yl-visits__said", role: "status" }),
       h("div", { class: "yl-visits__buttons" },
         h("button", { type: "button", class: "yl-button yl-button--danger", id: "yl-delete-all", onclick: deleteEverything }, "全部删除"))));
   ctx.hooks.answered = (answer) => {
