@@ -190,7 +190,8 @@
     function showStored(keepStatus) {
       return stored().then(function (info) {
         storedBox.hidden = info.bytes === 0;
-        storedText.textContent = "这部手机上现在存了约 " + mb(info.bytes) + " MB 本网站的离线数据。";
+        storedText.textContent = "这部手机上现在存了约 " + mb(info.bytes) + " MB 本网站的离线数据" +
+          (info.prepared ? "（下载时是压缩过的，存下来比下载的多）。" : "。");
         box.setAttribute("data-prepare-bytes", String(info.bytes));
         start.hidden = info.prepared && !busy;
         if (!keepStatus && info.prepared) say("已下载，可以离线使用。", "done");
@@ -202,8 +203,8 @@
       bar.hidden = false;
       bar.max = data.total || 1;
       bar.value = Math.min(data.bytes, data.total);
-      say("正在下载：" + data.done + " / " + data.files + " 个文件，" + mb(data.bytes) + " / " + mb(data.total) +
-          " MB。请不要关掉这一页。", "busy");
+      say("正在下载：已下载 " + mb(data.bytes) + " MB，共 " + mb(data.total) + " MB（" + data.files + " 个文件里的 " +
+          data.done + " 个）。请不要关掉这一页。", "busy");
     }
 
     start.addEventListener("click", function () {
@@ -217,8 +218,8 @@
         return prepareAll(worker, progress);
       }).then(function (data) {
         if (data.type !== "done") throw Object.assign(new Error(data.message || data.type), { data: data });
-        bar.value = bar.max;
-        say("已下载，可以离线使用。没有网络时，打开这部手机上的浏览器，照样能用“查一查”和“批量排摸”。", "done");
+        bar.hidden = true;
+        say("已下载，可以离线使用。没有网络时，用这部手机上的这个浏览器打开本网站，照样能用“查一查”和“批量排摸”。", "done");
       }).catch(function (err) {
         var data = err && err.data;
         var part = data && data.total ? "（已下载 " + mb(data.bytes) + " / " + mb(data.total) + " MB）" : "";
