@@ -285,3 +285,51 @@ def test_a_register_opens_as_the_visit_list_with_every_row(browser, site_server)
         assert page.input_value("[data-part=year]") == "1944"
     finally:
         context.close()
+
+
+def test_a_day_of_visits_with_the_server_gone(browser):
+    """After one visit on-line (the service worker keeps the checker), the server stops and the phone
+    goes offline: save two elders, reopen and correct one, delete one, export, print every card."""
+    from test_checker_browser import SITE, SiteServer
+    if not (SITE / "sw.js").is_file():
+        pytest.skip("the build has no service worker")
+    srv = SiteServer(SITE)
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1, locale="zh-CN", accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.add_init_script("window.yanglaoNoPrintDialog = true")
+        page.on("dialog", lambda d: d.accept())
+        page.goto(srv.url + "checker/")
+        wait_ready(page)
+        page.wait_for_selector("html[data-offline-cached~='checker']", state="attached", timeout=120_000)
+        srv.stop()
+        context.set_offline(True)
+        page.reload()
+        wait_ready(page)
+        for profile, who in ELDERS[:2]:
+            fill_profile(page, profile)
+            save(page, who)
+            page.click("#yl-next")
+        page.click("#yl-vlist .yl-visit__open[aria-label$=' 李大爷（东山村）']")
+        page.wait_for_function("() => document.querySelector('[data-part=year]').value === '1944'")
+        wait_answer(page)
+        page.check("input[name=yl-care_level][value=mild]")
+        wait_answer(page)
+        page.click("#yl-save-open")
+        page.click("#yl-v-save")
+        page.wait_for_function("() => document.getElementById('yl-saved').textContent.includes('已保存')")
+        assert {v["name"]: v["profile"].get("care_level") for v in stored(page)} == {"李大爷": "mild", "王阿婆": "severe"}
+        page.click("#yl-vlist .yl-visit__delete[aria-label$=' 王阿婆（东山村）']")
+        page.wait_for_function("() => document.querySelectorAll('#yl-vlist > li').length === 1")
+        if has_worker_visits(page):
+            with page.expect_download(timeout=120_000) as download:
+                page.click("#yl-export-csv")
+            assert "李大爷" in Path(download.value.path()).read_bytes().decode("utf-8-sig")
+        page.click("#yl-print-cards")
+        page.wait_for_function("() => document.documentElement.dataset.printReady === 'yl-print-all'")
+        assert page.locator("#yl-print-all > .yl-card").count() == 1
+        assert "老人：李大爷" in page.evaluate("document.getElementById('yl-print-all').textContent")
+    finally:
+        context.close()
+        srv.stop()
+    assert not any(e["method"] != "GET" for e in srv.log)
