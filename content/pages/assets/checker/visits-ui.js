@@ -464,9 +464,11 @@ export function initVisits(lent) {
   top.hidden = false;
   // the buttons after a result, the save box, the banner over the form
   const actions = $("yl-actions");
-  actions.prepend(
+  // after the single elder's own buttons (打印明白卡, 分享链接, 重新填写), which stay as they were
+  actions.append(h("div", { class: "yl-visit-actions" },
+    h("p", { class: "yl-hint" }, "村（社区）干部走访用："),
     h("button", { type: "button", class: "yl-button", id: "yl-save-open", onclick: openSaveBox }, "保存这位老人"),
-    h("button", { type: "button", class: "yl-button yl-button--plain", id: "yl-next", onclick: nextElder }, "下一位"));
+    h("button", { type: "button", class: "yl-button yl-button--plain", id: "yl-next", onclick: nextElder }, "下一位")));
   actions.after(saveBox(), h("p", { id: "yl-saved", class: "yl-saved", role: "status" }));
   $("yl-form").before(h("section", { id: "yl-editing", class: "yl-editing", tabindex: "-1", "aria-label": "正在看的老人", hidden: true }));
   // the print-only containers, beside the single 明白卡
