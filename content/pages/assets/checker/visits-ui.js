@@ -439,6 +439,7 @@ export async function importFile(file) {
       try { v.summary = summaryOf(await ctx.checker.evaluate(profileFor(v))); } catch (err) { v.summary = ""; }
     }
     visits.push(v);
+    if (visits.length % 50 === 0) say(`正在查登记表里的老人：已查 ${visits.length} 位，共 ${rows.length - totals.length} 位……`);
   }
   try {
     V.saveMany(visits);
@@ -449,7 +450,7 @@ export async function importFile(file) {
   renderList();
   const bad = visits.filter((v) => v.error);
   say(`已从登记表“${file.name}”加入 ${visits.length} 位老人（待走访）。` +
-      (bad.length ? `其中 ${bad.length} 行填写有误（第 ${bad.map((v) => v.source.line).join("、")} 行），也列在下面，写明了错误，入户时问清楚。` : "") +
+      (bad.length ? `其中 ${bad.length} 行填写有误（第 ${bad.slice(0, 10).map((v) => v.source.line).join("、")} 行${bad.length > 10 ? "等" : ""}），也列在下面，写明了错误，入户时问清楚。` : "") +
       (totals.length ? `第 ${totals.map((row) => row.line).join("、")} 行是合计（小计）行，不是老人，没有放进名单。` : ""));
   $("yl-visits-title").focus();
 }
