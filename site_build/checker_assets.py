@@ -20,7 +20,12 @@ in site_build/pyodide_stdlib.txt. Regenerate that list after changing what the c
     .venv/bin/python -m site_build.checker_assets --trace
 
 (it runs the checker inside Pyodide in Node over every test case and generated profiles, and
-records sys.modules). tests/test_checker_node.py fails when the list misses a module.
+records sys.modules). tests/test_checker_node.py fails when the list misses a module. The zip the
+site ships holds those modules as bytecode, compiled by Pyodide's own Python in Node
+(compiled_stdlib, site_build/compile_stdlib.mjs).
+
+The checker page preloads the big files its worker needs (preload), so they download while the page
+itself loads.
 """
 from __future__ import annotations
 
@@ -155,6 +160,42 @@ def trimmed_stdlib(keep: list[str] | None = None) -> bytes:
     return buf.getvalue()
 
 
+COMPILER = Path(__file__).with_name("compile_stdlib.mjs")
+COMPILED_CACHE = ROOT / "build" / "stdlib-pyc"
+
+
+def compiled_stdlib(data: bytes) -> bytes:
+    """The trimmed stdlib zip with bytecode instead of sources (site_build/compile_stdlib.mjs, run in
+    Node with Pyodide's own Python, so the bytecode is that Python's). On a first visit the checker
+    waits for Python to start after the last byte of Pyodide has arrived; most of that start was
+    CPython compiling the ~150 standard-library modules Pyodide imports (~3 MB of source) — seconds
+    on a phone, 2–5 s in bench/served.py here — while their bytecode costs no more on the wire.
+    Kept in build/stdlib-pyc/ by the hash of its inputs. Without Node (or if it fails) the sources
+    are shipped as before, and the build says so."""
+    key = _sha256(data + pyodide_version().encode() + COMPILER.read_bytes())[:16]
+    cached = COMPILED_CACHE / f"{key}.zip"
+    if cached.is_file():
+        return cached.read_bytes()
+    node = shutil.which("node")
+    if node is None:
+        print("checker_assets: no node: the stdlib is shipped as source (a slower first start)", file=sys.stderr)
+        return data
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "in.zip", Path(tmp) / "out.zip"
+        src.write_bytes(data)
+        proc = subprocess.run([node, str(COMPILER), str(PYODIDE_NPM), str(src), str(out)],
+                              capture_output=True, text=True, timeout=300)
+        if proc.returncode != 0 or not out.is_file():
+            print(f"checker_assets: compiling the stdlib failed, shipped as source:\n{proc.stderr[-2000:]}", file=sys.stderr)
+            return data
+        compiled = out.read_bytes()
+    COMPILED_CACHE.mkdir(parents=True, exist_ok=True)
+    tmp_file = cached.with_suffix(".tmp")
+    tmp_file.write_bytes(compiled)
+    tmp_file.replace(cached)
+    return compiled
+
+
 # ---------------------------------------------------------------- the form's data
 
 def form_data(catalogue: dict) -> dict:
@@ -242,9 +283,11 @@ def case_profiles() -> list[dict]:
 
 # ---------------------------------------------------------------- build
 
-def build_py(out_dir: Path, keep: list[str] | None = None) -> dict:
+def build_py(out_dir: Path, keep: list[str] | None = None, compiled: bool | None = None) -> dict:
     """Write the wheel, its lock file and the trimmed stdlib into out_dir; return their paths
-    relative to out_dir (for build.json, the Node test and the benchmark)."""
+    relative to out_dir (for build.json, the Node test and the benchmark). The stdlib is compiled to
+    bytecode (compiled_stdlib) unless `compiled` is false; by default only the real one, not a
+    `keep` list of a trace (which records the sources' names)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     wheel_name, wheel = wheel_bytes()
     wheel_sha = _sha256(wheel)
@@ -256,6 +299,10 @@ def build_py(out_dir: Path, keep: list[str] | None = None) -> dict:
     lock_rel = f"checker-lock-{_sha256(lock_text.encode())[:12]}.json"
     (out_dir / lock_rel).write_text(lock_text, encoding="utf-8")
     stdlib = trimmed_stdlib(keep)
+    if compiled is None:
+        compiled = keep is None
+    if compiled:
+        stdlib = compiled_stdlib(stdlib)
     stdlib_rel = f"python_stdlib-{_sha256(stdlib)[:12]}.zip"
     (out_dir / stdlib_rel).write_bytes(stdlib)
     return {"wheel": wheel_rel, "wheel_sha256": wheel_sha, "lock": lock_rel, "stdlib": stdlib_rel,

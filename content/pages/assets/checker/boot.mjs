@@ -40,6 +40,22 @@ function watchStart() {
   return new Promise((_, reject) => { failAttempt = reject; });
 }
 
+// Run fn once Pyodide's WebAssembly has been compiled, i.e. has arrived (Pyodide compiles it as it
+// streams in), or at once where there is no streaming compile.
+function afterWasm(fn) {
+  const streaming = WebAssembly.instantiateStreaming;
+  if (typeof streaming !== "function") {
+    fn();
+    return;
+  }
+  WebAssembly.instantiateStreaming = function (...args) {
+    WebAssembly.instantiateStreaming = streaming;
+    const result = streaming.apply(this, args);
+    result.then(fn, fn);
+    return result;
+  };
+}
+
 export async function startPyodide(configURL, report, options = {}) {
   const response = await fetch(configURL, { cache: "no-cache" });
   if (!response.ok) throw new Error(`build.json: HTTP ${response.status}`);
@@ -47,10 +63,12 @@ export async function startPyodide(configURL, report, options = {}) {
   const at = (path) => new URL(path, configURL).href;
   const snapshots = options.snapshots ? SnapshotStore.open(configURL, config) : null;
   const saved = snapshots ? await snapshots.load() : null;
-  // A first start downloads the wheel beside Pyodide's files (Pyodide itself would ask for it only
-  // after Python has started, one more round trip at the end): loadPackage below then finds it in the
-  // HTTP cache (immutable). The tool's page preloads the big files the same way (checker_assets.preload).
-  if (!saved && config.wheel) fetch(at(config.wheel)).then((r) => r.arrayBuffer()).catch(() => {});
+  // A first start downloads the wheel while Python starts (Pyodide itself would ask for it only after
+  // Python has started: one more round trip and 0.1 MB at the very end). Not earlier: on a slow line
+  // every byte shares it, and until Pyodide's WebAssembly has arrived (the tool's page preloads it,
+  // checker_assets.preload) nothing else can start. loadPackage below then finds the wheel in the
+  // HTTP cache (immutable), or joins its download.
+  if (!saved && config.wheel) afterWasm(() => fetch(at(config.wheel)).then((r) => r.arrayBuffer()).catch(() => {}));
 
   report("runtime");
   const indexURL = at(config.pyodide.index);
