@@ -3,7 +3,10 @@ files, re-coded into provinces of 30 counties) built stage by stage into a temp 
 child process (wall time, CPU time of the stage and its children, peak resident memory):
 
   compile     site_build.catalogue: the YAML files → catalogue.json
-  mkdocs      mkdocs build --strict (pages, and the search index in its post-build hook)
+  mkdocs      mkdocs build --strict (pages, and the search index in its post-build hook), with an
+              empty page cache (site_build/hooks.py: it fills it) and MB_PAGE_JOBS page writers
+  rebuild     mkdocs again after one amount of one county is changed (edit_one_amount), with the
+              cache the first build filled: the pages drawn again and the pages reused
   search      site_build.search.build_index alone (it also runs inside mkdocs)
   offline     site_build.offline.build: the service worker, county manifests, CSP
   footers     site_build.handouts.stamp_pages: the print footer and QR code in every page
@@ -91,23 +94,43 @@ def synthetic_catalogue(n: int, out: Path, per_province: int = PER_PROVINCE) -> 
     return loader.write_compiled(catalogue, out / "catalogue.json")
 
 
-def mkdocs_build(site_dir: Path, catalogue_json: Path | None = None) -> dict:
-    """Build in a child process; wall time and the child's peak resident memory."""
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+def mkdocs_build(site_dir: Path, catalogue_json: Path | None = None, cache: Path | None = None) -> dict:
+    """Build in a child process; wall time and the child's peak resident memory (with its page
+    writers: site_build/hooks.py forks MB_PAGE_JOBS of them), pages written and reused. The page
+    cache is `cache` (off when None: every page drawn, none stored)."""
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", MB_BUILD_CACHE=str(cache) if cache else "off",
+               MB_PAGES_REPORT=str(site_dir) + ".pages.json")
     if catalogue_json:
         env["MB_CATALOGUE"] = str(catalogue_json)
     code = ("import resource, sys, time; from mkdocs.__main__ import cli; t = time.perf_counter()\n"
             "try: cli(['build', '--strict', '--clean', '--quiet', '--site-dir', sys.argv[1]])\n"
             "except SystemExit as e:\n    assert not e.code, e.code\n"
-            "u = resource.getrusage(resource.RUSAGE_SELF)\n"
+            "u, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)\n"
             "hwm = [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')] or [u.ru_maxrss]\n"
-            "print(time.perf_counter() - t, u.ru_utime + u.ru_stime, hwm[0])")
+            "print(time.perf_counter() - t, u.ru_utime + u.ru_stime + c.ru_utime + c.ru_stime, hwm[0], c.ru_maxrss)")
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code, str(site_dir)], cwd=ROOT, env=env, check=True,
                           capture_output=True, text=True)
     wall = time.perf_counter() - start
-    build_s, cpu_s, peak_kb = done.stdout.split()[-3:]
-    return {"wall_s": wall, "build_s": float(build_s), "cpu_s": float(cpu_s), "peak_mb": int(peak_kb) / 1024}
+    build_s, cpu_s, peak_kb, child_kb = done.stdout.split()[-4:]
+    report = json.loads(Path(env["MB_PAGES_REPORT"]).read_text(encoding="utf-8"))
+    # peak: the parent's; with its forked writers, which share most of its memory, at most
+    # parent + children (ru_maxrss of the largest child counted for each: an upper bound)
+    jobs = int(os.environ.get("MB_PAGE_JOBS") or min(os.cpu_count() or 1, 4))
+    return {"wall_s": wall, "build_s": float(build_s), "cpu_s": float(cpu_s), "peak_mb": int(peak_kb) / 1024,
+            "child_peak_mb": int(child_kb) / 1024, "jobs": jobs,
+            "written": len(report["written"]), "reused": report["reused"]}
+
+
+def edit_one_amount(compiled: Path) -> str:
+    """Change one amount of the first county in the compiled catalogue (its first service with an
+    amount text: the first number in it + 1), as a county official's one edit. Returns the service id."""
+    catalogue = json.loads(compiled.read_text(encoding="utf-8"))
+    county = min(catalogue["counties"].values(), key=lambda c: c["code"])
+    service = next(s for s in county["services"] if (s.get("amount") or {}).get("text") and re.search(r"\d+", s["amount"]["text"]))
+    service["amount"]["text"] = re.sub(r"\d+", lambda m: str(int(m[0]) + 1), service["amount"]["text"], count=1)
+    compiled.write_text(json.dumps(catalogue, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    return service["id"]
 
 
 CHILD = """
@@ -158,18 +181,20 @@ def stages(work: Path, catalogue_dir: Path, compiled: Path, site_dir: Path, want
     if "compile" in wanted:
         out["compile"] = child(f"from pathlib import Path; from site_build import catalogue as L; "
                                f"L.write_compiled(L.load_catalogue(Path({str(catalogue_dir)!r})), Path({str(compiled)!r})) and None")
-    out["mkdocs"] = mkdocs_build(site_dir, compiled)
+    out["mkdocs"] = mkdocs_build(site_dir, compiled, work / "cache")
     print(f"  … mkdocs {out['mkdocs']['build_s']:.1f} s ({out['mkdocs']['cpu_s']:.1f} s CPU, "
-          f"peak {out['mkdocs']['peak_mb']:.0f} MB)", flush=True)
+          f"peak {out['mkdocs']['peak_mb']:.0f} MB + {out['mkdocs']['jobs'] - 1} writers ≤ "
+          f"{out['mkdocs']['child_peak_mb']:.0f} MB each; {out['mkdocs']['written']} pages written)", flush=True)
+    if "rebuild" in wanted:   # one amount edited, the same page cache: only what shows it is drawn again
+        service = edit_one_amount(compiled)
+        out["rebuild"] = r = mkdocs_build(site_dir, compiled, work / "cache")
+        print(f"  … mkdocs after one amount of {service} changed: {r['build_s']:.1f} s ({r['cpu_s']:.1f} s CPU, "
+              f"peak {r['peak_mb']:.0f} MB): {r['written']} pages written, {r['reused']} reused", flush=True)
     if "search" in wanted:
         out["search"] = child(f"{load}; from site_build import pages, search; "
                               f"len(search.build_index(pages.Site(cat)))", env)
-    if "offline" in wanted:
-        # offline.county_dirs reads the packaged catalogue (not MB_CATALOGUE): given the synthetic one here
-        out["offline"] = child(f"{load}; from site_build import offline; "
-                               f"offline.county_dirs = lambda site: sorted(c['url'] for c in cat['counties'].values() "
-                               f"if (site / c['url']).is_dir()); "
-                               f"offline.build({str(site_dir)!r})", env)
+    if "offline" in wanted:   # offline.county_dirs reads MB_CATALOGUE's catalogue, as the pages did
+        out["offline"] = child(f"from site_build import offline; offline.build({str(site_dir)!r})", env)
     if "footers" in wanted:
         out["footers"] = child(f"{load}; from site_build import handouts; "
                                f"handouts.stamp_pages(__import__('pathlib').Path({str(site_dir)!r}), handouts.Handouts(cat))", env)
@@ -271,8 +296,9 @@ def main(argv=None) -> int:
     parser.add_argument("--counties", default="30,300", help="comma-separated synthetic sizes")
     parser.add_argument("--skip-real", action="store_true")
     parser.add_argument("--search-only", action="store_true", help="only the search index and SEARCHES (5 = the real catalogue)")
-    parser.add_argument("--stages", default="compile,search,offline,footers,pdfkeys,pdfcounty",
-                        help="stages besides mkdocs (compile,search,offline,footers,pdfkeys,pdfcounty)")
+    parser.add_argument("--stages", default="compile,rebuild,search,offline,footers,pdfkeys,pdfcounty",
+                        help="stages besides mkdocs (compile,rebuild,search,offline,footers,pdfkeys,pdfcounty; "
+                             "rebuild: mkdocs again after one amount is changed, with the first build's page cache)")
     parser.add_argument("--provinces", type=int, default=31, help="spread N counties over this many provinces, at least 30 to a province")
     parser.add_argument("--per-province", type=int, default=0, help="counties to a province (instead of --provinces)")
     parser.add_argument("--stage-timeout", type=float, default=None, help="stop a stage (not mkdocs) after this many seconds")

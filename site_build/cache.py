@@ -1,6 +1,6 @@
-"""Artefact keys and the build cache: an artefact (today: every PDF handout) is stored under a
-hash of exactly what it is made from, and a later build that computes the same key reuses it
-instead of making it again.
+"""Artefact keys and the build cache: an artefact (every PDF handout, every page mkdocs writes) is
+stored under a hash of exactly what it is made from, and a later build that computes the same key
+reuses it instead of making it again. Pages: site_build/hooks.py (`page_key`), in build/cache/pages/.
 
 A PDF's key (site_build/handouts.py `pdf_key`) hashes:
   - the handout's HTML as the templates render it from the catalogue (so its catalogue entries,
@@ -103,16 +103,20 @@ class Cache:
         os.replace(tmp, meta)
         self.used.add(key)
 
-    def place(self, key: str, dest: Path):
-        """Put the stored file at `dest` (a hard link, else a copy)."""
+    def place(self, key: str, dest: Path, link: bool = True):
+        """Put the stored file at `dest` (a hard link, else a copy; a copy when not `link`: pages,
+        which later build steps rewrite in place)."""
         src = self._path(key, self.suffix)
         dest.parent.mkdir(parents=True, exist_ok=True)
         if dest.exists() or dest.is_symlink():
             dest.unlink()
-        try:
-            os.link(src, dest)
-        except OSError:
-            shutil.copyfile(src, dest)
+        if link:
+            try:
+                os.link(src, dest)
+                return
+            except OSError:
+                pass
+        shutil.copyfile(src, dest)
 
     def prune(self, older_than: float = PRUNE_AFTER) -> int:
         """Remove entries this build did not use and nobody used for `older_than` seconds."""

@@ -4,11 +4,14 @@ their HTML from site_build.pages, markers in hand-written pages are filled, and 
 written after the build. Set MB_CATALOGUE=path/to/catalogue.json to build another catalogue (bench)."""
 from __future__ import annotations
 
+import gc
 import json
+import logging
 import os
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,16 +19,18 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from mkdocs.structure.files import File, InclusionLevel  # noqa: E402
-from mkdocs.structure.nav import Link  # noqa: E402
+from mkdocs.structure.nav import Link, Navigation, Section  # noqa: E402
 
 from mkdocs.exceptions import PluginError  # noqa: E402
 
 from checker.catalogue import CatalogueMissing, load_catalogue  # noqa: E402
+from site_build import cache as artefacts  # noqa: E402
 from site_build import pages as site_pages  # noqa: E402
 from site_build import search as site_search  # noqa: E402
 from site_build.catalogue import CatalogueError  # noqa: E402
 
 SITE: site_pages.Site | None = None
+log = logging.getLogger("mkdocs.hooks.site_build")
 # Markers a hand-written page may hold; each is replaced by a template rendered for that page.
 MARKERS = {
     "<!-- mb:home-counties -->": "home_counties.html",
@@ -67,13 +72,247 @@ def on_files(files, config):
 def on_nav(nav, config, files):
     if SITE.checker_src and not SITE.checker_src.endswith(".md"):
         nav.items.insert(1, Link("查一查能享受什么", "checker/"))
+    _STUBS.clear()
+    _RUN["nav"] = nav
     return nav
+
+
+# ------------------------------------------------------------ each page's own nav (navigation.prune)
+# With navigation.prune Material draws, of a section off the page's path, one link to its first page
+# (render_pruned) — but it still walks the section's children (looking for its index page): every
+# page walked the whole province → county tree, so the build's cost grew with the square of the
+# number of counties (at 300 counties 80 % of the build was the nav). Each page's template gets a nav
+# of its own instead: the sections on its path copied, every other section cut to its first child.
+# Material draws it to the same bytes, from a nav as big as a province's counties.
+_STUBS: dict = {}
+
+
+def _stub(section):
+    """A section as Material draws it when it is not on the page's path: its first child only."""
+    stub = _STUBS.get(id(section))
+    if stub is None:
+        first = section.children[0]
+        if isinstance(first, Section) and first.children:
+            first = _stub(first)
+        stub = _STUBS[id(section)] = (section, Section(section.title, [first]))
+    return stub[1]
+
+
+def _pruned_items(items, path: set) -> list:
+    out = []
+    for item in items:
+        if isinstance(item, Section) and item.children:
+            if id(item) in path:
+                copy = Section(item.title, _pruned_items(item.children, path))
+                copy.active = item.active
+                item = copy
+            else:
+                item = _stub(item)
+        out.append(item)
+    return out
+
+
+def page_nav(nav, page):
+    """The nav `page`'s template sees: the sections on its path whole, the others cut."""
+    pruned = Navigation.__new__(Navigation)   # not __init__: it walks every page for the homepage
+    pruned.items = _pruned_items(nav.items, {id(a) for a in page.ancestors})
+    pruned.pages, pruned.homepage = nav.pages, nav.homepage
+    return pruned
+
+
+def on_page_context(context, page, config, nav):
+    _content(page)
+    if "navigation.prune" in config["theme"]["features"]:
+        context["nav"] = page_nav(nav, page)
+    return context
+
+
+def _content(page):
+    """A generated page's HTML (on_page_content left it empty), rendered just before it is written."""
+    if not page.content and page.file.src_uri in SITE.pages:
+        page.content = SITE.render(page.file.src_uri)
+
+
+# ------------------------------------------------------------ writing pages: cache and cores
+# mkdocs writes the pages one after another in mkdocs.commands.build._build_page. The hooks wrap it
+# (on_env, undone in on_post_build) for two things, neither of which changes a byte of a page:
+#  - a cache of written pages (build/cache/pages/, site_build/cache.py): a page is keyed by
+#    `page_key` — its content HTML (its catalogue entries, content/templates/, the glossary, as
+#    site_build.pages renders them), its nav as its template sees it (page_nav), title, URL, meta,
+#    neighbours, and the build version (mkdocs.yml, content/overrides/, these hooks, mkdocs' and
+#    Material's versions). A page whose key is stored is copied from the cache instead of being
+#    drawn by Material's templates again; the others are drawn and stored. CSS and JS are files of
+#    their own: a page only links them, so they are not in its key.
+#  - `MB_PAGE_JOBS` processes (default: the cores, at most 4; 1 = none): `mkdocs build` forks them
+#    once every page is read, each writes every N-th page, and the search index is written by one
+#    more, while the first writes its share. The pages do not depend on who writes them.
+# `mkdocs build --dirty` is no substitute: it skips a page whose Markdown file is older than its
+# HTML, so a generated page (no file) is always rebuilt and a page whose nav or catalogue entry
+# changed is not.
+BUILD_FILES = ("mkdocs.yml", "site_build/hooks.py", "content/overrides")
+STATS = {"written": 0, "reused": 0}
+WRITTEN: list = []     # URLs of the pages this process drew (MB_PAGES_REPORT: written to that JSON file)
+_RUN: dict = {}        # this build's state: the wrapped function, the cache, the jobs, the children
+
+
+def build_version(config) -> str:
+    import material
+    import mkdocs
+    parts = [artefacts.FORMAT, mkdocs.__version__, getattr(material, "__version__", "")]
+    for name in BUILD_FILES:
+        path = ROOT / name
+        for f in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if f.is_file():
+                parts += [f.relative_to(ROOT).as_posix(), artefacts.file_digest(f)]
+    return artefacts.digest(*parts)
+
+
+def _nav_signature(items) -> list:
+    out = []
+    for item in items:
+        if isinstance(item, Section):
+            out.append(["S", item.title, item.active, _nav_signature(item.children)])
+        elif isinstance(item, Link):
+            out.append(["L", item.title, item.url])
+        else:
+            meta = item.meta or {}
+            out.append(["P", item.title, item.url, item.active,
+                        [meta.get(k) for k in ("icon", "subtitle", "status")]])
+    return out
+
+
+def page_key(page, nav, version: str) -> str:
+    """The hash of everything `page`'s HTML is made from (its content must be rendered already)."""
+    path = {id(a) for a in page.ancestors}
+    items = _pruned_items(nav.items, path)
+    # the page itself is drawn as active: its ancestors are copied as active above
+    sig = [_nav_signature(items), nav.homepage.url if nav.homepage else None]
+    near = [[p.url, p.title] if p else None for p in (page.previous_page, page.next_page)]
+    return artefacts.digest(version, page.url, page.title, page.meta, str(page.toc), near, sig,
+                            page.file.src_uri, page.content or "")
+
+
+def _write_page(page, config, doc_files, nav, env, dirty=False, excluded=False):
+    """mkdocs' _build_page with the cache in front, for the pages this process writes."""
+    run = _RUN
+    if run.get("share") is not None and run["share"].get(id(page), 0) != run["me"]:
+        return                                           # another process writes this one
+    _content(page)
+    cache, key = run.get("cache"), None
+    dest = Path(page.file.abs_dest_path)
+    if cache is not None and not excluded and not dirty:
+        page.active = True                               # as _build_page draws it
+        try:
+            key = page_key(page, nav, run["version"])
+        finally:
+            page.active = False
+        facts = cache.get(key)
+        if facts is not None:
+            cache.place(key, dest, link=False)            # later steps rewrite pages in place: a copy
+            STATS["reused"] += 1
+            STATS["theme_js"] = STATS.get("theme_js", False) or facts.get("theme_js", True)
+            page.content = None
+            return
+    theme_js, STATS["theme_js"] = STATS.get("theme_js", False), False
+    run["original"](page, config, doc_files, nav, env, dirty, excluded)
+    STATS["written"] += 1
+    WRITTEN.append(page.url)
+    if key is not None and dest.is_file():
+        cache.put(key, dest, {"url": page.url, "theme_js": STATS["theme_js"]})
+    STATS["theme_js"] = STATS["theme_js"] or theme_js
+    page.content = None                                  # written: mkdocs has no more use for it
+
+
+def _page_jobs() -> int:
+    env = os.environ.get("MB_PAGE_JOBS", "").strip()
+    if env:
+        return max(1, int(env))
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def on_startup(command, dirty):
+    _RUN["command"] = command
+
+
+def on_env(env, config, files):
+    import mkdocs.commands.build as mkdocs_build
+    original = getattr(mkdocs_build._build_page, "__wrapped__", mkdocs_build._build_page)
+    folder = artefacts.default_folder("pages")
+    command, nav = _RUN.get("command", "build"), _RUN.get("nav")
+    _RUN.clear()
+    _RUN.update(command=command, nav=nav, original=original, version=build_version(config), me=0, share=None,
+                cache=artefacts.Cache(folder, ".html") if folder else None, children={}, stats=[])
+    STATS.update(written=0, reused=0, theme_js=False)
+    WRITTEN.clear()
+    _RUN["doc_pages"] = {f.abs_dest_path for f in files.documentation_pages()}
+    wrapper = _write_page
+    wrapper.__wrapped__ = original
+    mkdocs_build._build_page = wrapper
+    jobs = _page_jobs()
+    if jobs > 1 and command == "build" and hasattr(os, "fork"):
+        _fork(jobs, config, files, env)
+    return env
+
+
+def _fork(jobs, config, files, env):
+    """Start the other page writers and the search index writer (see above)."""
+    from mkdocs.structure.files import InclusionLevel as Level
+    doc_files = files.documentation_pages(inclusion=Level.is_included)
+    pages = [f.page for f in doc_files if f.page is not None]
+    _RUN["share"] = {id(p): i % jobs for i, p in enumerate(pages)}
+    counter = next((h for h in logging.getLogger("mkdocs").handlers if hasattr(h, "get_counts")), None)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    gc.collect()
+    gc.freeze()                     # the children share the parent's objects without copying them for the GC
+    out = Path(tempfile.mkdtemp(prefix="mb-pages-"))
+    _RUN["tmp"] = out
+
+    def child(name, work):
+        report = out / f"{name}.json"
+        pid = os.fork()
+        if pid:
+            _RUN["children"][pid] = (name, report)
+            return
+        code, result = 1, {}
+        try:
+            before = dict(counter.get_counts()) if counter else {}
+            result = work() or {}
+            after = dict(counter.get_counts()) if counter else {}
+            code = 0 if after == before else 3           # a warning in strict mode: the build fails
+        except PluginError as err:
+            result, code = {"error": str(err)}, 2
+        except BaseException:                            # noqa: BLE001 — told to the parent, which fails
+            import traceback
+            traceback.print_exc()
+        finally:
+            try:
+                report.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+
+    def write_share(k):
+        def work():
+            _RUN["me"] = k
+            for f in doc_files:
+                _write_page(f.page, config, doc_files, _RUN["nav"], env, False, f.inclusion.is_excluded())
+            return {"written": STATS["written"], "reused": STATS["reused"], "urls": WRITTEN, "theme_js": STATS["theme_js"],
+                    "used": sorted(_RUN["cache"].used) if _RUN["cache"] else []}
+        return work
+
+    child("search", lambda: _write_search(Path(config["site_dir"])) and None)
+    for k in range(1, jobs):
+        child(f"pages{k}", write_share(k))
 
 
 def on_page_content(html, page, config, files):
     src = page.file.src_uri
     if src in SITE.pages:
-        return SITE.render(src)
+        # rendered when the page is written (_content), not now: mkdocs holds every page's content
+        # from here to the end of the build (at 2,850 counties, gigabytes)
+        return ""
     for marker, template in MARKERS.items():
         if marker in html:
             html = html.replace(marker, SITE.render_template(template, page.url))
@@ -86,14 +325,66 @@ _BETWEEN_TAGS = re.compile(r">[ \t]*\n\s*<")
 def on_post_page(output, page, config):
     """Material's templates leave long runs of blank lines (≈ 900 bytes per nav entry): a run of
     whitespace holding a line break between two tags renders exactly as one line break."""
+    if "assets/javascripts/" in output:
+        STATS["theme_js"] = True          # _drop_unused_theme_scripts: this page loads the theme's scripts
     if "<pre" in output or "<textarea" in output:
         return output
     return _BETWEEN_TAGS.sub(">\n<", output)
 
 
 def on_post_build(config):
-    _drop_unused_theme_scripts(Path(config["site_dir"]))
-    out = Path(config["site_dir"]) / "search"
+    site = Path(config["site_dir"])
+    searched = _join_children()
+    _drop_unused_theme_scripts(site, None if _RUN.get("doc_pages") is None else STATS["theme_js"],
+                               _RUN.get("doc_pages") or set())
+    if not searched:
+        _write_search(site)
+    cache = _RUN.get("cache")
+    if cache is not None:
+        cache.prune()
+    log.info(f"site_build: {STATS['written']} pages written, {STATS['reused']} reused from the cache"
+             + ("" if cache is not None else " (no cache)"))
+    if os.environ.get("MB_PAGES_REPORT"):
+        Path(os.environ["MB_PAGES_REPORT"]).write_text(json.dumps(
+            {"written": sorted(WRITTEN), "reused": STATS["reused"]}, ensure_ascii=False), encoding="utf-8")
+
+
+def on_build_error(error):
+    _join_children(failed=True)
+
+
+def _join_children(failed=False) -> bool:
+    """Wait for the forked writers; put the wrapped function back. True if one wrote the search index."""
+    import mkdocs.commands.build as mkdocs_build
+    if _RUN.get("original"):
+        mkdocs_build._build_page = _RUN["original"]
+    children, problems, searched = _RUN.pop("children", {}), [], False
+    for pid, (name, report) in children.items():
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        try:
+            result = json.loads(report.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            result = {}
+        if code:
+            problems.append(result.get("error") or f"{name}: exit {code}" + (" (warnings above: strict mode)" if code == 3 else ""))
+        STATS["written"] += result.get("written", 0)
+        STATS["reused"] += result.get("reused", 0)
+        WRITTEN.extend(result.get("urls", ()))
+        STATS["theme_js"] = STATS["theme_js"] or result.get("theme_js", False)
+        if _RUN.get("cache") is not None:
+            _RUN["cache"].used.update(result.get("used", ()))
+        searched = searched or name == "search"
+    if _RUN.get("tmp"):
+        shutil.rmtree(_RUN.pop("tmp"), ignore_errors=True)
+    gc.unfreeze()
+    if problems and not failed:
+        raise PluginError("\n".join(problems))
+    return searched
+
+
+def _write_search(site: Path):
+    out = site / "search"
     out.mkdir(parents=True, exist_ok=True)
     try:
         index = site_search.build_index(SITE, require_words=not os.environ.get("MB_CATALOGUE"))
@@ -104,13 +395,15 @@ def on_post_build(config):
                                encoding="utf-8")  # sorted: the same bytes on every build
 
 
-def _drop_unused_theme_scripts(site: Path):
+def _drop_unused_theme_scripts(site: Path, pages_use=None, pages: set = frozenset()):
     """Material copies its JS bundle, lunr and search worker into every build; no page of ours loads
     them (content/overrides/main.html drops the bundle, we have our own search). Removed, so the
-    site holds no script that even names a CDN."""
+    site holds no script that even names a CDN. `pages_use`: whether one of the pages mkdocs wrote
+    (their paths in `pages`) loads them, as on_post_page saw them; the other HTML files are read."""
     scripts = site / "assets" / "javascripts"
     if not scripts.is_dir():
         return
-    if any("assets/javascripts/" in page.read_text(encoding="utf-8") for page in site.rglob("*.html")):
+    if pages_use or any("assets/javascripts/" in page.read_text(encoding="utf-8")
+                        for page in site.rglob("*.html") if pages_use is None or str(page) not in pages):
         return  # a page does load the theme's scripts: keep them
     shutil.rmtree(scripts)

@@ -7,6 +7,7 @@ Nothing here knows about mkdocs.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ from site_build import rules as rule_sheets
 from site_build.catalogue import load_shared
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = ROOT / "content" / "templates"
+# MB_TEMPLATES: another copy of content/templates/ (tests/test_incremental.py edits one)
+TEMPLATES = Path(os.environ.get("MB_TEMPLATES") or ROOT / "content" / "templates")
 
 APPLY_TEXT = {"automatic": "不用申请", "apply": "需要申请", "unknown": "文件没写要不要申请"}
 APPLY_AT_TEXT = {

@@ -182,3 +182,60 @@ def test_shards_split_the_provinces_and_merged_caches_print_nothing(built, tmp_p
     done = render_all(h, tmp_path / "site", work=tmp_path / "work", log=lambda *a: None)
     assert len(done) == 7 and all(j.reused for j in done)
     assert sums(tmp_path / "site") == {url: digest for url, digest in sums(tmp / "parallel").items()}
+
+
+# ------------------------------------------------------------ pages (site_build/hooks.py: page cache)
+
+def mkdocs_pages(tmp: Path, catalogue: dict, site: str, **env) -> dict:
+    """`mkdocs build` of the catalogue into tmp/site with the page cache in tmp/cache (two page
+    writers): {"written": [urls drawn again], "reused": n, "files": {path: sha256}}."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from site_build.catalogue import write_compiled
+    compiled = write_compiled(catalogue, tmp / f"{site}.json")
+    report = tmp / f"{site}-report.json"
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "--quiet",
+                           "--site-dir", str(tmp / site)], cwd=Path(handouts.__file__).parent.parent,
+                          env=dict(os.environ, NO_MKDOCS_2_WARNING="1", MB_CATALOGUE=str(compiled),
+                                   MB_BUILD_CACHE=str(tmp / "cache"), MB_PAGE_JOBS="2",
+                                   MB_PAGES_REPORT=str(report), **env),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(report.read_text(encoding="utf-8"))
+    out["files"] = {p.relative_to(tmp / site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                    for p in sorted((tmp / site).rglob("*.html"))}
+    return out
+
+
+def url_of(path: str) -> str:
+    return "" if path == "index.html" else path[: -len("index.html")] if path.endswith("/index.html") else path
+
+
+def test_pages_are_reused_and_exactly_the_changed_ones_drawn_again(tmp_path):
+    """Every page is keyed by what it is made from: a second build draws none; after one amount
+    is changed, exactly the pages that show it are drawn again (and only they change); after a
+    page template is changed, every page that uses it."""
+    first = mkdocs_pages(tmp_path, fixture_catalogue(tmp_path / "catalogue"), "a")
+    assert len(first["written"]) == len(first["files"]) - 1 and first["reused"] == 0   # 404.html: a theme page
+    again = mkdocs_pages(tmp_path, fixture_catalogue(tmp_path / "catalogue"), "b")
+    assert again["written"] == [] and again["reused"] == len(first["written"])
+    assert again["files"] == first["files"]
+
+    edited = mkdocs_pages(tmp_path, fixture_catalogue(tmp_path / "catalogue2", more_hours), "c")
+    changed = {url_of(p) for p in first["files"] if first["files"][p] != edited["files"][p]}
+    assert set(edited["written"]) == changed
+    service = next(s for s in load_catalogue(tmp_path / "catalogue2")["counties"]["330282"]["services"]
+                   if s["id"] == SERVICE)
+    # the service's page, the county's 核对表 and the comparison of its topic show the amount
+    assert {service["url"], "compare/home_care/"} <= changed
+    assert edited["reused"] == len(first["written"]) - len(changed)
+
+    templates = tmp_path / "templates"
+    shutil.copytree(Path(handouts.__file__).parent.parent / "content" / "templates", templates)
+    page = templates / "service.html"
+    page.write_text(page.read_text(encoding="utf-8") + "\n<!-- changed -->\n", encoding="utf-8")
+    redrawn = mkdocs_pages(tmp_path, fixture_catalogue(tmp_path / "catalogue"), "d", MB_TEMPLATES=str(templates))
+    services = {s["url"] for s in load_catalogue(tmp_path / "catalogue")["counties"]["330282"]["services"]}
+    assert set(redrawn["written"]) == services
