@@ -324,15 +324,20 @@ function printWith(cls, container) {
     if (done) return;
     done = true;
     root.classList.remove(cls);
-    if (hadCard) root.classList.add("yl-has-card");
+    if (hadCard && document.getElementById("yl-card").childElementCount) root.classList.add("yl-has-card");
     window.removeEventListener("afterprint", restore);
+    document.removeEventListener("pointerdown", restore, true);
+    document.removeEventListener("keydown", restore, true);
   };
+  // back to the page after the print, or at the next touch or key: a phone's print preview may open
+  // after window.print() returns, so no timer takes the view away before it is printed
   window.addEventListener("afterprint", restore);
+  setTimeout(() => {
+    document.addEventListener("pointerdown", restore, true);
+    document.addEventListener("keydown", restore, true);
+  }, 0);
   root.dataset.printReady = cls;
-  if (!window.yanglaoNoPrintDialog) {
-    window.print();
-    setTimeout(restore, 1000);
-  }
+  if (!window.yanglaoNoPrintDialog) window.print();
   return container;
 }
 
