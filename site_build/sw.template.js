@@ -205,6 +205,9 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   event.respondWith((async () => {
+    // 删除离线数据 (offline.js) deleted the cache and unregistered this worker, which still serves the
+    // open pages until they close: do not make the cache again behind the person's back
+    if (!(await caches.has(CACHE))) return fetch(request);
     const cache = await caches.open(CACHE);
     const hit = await cache.match(cacheKey(request.url));
     if (hit) return hit;

@@ -63,6 +63,8 @@ def test_prepare_then_offline_checker_and_screening_then_remove(browser, site_co
         checker.goto(srv.url + "checker/")
         wait_ready(checker)
         fill_profile(checker, {"hukou": "330282", "birth_date": "1940-03-07"})
+        checker.wait_for_function("() => document.getElementById('yl-summary').textContent.startsWith('结果（')",
+                                  timeout=READY_TIMEOUT)
         assert re.search(r"结果（.*）：.*\d+项", checker.inner_text("#yl-summary"))
         screen = ctx.new_page()
         screen.goto(srv.url + "screen/")
