@@ -20,10 +20,18 @@ def step(name, fn, *args):
     print(f"site_build: {name} ({time.perf_counter() - start:.1f} s)", flush=True)
 
 
-def mkdocs_build():
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "--site-dir", str(SITE)],
+def mkdocs_build(site=None, **env):
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", **env)
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "--site-dir", str(site or SITE)],
                    cwd=ROOT, env=env, check=True)
+
+
+def shard_pages(shard):
+    """The pages of shard K's provinces, drawn into the page cache (build/cache/pages/, see
+    site_build/hooks.py); the folder mkdocs writes them to is thrown away: the shard's cache is its output."""
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="mb-shard-pages-") as tmp:
+        mkdocs_build(Path(tmp) / "site", MB_PAGE_SHARD=f"{shard[0]}/{shard[1]}")
 
 
 def _values(argv, option) -> list:
@@ -39,7 +47,7 @@ def _values(argv, option) -> list:
 
 
 def main(argv=None) -> int:
-    """python -m site_build [--no-pdf] [--merge CACHE ...] | --shard K/N (see README: building in shards)."""
+    """python -m site_build [--no-pdf] [--merge CACHE ...] | --shard K/N [--no-pdf] (see README: building in shards)."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         step("catalogue → checker/catalogue.json", catalogue.compile_catalogue)
@@ -47,13 +55,15 @@ def main(argv=None) -> int:
         print(f"目录有错误 / the catalogue has errors:\n{err}", file=sys.stderr)
         return 2
     try:
-        if "--shard" in argv:      # only this shard's PDFs, into the build cache
+        if "--shard" in argv:      # only this shard's PDFs and pages, into the build cache
             shard = handouts.parse_shard((_values(argv, "--shard") or [""])[0])
-            step(f"handouts (PDF) of shard {shard[0]}/{shard[1]}", handouts.print_shard, shard)
+            if "--no-pdf" not in argv:
+                step(f"handouts (PDF) of shard {shard[0]}/{shard[1]}", handouts.print_shard, shard)
+            step(f"pages of shard {shard[0]}/{shard[1]}", shard_pages, shard)
             return 0
         if "--merge" in argv:      # the shards' caches first: the build below then prints nothing they printed
             step("shard caches joined", handouts.merge_caches, _values(argv, "--merge"))
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, subprocess.CalledProcessError) as err:
         print(err, file=sys.stderr)
         return 2
     try:

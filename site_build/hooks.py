@@ -197,6 +197,8 @@ def _write_page(page, config, doc_files, nav, env, dirty=False, excluded=False):
     run = _RUN
     if run.get("share") is not None and run["share"].get(id(page), 0) != run["me"]:
         return                                           # another process writes this one
+    if run.get("shard") and not in_shard(page.file.src_uri, run["shard"]):
+        return                                           # another shard's page, or the merge's
     _content(page)
     cache, key = run.get("cache"), None
     dest = Path(page.file.abs_dest_path)
@@ -223,6 +225,17 @@ def _write_page(page, config, doc_files, nav, env, dirty=False, excluded=False):
     page.content = None                                  # written: mkdocs has no more use for it
 
 
+def in_shard(src: str, shard: tuple[int, int]) -> bool:
+    """Shard K of N (`python -m site_build --shard K/N`: MB_PAGE_SHARD) writes the pages of every N-th
+    province, as its PDFs (site_build.handouts.in_shard): a province's own page and those of its
+    counties and services. The pages of no province (home, comparisons, glossary …) and the search
+    index are left to the merging build, which finds the shards' pages in the cache."""
+    if "provinces" not in _RUN:
+        _RUN["provinces"] = {slug: i for i, slug in enumerate(sorted(p["slug"] for p in SITE.provinces))}
+    i = _RUN["provinces"].get(src.split("/", 1)[0]) if "/" in src else None
+    return i is not None and i % shard[1] == shard[0] - 1
+
+
 def _page_jobs() -> int:
     env = os.environ.get("MB_PAGE_JOBS", "").strip()
     if env:
@@ -245,6 +258,11 @@ def on_env(env, config, files):
     STATS.update(written=0, reused=0, theme_js=False)
     WRITTEN.clear()
     _RUN["doc_pages"] = {f.abs_dest_path for f in files.documentation_pages()}
+    if os.environ.get("MB_PAGE_SHARD"):
+        from site_build.handouts import parse_shard
+        _RUN["shard"] = parse_shard(os.environ["MB_PAGE_SHARD"])
+        if _RUN["cache"] is None:
+            raise PluginError("MB_PAGE_SHARD stores its pages in the build cache: MB_BUILD_CACHE must not be off")
     wrapper = _write_page
     wrapper.__wrapped__ = original
     mkdocs_build._build_page = wrapper
@@ -302,7 +320,8 @@ def _fork(jobs, config, files, env):
                     "used": sorted(_RUN["cache"].used) if _RUN["cache"] else []}
         return work
 
-    child("search", lambda: _write_search(Path(config["site_dir"])) and None)
+    if not _RUN.get("shard"):
+        child("search", lambda: _write_search(Path(config["site_dir"])) and None)
     for k in range(1, jobs):
         child(f"pages{k}", write_share(k))
 
@@ -337,7 +356,7 @@ def on_post_build(config):
     searched = _join_children()
     _drop_unused_theme_scripts(site, None if _RUN.get("doc_pages") is None else STATS["theme_js"],
                                _RUN.get("doc_pages") or set())
-    if not searched:
+    if not searched and not _RUN.get("shard"):
         _write_search(site)
     cache = _RUN.get("cache")
     if cache is not None:
