@@ -146,8 +146,14 @@ def report(r: dict, runs: int) -> str:
         f"Stored on the phone afterwards (Cache Storage, decompressed; what the page reports): "
         f"{mb(med(r['loopback'], 'stored'))}. The mobile profile is bench/served.py's: {NETWORK['latency']} ms round trip,",
         f"{NETWORK['downloadThroughput'] * 8 / 1e6:.1f} Mbit/s down, CPU 4× slower, set on the page and the workers it",
-        "starts (the service worker does the downloading; whether Chromium applies the page's limits to it shows in the",
-        "time: 3.7 MB at 1.6 Mbit/s cannot take less than ~19 s).",
+        "starts; the service worker does the downloading and is throttled too (the tap's bytes alone need "
+        f"{b['tool_wire'] / NETWORK['downloadThroughput']:.1f} s at that rate).",
+        "",
+        "Nothing large comes without the tap: a first visit of any page precaches only the shell (the row",
+        "\"shell precached without a tap\", as before issue 14: every page offline after one visit); a tool page",
+        "keeps its own group only after its Pyodide has started (those bytes were needed to run it, so they come",
+        "from the HTTP cache). No prefetching. The tap fetches only what is not stored yet (a second tap after a",
+        "failure resumes; tests/test_prepare_browser.py), as many files side by side as 3, in slices of 60 s.",
         "",
     ]
     return "\n".join(lines)
