@@ -80,6 +80,8 @@ def test_register_to_visits_to_export_to_the_screening_worker_in_chromium(page, 
     page.add_init_script("window.yanglaoCheckerSnapshots = false")
     page.goto(site_server + "checker/")
     page.wait_for_selector("html[data-checker-ready='1']", state="attached", timeout=READY_TIMEOUT)
+    # the checker's start fetches nothing of the screening page: the first export or import does
+    assert [u for u in page.requests if "/assets/screen/" in u] == []
     out = page.evaluate(IN_PAGE, [base64.b64encode(data).decode(), fixture, AS_OF,
                                   site_server + "assets/screen/screen-worker.mjs"])
 
