@@ -19,13 +19,12 @@ be on sys.path first, for csv and xml.etree).
 """
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import json
 
 from .profile import FIELDS, OTHER_COUNTY, ProfileError, parse_profile
 from .screen import (CARRIED, HEADERS, RESULT_COLUMNS, ROW_COLUMN, TEMPLATE_COLUMNS, CellError, Screener,
-                     norm_text, parse_cell, strip_paren)
+                     norm_text, parse_cell, parse_date_cell, strip_paren)
 from .tables import TableError, open_table, write_table_to
 
 # The export's own columns (besides the profile's and the register's)
@@ -294,9 +293,9 @@ def from_register(data, name: str = "register.csv", as_of=None, *, county=None, 
             except ProfileError:  # screening read it: cannot happen, but never lose the row
                 questions = []
         day = cell(visited)
-        try:
-            day = _dt.date.fromisoformat(day).isoformat() if day else None
-        except ValueError:
+        try:  # 2026-11-23, 2026/11/23, 2026年11月23日, a date cell …, as screening reads dates
+            day = parse_date_cell(VISIT_DATE, day) if day else None
+        except CellError:
             day = None
         rows.append({
             "line": line, "name": cell(top.get("name")), "id_number": cell(top.get("id_number")),

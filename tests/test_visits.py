@@ -302,3 +302,10 @@ def test_two_registers_spellings_of_one_column_become_one_export_column():
     header, rows = table(export_bytes(visits, "csv", as_of=AS_OF), "v.csv")
     assert header.count("电话") == 1 and "联系电话" not in header and "门牌" in header and "已享受" in header
     assert [r[header.index("电话")] for r in rows] == ["1", "2"]
+
+
+def test_a_visit_date_is_read_as_screening_reads_dates():
+    data = csv_bytes(["姓名", "出生日期", "户籍", VISIT_DATE], [["甲", "1936-05-04", "永嘉", "2026/11/2"],
+                                                           ["乙", "1936-05-04", "永嘉", "2026年11月3日"],
+                                                           ["丙", "1936-05-04", "永嘉", "上周"]])
+    assert [r["visited"] for r in from_register(data, "v.csv")["rows"]] == ["2026-11-02", "2026-11-03", None]
