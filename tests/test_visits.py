@@ -17,7 +17,7 @@ import pytest
 import checker
 from checker.profile import FIELDS, OTHER_COUNTY
 from checker.screen import RESULT_COLUMNS, screen_bytes
-from checker.tables import TableError, csv_bytes, open_table, xlsx_bytes
+from checker.tables import TableError, csv_bytes, open_table
 from checker.visits import (SOURCE_LINE, VILLAGE, VISIT_DATE, export_bytes, export_json, export_rows, from_register,
                             from_register_json)
 from registers import make_register
