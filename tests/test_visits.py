@@ -309,3 +309,14 @@ def test_a_visit_date_is_read_as_screening_reads_dates():
                                                            ["乙", "1936-05-04", "永嘉", "2026年11月3日"],
                                                            ["丙", "1936-05-04", "永嘉", "上周"]])
     assert [r["visited"] for r in from_register(data, "v.csv")["rows"]] == ["2026-11-02", "2026-11-03", None]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_screening_result_opens_as_the_same_visit_list_as_its_register(round_trip, fmt):
+    result = screen_bytes(round_trip["data"], "登记表.csv", AS_OF, out_format=fmt)["output"]
+    again = from_register(result, f"排摸结果.{fmt}", AS_OF)["rows"]
+    assert len(again) == len(round_trip["drafts"]["rows"])
+    for a, b in zip(again, round_trip["drafts"]["rows"]):
+        assert (a["profile"], a["name"], a["id_number"], a["note"], a["error"], a["questions"]) == \
+            (b["profile"], b["name"], b["id_number"], b["note"], b["error"], b["questions"])
+        assert a["register_cells"] == b["register_cells"]  # 原表行号 and the result columns are not carried
