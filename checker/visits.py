@@ -140,6 +140,15 @@ def _canonical(header: str):
     return CARRIED[name][0]
 
 
+def _unread(v) -> dict:
+    """{field: cell text} of a register row not visited yet: the cells screening could not read (the
+    draft's `unread`), written back as they were so the export gives the register's own 错误 again."""
+    unread = v.get("unread") if v.get("status") == "todo" else None
+    if not isinstance(unread, dict):
+        return {}
+    return {f: t for f, t in unread.items() if f in FIELDS and f != "as_of" and isinstance(t, str)}
+
+
 def export_rows(visits, as_of=None, *, engine=None):
     """(header, rows): the visit list as a register with screening's result columns. One row per
     visit, in the given order, whatever is wrong with it."""
@@ -160,6 +169,9 @@ def export_rows(visits, as_of=None, *, engine=None):
         for field, value in (profile or {}).items():
             if field in FIELDS and field != "as_of" and value is not None and field not in fields:
                 fields.append(field)
+        for field in _unread(v):
+            if field not in fields:
+                fields.append(field)
         cells = v.get("register_cells")
         if isinstance(cells, dict):
             for h in cells:
@@ -179,7 +191,8 @@ def export_rows(visits, as_of=None, *, engine=None):
         status = "todo" if v.get("status") == "todo" else "visited"
         day = _text(profile.get("as_of")) or (visited if status == "visited" else "")
         row = [visited, STATUS_TEXT[status], _text(v.get("village")), _text(v.get("name")), _text(v.get("id_number")), day]
-        row += [spell.cell(f, profile.get(f)) for f in fields]
+        unread = _unread(v)
+        row += [spell.cell(f, profile.get(f)) if profile.get(f) is not None or f not in unread else unread[f] for f in fields]
         cells = v.get("register_cells") if isinstance(v.get("register_cells"), dict) else {}
         kept = {}
         for h, text in cells.items():
@@ -203,6 +216,9 @@ def export_rows(visits, as_of=None, *, engine=None):
             continue
         else:
             refused, note = _compare(screener, run, r[:width], v.get("profile") or {})
+            if v.get("status") == "todo" and isinstance(v.get("error"), str) and v["error"]:
+                # a register row screening could not read, not visited yet, whose fault the cells no longer show
+                note = "；".join(x for x in (note, f"登记表里这一行原来有错，还没有走访核实：{v['error']}") if x)
         if refused:  # the checker gave no answer for this visit: its row says why, with no result
             r[width:] = [""] * (len(RESULT_COLUMNS) - 1) + [refused]
         elif note:
@@ -292,6 +308,14 @@ def from_register(data, name: str = "register.csv", as_of=None, *, county=None, 
                 questions = engine.brief(parse_profile(raw, screener.as_of))[2]
             except ProfileError:  # screening read it: cannot happen, but never lose the row
                 questions = []
+        unread = {}
+        if error:  # which cells screening could not read: an export of the row not yet visited writes them back
+            for i, field in run.fields.items():
+                if field != "as_of":
+                    try:
+                        parse_cell(field, cells[i], screener.counties)
+                    except CellError:
+                        unread[field] = cells[i].strip()
         day = cell(visited)
         try:  # 2026-11-23, 2026/11/23, 2026年11月23日, a date cell …, as screening reads dates
             day = parse_date_cell(VISIT_DATE, day) if day else None
@@ -300,7 +324,7 @@ def from_register(data, name: str = "register.csv", as_of=None, *, county=None, 
         rows.append({
             "line": line, "name": cell(top.get("name")), "id_number": cell(top.get("id_number")),
             "village": cell(village), "note": cell(top.get("note")), "visited": day,
-            "profile": raw, "questions": questions, "error": error, "hint": result["提示"], "total": False,
+            "profile": raw, "questions": questions, "error": error, "unread": unread, "hint": result["提示"], "total": False,
             "result": result, "register_cells": {str(header[i]).strip(): cell(i) for i in kept if cell(i)},
             "source": {"register": str(name), "line": line},
         })
@@ -308,7 +332,7 @@ def from_register(data, name: str = "register.csv", as_of=None, *, county=None, 
     for r in rows:
         if r["line"] in totals:
             r["total"] = True
-            r["profile"], r["questions"] = {}, []
+            r["profile"], r["questions"], r["unread"] = {}, [], {}
     summary = {k: v for k, v in run.summary.items() if k not in ("missing_out", "service_names")}
     summary.update(register=str(name), encoding=table.encoding)
     return {"register": str(name), "rows": rows, "summary": summary}

@@ -320,3 +320,31 @@ def test_a_screening_result_opens_as_the_same_visit_list_as_its_register(round_t
         assert (a["profile"], a["name"], a["id_number"], a["note"], a["error"], a["questions"]) == \
             (b["profile"], b["name"], b["id_number"], b["note"], b["error"], b["questions"])
         assert a["register_cells"] == b["register_cells"]  # 原表行号 and the result columns are not carried
+
+
+def test_register_rows_not_visited_yet_export_to_the_registers_own_answers_and_errors(round_trip):
+    """Opened as the visit list and exported before any visit (the UI's 待走访 records: the drafts as
+    they are), every row — the unreadable ones too — screens again to what the register gave."""
+    o_header, o_rows = round_trip["original"]
+    todo = [{**d, "status": "todo", "visited": None} for d in round_trip["drafts"]["rows"]]
+    export = export_bytes(todo, "csv", as_of=AS_OF)
+    e_header, e_rows = table(export, "e.csv")
+    s_header, s_rows = table(screen_bytes(export, "e.csv", AS_OF)["output"], "s.csv")
+    assert len(e_rows) == len(s_rows) == len(o_rows)
+    errors = 0
+    for o_row, e_row, s_row in zip(o_rows, e_rows, s_rows):
+        before = comparable(results(o_header, o_row))
+        errors += bool(before["错误"])
+        assert comparable(results(e_header, e_row)) == before
+        assert comparable(results(s_header, s_row)) == before
+    assert errors >= 6
+
+
+def test_a_register_fault_the_export_cannot_repeat_is_named_in_its_hint():
+    drafts = from_register((FIXTURES / "ragged.csv").read_bytes(), "ragged.csv", AS_OF)["rows"]
+    longer = [d for d in drafts if "比表头多出" in d["error"]]
+    assert longer
+    header, rows = table(export_bytes([{**d, "status": "todo"} for d in longer], "csv", as_of=AS_OF), "v.csv")
+    for d, row in zip(longer, rows):
+        cols = results(header, row)
+        assert cols["错误"] == "" and f"登记表里这一行原来有错，还没有走访核实：{d['error']}" in cols["提示"]
