@@ -264,7 +264,12 @@ def _unneutralise(text: str) -> str:
     return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@") else text
 
 
-def from_register(data, name: str = "register.csv", as_of=None, *, county=None, engine=None) -> dict:
+# The browser's visit list lives in localStorage (a few MB): a register longer than this is refused
+# before it is all read, with how to split it (the page itself keeps at most 2,000 elders in its list).
+BROWSER_MAX_ROWS = 5000
+
+
+def from_register(data, name: str = "register.csv", as_of=None, *, county=None, engine=None, max_rows=None) -> dict:
     """A register as draft visits: {"register", "rows", "summary"}. Every row screening outputs comes
     back, in order (blank rows are skipped, as screening skips them):
       {"line", "name", "id_number", "village", "note", "visited", "profile", "questions", "error", "hint",
@@ -274,7 +279,8 @@ def from_register(data, name: str = "register.csv", as_of=None, *, county=None, 
     the row was read; then `profile` holds the cells that could be read); `hint` screening's 提示 (the
     same person twice …); `total` a 合计 row (not a person); `result` the row's result columns;
     `register_cells` the row's other columns (电话, 已享受 …) that an export writes back.
-    Raises TableError (zh, en) for a file that is not a register at all, as screening does."""
+    Raises TableError (zh, en) for a file that is not a register at all, as screening does, and, with
+    `max_rows`, for a register with more rows than that (before reading the rest)."""
     table = open_table(bytes(data), str(name))
     screener = Screener(engine, as_of, county)
     run = screener.stream(table.rows, total=table.lines)
@@ -296,6 +302,9 @@ def from_register(data, name: str = "register.csv", as_of=None, *, county=None, 
     engine = screener.engine
     rows = []
     for out in run.rows:
+        if max_rows is not None and len(rows) >= max_rows:
+            raise TableError(f"这个登记表超过 {max_rows} 行，走访名单一次装不下这么多。请按村拆开，每次打开一个村的登记表",
+                             f"the register has more than {max_rows} rows: open one village at a time")
         line, cells, columns = out[0], out[1:1 + width], out[1 + width:]
         result = dict(zip(RESULT_COLUMNS, columns))
         cell = lambda i: _unneutralise(cells[i].strip()) if i is not None else ""  # noqa: E731
@@ -359,13 +368,14 @@ def export_json(visits_json: str, options_json: str = "{}") -> bytes:
 
 
 def from_register_json(data, options_json: str = "{}") -> str:
-    """For the browser worker: register bytes, options {name, as_of, county}; returns JSON
+    """For the browser worker: register bytes, options {name, as_of, county, max_rows (default
+    BROWSER_MAX_ROWS; null for no limit)}; returns JSON
     {"ok": true, "register", "rows", "summary"} or {"ok": false, "error": {zh, en}} (a file screening
     cannot read either)."""
     try:
         options = json.loads(options_json or "{}") or {}
         result = from_register(_bytes(data), options.get("name") or "register.csv", options.get("as_of"),
-                               county=options.get("county"))
+                               county=options.get("county"), max_rows=options.get("max_rows", BROWSER_MAX_ROWS))
     except (TableError, ProfileError) as err:
         return json.dumps({"ok": False, "error": {"zh": err.zh, "en": err.en}}, ensure_ascii=False)
     except MemoryError:

@@ -348,3 +348,12 @@ def test_a_register_fault_the_export_cannot_repeat_is_named_in_its_hint():
     for d, row in zip(longer, rows):
         cols = results(header, row)
         assert cols["错误"] == "" and f"登记表里这一行原来有错，还没有走访核实：{d['error']}" in cols["提示"]
+
+
+def test_the_browser_refuses_a_register_too_long_for_the_visit_list_before_reading_it_all():
+    header, rows, _ = make_register(60, seed=2, as_of=AS_OF, bad_every=0)
+    data = csv_bytes(header, rows)
+    reply = json.loads(from_register_json(data, json.dumps({"max_rows": 50})))
+    assert reply["ok"] is False and "超过 50 行" in reply["error"]["zh"] and "按村拆开" in reply["error"]["zh"]
+    assert len(json.loads(from_register_json(data, json.dumps({"max_rows": 60})))["rows"]) == 60
+    assert len(json.loads(from_register_json(data, "{}"))["rows"]) == 60
