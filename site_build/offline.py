@@ -96,33 +96,50 @@ def url_of(rel: str) -> str:
 
 
 def county_dirs(site: Path) -> list[str]:
-    """The county folders of the site ("zhejiang/yongjia/"), from the compiled catalogue."""
+    """The county folders of the site ("zhejiang/yongjia/"), from the compiled catalogue the pages
+    were built from (MB_CATALOGUE's, as site_build/hooks.py reads it, else the project's)."""
+    import os
     from checker.catalogue import load_catalogue
-    return sorted(c["url"] for c in load_catalogue()["counties"].values() if (site / c["url"]).is_dir())
+    catalogue = load_catalogue(os.environ.get("MB_CATALOGUE") or None)
+    return sorted(c["url"] for c in catalogue["counties"].values() if (site / c["url"]).is_dir())
 
 
-def _county_of(rel: str, counties: list[str]) -> str | None:
-    return next((c for c in counties if rel.startswith(c)), None)
+def _county_of(rel: str, counties) -> str | None:
+    """The county folder holding `rel`, looked up by its leading path parts ("a/", "a/b/" …, the
+    shortest first): a set of 2,850 counties costs no more than five."""
+    end = rel.find("/")
+    while end != -1:
+        if rel[: end + 1] in counties:
+            return rel[: end + 1]
+        end = rel.find("/", end + 1)
+    return None
+
+
+def _with_register(text: str, rel: str, counties) -> str:
+    """The page with <script src=".../assets/offline.js" defer> before </head> (once)."""
+    if rel == "404.html":   # served at any depth, so a relative src would point nowhere
+        return text
+    if REGISTER in text:
+        return text
+    depth = rel.count("/")
+    src = "../" * depth + REGISTER
+    county = _county_of(rel, counties)
+    name = GROUP_PAGES.get(rel) or (f"county/{county}" if county else None)
+    group = f' data-offline-group="{name}"' if name else ""
+    tag = f'<script src="{src}"{group} defer></script>'
+    if "</head>" not in text:
+        return text
+    return text.replace("</head>", f"{tag}\n</head>", 1)
 
 
 def inject_register(site: Path, counties: list[str]):
     """Add <script src=".../assets/offline.js" defer> before </head> in every page (once)."""
+    counties = set(counties)
     for page in site.rglob("*.html"):
-        rel = _rel(page, site)
-        if rel == "404.html":   # served at any depth, so a relative src would point nowhere
-            continue
         text = page.read_text(encoding="utf-8")
-        if REGISTER in text:
-            continue
-        depth = rel.count("/")
-        src = "../" * depth + REGISTER
-        county = _county_of(rel, counties)
-        name = GROUP_PAGES.get(rel) or (f"county/{county}" if county else None)
-        group = f' data-offline-group="{name}"' if name else ""
-        tag = f'<script src="{src}"{group} defer></script>'
-        if "</head>" not in text:
-            continue
-        page.write_text(text.replace("</head>", f"{tag}\n</head>", 1), encoding="utf-8")
+        new = _with_register(text, _rel(page, site), counties)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
 
 
 # Content-Security-Policy of every page, as a <meta> so it holds on any static host: only the site
@@ -150,17 +167,41 @@ def content_security_policy(text: str) -> str:
             "object-src 'none'; base-uri 'self'; form-action 'self'")
 
 
+def _with_policy(text: str) -> str | None:
+    """The page with its Content-Security-Policy <meta> first in <head>; None if it has no head."""
+    text = CSP_META.sub("", text)
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy(text)}">\n'
+    charset = re.search(r"<meta charset=[^>]*>\n?", text, re.I)
+    head = re.search(r"<head[^>]*>\n?", text, re.I)
+    at = charset or head
+    if at is None:
+        return None
+    return text[: at.end()] + meta + text[at.end():]
+
+
 def add_security_policy(site: Path):
     """Put the Content-Security-Policy <meta> first in every page's <head> (again on a rebuild)."""
     for page in site.rglob("*.html"):
-        text = CSP_META.sub("", page.read_text(encoding="utf-8"))
-        meta = f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy(text)}">\n'
-        charset = re.search(r"<meta charset=[^>]*>\n?", text, re.I)
-        head = re.search(r"<head[^>]*>\n?", text, re.I)
-        at = charset or head
-        if at is None:
-            continue
-        page.write_text(text[: at.end()] + meta + text[at.end():], encoding="utf-8")
+        new = _with_policy(page.read_text(encoding="utf-8"))
+        if new is not None:
+            page.write_text(new, encoding="utf-8")
+
+
+def rewrite_pages(site: Path, counties) -> dict:
+    """inject_register and then add_security_policy, reading and writing each page once:
+    {rel: sha256 digest of the page as written} (build() hashes every file for the cache name)."""
+    counties, out = set(counties), {}
+    for page in site.rglob("*.html"):
+        rel = _rel(page, site)
+        raw = page.read_bytes()
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")   # as read_text reads it
+        new = _with_register(text, rel, counties)
+        new = _with_policy(new) or new
+        data = new.encode("utf-8")
+        if data != raw:
+            page.write_bytes(data)
+        out[rel] = hashlib.sha256(data).digest()
+    return out
 
 
 def groups(site: Path, files: list[Path]) -> dict:
@@ -214,13 +255,14 @@ def build(site_dir) -> dict:
         raise FileNotFoundError(f"{site / REGISTER} is missing: it comes from content/pages/{REGISTER}")
     counties = county_dirs(site)
     files = precache_files(site)
-    county_bytes = sum(p.stat().st_size for p in files if _county_of(_rel(p, site), counties))
+    county_set = set(counties)
+    county_bytes = sum(p.stat().st_size for p in files if _county_of(_rel(p, site), county_set))
     grouped_counties = counties if county_bytes >= ALL_COUNTIES_BELOW else []
-    inject_register(site, grouped_counties)
-    add_security_policy(site)
+    grouped_set = set(grouped_counties)
+    page_digests = rewrite_pages(site, grouped_set)     # inject_register, add_security_policy
     per_county: dict = {c: [] for c in grouped_counties}
     for path in files:
-        county = _county_of(_rel(path, site), grouped_counties)
+        county = _county_of(_rel(path, site), grouped_set)
         if county:
             per_county[county].append(url_of(_rel(path, site)))
     for county, urls in per_county.items():
@@ -228,10 +270,11 @@ def build(site_dir) -> dict:
         manifest.write_text(json.dumps(sorted(urls), ensure_ascii=False), encoding="utf-8")
     digest = hashlib.sha256()
     for path in files:
-        digest.update(_rel(path, site).encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        rel = _rel(path, site)
+        digest.update(rel.encode())
+        digest.update(page_digests.get(rel) or hashlib.sha256(path.read_bytes()).digest())
     cache = f"yanglao-{digest.hexdigest()[:16]}"
-    base = [p for p in files if not _rel(p, site).startswith(GROUPED) and not _county_of(_rel(p, site), grouped_counties)]
+    base = [p for p in files if not _rel(p, site).startswith(GROUPED) and not _county_of(_rel(p, site), grouped_set)]
     urls = [url_of(_rel(p, site)) for p in base]
     grouped = groups(site, files)
     sizes = prepare_sizes(site, urls, grouped)
