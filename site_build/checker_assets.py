@@ -348,37 +348,54 @@ PRELOAD_RE = re.compile(re.escape(PRELOAD_MARK) + r".*?" + re.escape(PRELOAD_MAR
 
 
 def preload_files(config: dict) -> list[tuple[str, str]]:
-    """(path relative to build.json, `as`) of the big files a tool's worker downloads, biggest first.
-    Only the three that take seconds: on HTTP/1.1 a browser opens 6 connections to a site, and the
-    page's own CSS and scripts must not queue behind Pyodide (the worker asks for the wheel itself as
-    soon as it has read build.json, boot.mjs)."""
-    index = config["pyodide"]["index"]
-    return [(index + "pyodide.asm.wasm", "fetch"), (config["stdlib"], "fetch"), (index + "pyodide.asm.mjs", "script")]
+    """(path relative to build.json, `as`) of what a tool's page preloads for its worker: Pyodide's
+    WebAssembly alone. It is 3/4 of the bytes and nothing can start before it has arrived, so on a
+    slow line it must download from the first moment; one download fills the line by itself, and the
+    worker asks for the smaller files (the stdlib, pyodide.asm.mjs) 2–3 s later, well before the
+    wasm is done. Preloading those too only delays the page's own CSS and scripts: on HTTP/1.1 a
+    browser opens 6 connections to a site (measured in bench/served.py: the form showed 1 s later)."""
+    return [(config["pyodide"]["index"] + "pyodide.asm.wasm", "fetch")]
+
+
+PRELOAD_SCRIPT = ("<script>(function(){if(navigator.serviceWorker&&navigator.serviceWorker.controller)return;"
+                  "%s.forEach(function(f){var l=document.createElement(\"link\");l.rel=\"preload\";l.href=f[0];"
+                  "l.as=f[1];l.crossOrigin=\"anonymous\";document.head.appendChild(l)})})()</script>")
+PRELOAD_LIST = re.compile(r"<script>\(function\(\)\{if\(navigator\.serviceWorker[^<]*?(\[\[.*?\]\])\.forEach")
 
 
 def preload(site: Path, page_rel: str, config_rel: str, config: dict, extra: tuple = ()):
-    """Let the tool's page start its worker's downloads (Pyodide, the stdlib, the wheel …) while the
-    page itself is still loading, instead of after the chain page → form.js → api.js → worker.mjs →
-    boot.mjs → build.json → pyodide.mjs (about 2 s on a phone's 150 ms round trip). The worker's own
-    requests then find the file in the HTTP cache, or join its download in flight: every file is
-    downloaded once (tests/test_nginx.py). `crossorigin` makes the preload a CORS request with the
-    site's credentials, as Pyodide's fetch() and import() are. All these files carry a hash or a
-    version in their path and are cached as immutable, so the worker does not even revalidate them."""
+    """Let the tool's page start its worker's downloads (Pyodide, the stdlib …) while the page itself
+    is still loading, instead of after the chain page → form.js → api.js → worker.mjs → boot.mjs →
+    build.json → pyodide.mjs (about 2 s on a phone's 150 ms round trip). The worker's own requests
+    then find the file in the HTTP cache, or join its download in flight: every file is downloaded
+    once (tests/test_nginx.py). `crossorigin` makes the preload a CORS request with the site's
+    credentials, as Pyodide's fetch() and import() are. All these files carry a hash or a version in
+    their path and are cached as immutable, so the worker does not even revalidate them.
+
+    A small script in <head> adds the <link rel="preload">s, and only while no service worker controls
+    the page: on a later visit the worker reads the files from the service worker's cache itself, and
+    a preload would only copy 13 MB more through the page. (Its hash joins the page's
+    Content-Security-Policy like any inline script's: site_build/offline.py.)"""
     page = site / page_rel
     if not page.is_file():
         return
     text = PRELOAD_RE.sub("", page.read_text(encoding="utf-8"))
     base = Path(config_rel)
     depth = page_rel.count("/")
-    links = []
-    for rel, kind in list(preload_files(config)) + list(extra):
-        href = "../" * depth + posixpath.normpath((base / rel).as_posix())
-        links.append(f'<link rel="preload" href="{href}" as="{kind}" crossorigin>')
-    block = PRELOAD_MARK + "\n" + "\n".join(links) + "\n" + PRELOAD_MARK + "\n"
+    files = [["../" * depth + posixpath.normpath((base / rel).as_posix()), kind]
+             for rel, kind in list(preload_files(config)) + list(extra)]
+    script = PRELOAD_SCRIPT % json.dumps(files, separators=(",", ":"))
+    block = PRELOAD_MARK + "\n" + script + "\n" + PRELOAD_MARK + "\n"
     # early in <head>: before the stylesheets, so the browser asks for them first of all
     anchor = next((a for a in ('<link rel="stylesheet"', "</head>") if a in text), None)
     if anchor:
         page.write_text(text.replace(anchor, block + anchor, 1), encoding="utf-8")
+
+
+def preloaded(html: str) -> list:
+    """[[href, as], …] that preload() wrote into a page (tests)."""
+    m = PRELOAD_LIST.search(html)
+    return json.loads(m.group(1)) if m else []
 
 
 # ---------------------------------------------------------------- trace: which stdlib modules are used

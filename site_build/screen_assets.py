@@ -148,7 +148,11 @@ def build(site_dir) -> dict:
         "lock": "../checker/" + checker_config["lock"],
         "package": checker_config["package"],
     }
+    if checker_config.get("wheel"):
+        config["wheel"] = "../checker/" + checker_config["wheel"]
     (screen_dir / "build.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+    # the page starts its worker at once: let it download Pyodide while the page loads, as the checker does
+    checker_assets.preload(site, "screen/index.html", "assets/screen/", config)
     return config
 
 
