@@ -20,6 +20,7 @@ offline cache. Plus the real site's build time and first visit.
 
 Run: .venv/bin/python -m bench.site_build [--counties 30,300,2850] [--skip-real] [--stages ...]
      .venv/bin/python -m bench.site_build --search-only --counties 5,300   (search index and queries only, no mkdocs)
+     .venv/bin/python -m bench.site_build --shards 3 --counties 300       (merged shards = single build?)
 """
 from __future__ import annotations
 
@@ -213,6 +214,47 @@ def stages(work: Path, catalogue_dir: Path, compiled: Path, site_dir: Path, want
     return out
 
 
+def shard_comparison(n: int, shards: int, work: Path, per_province: int) -> dict:
+    """The sharded build against the single one, pages and offline step (no PDFs: print_shard and
+    merge_caches do those, tests/test_incremental.py): the synthetic catalogue of n counties drawn
+    in `shards` shards (MB_PAGE_SHARD, each its own page cache), the caches joined, the merging
+    build; and one build without any cache. Every file of the two sites is compared."""
+    import filecmp
+    from site_build import handouts, offline
+    compiled = synthetic_catalogue(n, work / "catalogue", per_province)
+    env_before = dict(os.environ)
+    out = {"counties": n, "shards": shards}
+    try:
+        for k in range(1, shards + 1):
+            os.environ["MB_PAGE_SHARD"] = f"{k}/{shards}"
+            (work / f"shard{k}").mkdir(parents=True, exist_ok=True)   # a shard of no province: an empty cache
+            r = mkdocs_build(work / f"shard{k}-site", compiled, work / f"shard{k}")
+            out[f"shard{k}"] = r
+            print(f"  shard {k}/{shards}: {r['written']} pages drawn, {r['build_s']:.1f} s ({r['cpu_s']:.1f} s CPU)", flush=True)
+            subprocess.run(["rm", "-rf", str(work / f"shard{k}-site")], check=True)
+        del os.environ["MB_PAGE_SHARD"]
+        os.environ["MB_BUILD_CACHE"] = str(work / "merged")
+        handouts.merge_caches([work / f"shard{k}" for k in range(1, shards + 1)], log=lambda *a: None)
+        out["merge"] = r = mkdocs_build(work / "merged-site", compiled, work / "merged")
+        print(f"  merging build: {r['written']} pages drawn, {r['reused']} from the shards, {r['build_s']:.1f} s "
+              f"({r['cpu_s']:.1f} s CPU)", flush=True)
+        out["single"] = r = mkdocs_build(work / "single-site", compiled, None)
+        print(f"  single build: {r['written']} pages, {r['build_s']:.1f} s ({r['cpu_s']:.1f} s CPU)", flush=True)
+        os.environ["MB_CATALOGUE"] = str(compiled)
+        for name in ("merged-site", "single-site"):
+            offline.build(work / name)
+    finally:
+        os.environ.clear()
+        os.environ.update(env_before)
+    a, b = work / "merged-site", work / "single-site"
+    names = sorted({p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file()}
+                   | {p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()})
+    differ = [x for x in names if not ((a / x).is_file() and (b / x).is_file() and filecmp.cmp(a / x, b / x, shallow=False))]
+    out.update(files=len(names), differ=differ[:20], n_differ=len(differ))
+    print(f"  merged vs single: {len(names)} files, {len(differ)} differ {differ[:5]}", flush=True)
+    return out
+
+
 def county_cache_bytes(site_dir: Path, county_url: str) -> tuple[int, int]:
     """What the service worker caches for a reader of one county: (raw, gzip -9) bytes of the
     precached shell and, when counties are cached one at a time, that county's offline.json files."""
@@ -302,9 +344,19 @@ def main(argv=None) -> int:
     parser.add_argument("--provinces", type=int, default=31, help="spread N counties over this many provinces, at least 30 to a province")
     parser.add_argument("--per-province", type=int, default=0, help="counties to a province (instead of --provinces)")
     parser.add_argument("--stage-timeout", type=float, default=None, help="stop a stage (not mkdocs) after this many seconds")
+    parser.add_argument("--shards", type=int, default=0,
+                        help="instead: the sharded build (pages, offline) of each size against the single one")
     args = parser.parse_args(argv)
     wanted = set(args.stages.split(","))
     results = {}
+    if args.shards:
+        with tempfile.TemporaryDirectory(prefix="mb-bench-shards-") as tmp:
+            for n in (int(x) for x in args.counties.split(",") if x):
+                print(f"{n} counties in {args.shards} shards:", flush=True)
+                results[f"shards_{n}"] = shard_comparison(n, args.shards, Path(tmp) / f"s{n}",
+                                                          args.per_province or max(PER_PROVINCE, -(-n // args.provinces)))
+        print(json.dumps(results, ensure_ascii=False, indent=1))
+        return 0 if all(not r["n_differ"] for r in results.values()) else 1
     if args.search_only:
         with tempfile.TemporaryDirectory(prefix="mb-bench-search-") as tmp:
             real = len(loader.load_catalogue()["counties"])

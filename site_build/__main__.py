@@ -30,6 +30,11 @@ def shard_pages(shard):
     """The pages of shard K's provinces, drawn into the page cache (build/cache/pages/, see
     site_build/hooks.py); the folder mkdocs writes them to is thrown away: the shard's cache is its output."""
     import tempfile
+    from . import cache
+    folder = cache.default_folder("pages")
+    if folder is None:
+        raise ValueError("--shard stores its pages in the build cache: MB_BUILD_CACHE must not be off")
+    folder.mkdir(parents=True, exist_ok=True)    # a shard of no province still has a cache to merge
     with tempfile.TemporaryDirectory(prefix="mb-shard-pages-") as tmp:
         mkdocs_build(Path(tmp) / "site", MB_PAGE_SHARD=f"{shard[0]}/{shard[1]}")
 
