@@ -141,6 +141,9 @@ def load_words(path: Path = WORDS_FILE) -> dict:
 
 # ---------------------------------------------------------------- building the index
 
+_ADDED: set = set()    # every word given to jieba in this process (they decide how texts are cut)
+
+
 def _prepare(site):
     """Teach jieba the catalogue's own words (glossary, topic and service names) once."""
     global _ready
@@ -149,7 +152,51 @@ def _prepare(site):
     words |= {"一键报警", "低保", "低边", "特困", "高龄津贴", "人户分离"}
     for w in words:
         jieba.add_word(w, freq=20000)
+    _ADDED.update(words)
     _ready = True
+
+
+class TokenCache:
+    """tokens() of every text an earlier build cut, kept in build/cache/search/ (site_build/cache.py;
+    `MB_BUILD_CACHE=off`: none): cutting with jieba is most of the index's time, and after a
+    one-county edit only that county's texts are new. The file is keyed by what decides the cut —
+    jieba's version and dictionary (its own and every word added: _ADDED), STOP and WORD, this
+    file's format — and holds the texts of the last build that used it ({sha256 of text: tokens})."""
+
+    def __init__(self):
+        from site_build import cache as artefacts
+        self.folder = artefacts.default_folder("search")
+        key = artefacts.digest("tokens-1", getattr(jieba, "__version__", ""), sorted(_ADDED), sorted(STOP), WORD.pattern)
+        self.path = self.folder / f"tokens-{key[:24]}.json" if self.folder else None
+        self.old, self.new, self.hits, self.misses = {}, {}, 0, 0
+        if self.path is not None:
+            try:
+                self.old = json.loads(self.path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.old = {}
+
+    def __call__(self, text: str) -> set:
+        import hashlib
+        h = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+        found = self.new.get(h)
+        if found is None:
+            found = self.old.get(h)
+            if found is None:
+                self.misses += 1
+                found = sorted(tokens(text))
+            else:
+                self.hits += 1
+            self.new[h] = found
+        return set(found)
+
+    def save(self):
+        if self.path is None or self.new == self.old:
+            return
+        import os
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(self.new, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, self.path)
 
 
 def tokens(text: str) -> set:
@@ -242,10 +289,11 @@ def build_index(site, words_file: Path = WORDS_FILE, require_words: bool = True)
         _prepare(site)
     wordlist = load_words(words_file)
     docs, terms, texts, ages = [], {}, [], {}
+    cut = TokenCache()
     for n, (url, title, where, summary, title_text, body_text, age) in enumerate(documents(site)):
         docs.append([url, title, where, summary])
-        in_title = tokens(title_text)
-        for tok in in_title | tokens(body_text):
+        in_title = cut(title_text)
+        for tok in in_title | cut(body_text):
             terms.setdefault(tok, []).append(n * 2 + (1 if tok in in_title else 0))
         texts.append((title_text.lower(), body_text.lower()))
         if age is not None:
@@ -269,6 +317,7 @@ def build_index(site, words_file: Path = WORDS_FILE, require_words: bool = True)
             terms[say] = [n * 2 + bit for n, bit in sorted(merged.items())]
     if problems:
         raise loader.CatalogueError(problems)
+    cut.save()
     # a filler is taken out of every query before lookup: its (long) list would never be read
     for f in wordlist["fillers"]:
         terms.pop(f, None)
