@@ -73,6 +73,8 @@ def on_nav(nav, config, files):
     if SITE.checker_src and not SITE.checker_src.endswith(".md"):
         nav.items.insert(1, Link("查一查能享受什么", "checker/"))
     _STUBS.clear()
+    _STUB_OF.clear()
+    _STUB_SIGS.clear()
     _RUN["nav"] = nav
     return nav
 
@@ -85,6 +87,8 @@ def on_nav(nav, config, files):
 # of its own instead: the sections on its path copied, every other section cut to its first child.
 # Material draws it to the same bytes, from a nav as big as a province's counties.
 _STUBS: dict = {}
+_STUB_OF: dict = {}      # id(stub) → id(its section)
+_STUB_SIGS: dict = {}    # id(stub) → its nav signature (page_key)
 
 
 def _stub(section):
@@ -95,6 +99,7 @@ def _stub(section):
         if isinstance(first, Section) and first.children:
             first = _stub(first)
         stub = _STUBS[id(section)] = (section, Section(section.title, [first]))
+        _STUB_OF[id(stub[1])] = id(section)
     return stub[1]
 
 
@@ -171,7 +176,12 @@ def _nav_signature(items) -> list:
     out = []
     for item in items:
         if isinstance(item, Section):
-            out.append(["S", item.title, item.active, _nav_signature(item.children)])
+            sig = _STUB_SIGS.get(id(item))
+            if sig is None:
+                sig = ["S", item.title, item.active, _nav_signature(item.children)]
+                if id(item) in _STUB_OF:                 # a stub never changes: nor does its signature
+                    _STUB_SIGS[id(item)] = sig
+            out.append(sig)
         elif isinstance(item, Link):
             out.append(["L", item.title, item.url])
         else:
