@@ -1,6 +1,7 @@
 """Artefact keys and the build cache: an artefact (every PDF handout, every page mkdocs writes) is
 stored under a hash of exactly what it is made from, and a later build that computes the same key
-reuses it instead of making it again. Pages: site_build/hooks.py (`page_key`), in build/cache/pages/.
+reuses it instead of making it again. Pages: site_build/hooks.py (`page_key`), in build/cache/pages/;
+the words jieba cut from each search text: site_build/search.py (`TokenCache`), in build/cache/search/.
 
 A PDF's key (site_build/handouts.py `pdf_key`) hashes:
   - the handout's HTML as the templates render it from the catalogue (so its catalogue entries,
