@@ -333,7 +333,7 @@ def build(site_dir) -> dict:
         "package": DIST_NAME,
     }
     (checker_dir / "build.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
-    preload(site, "checker/index.html", "assets/checker/", config, starter="api.js")
+    preload(site, "checker/index.html", "assets/checker/", config)
     from checker import engine
     form = form_data(engine().catalogue)
     form["build"] = build_id
@@ -363,7 +363,7 @@ PRELOAD_SCRIPT = ("<script>(function(){if(navigator.serviceWorker&&navigator.ser
 PRELOAD_LIST = re.compile(r"<script>\(function\(\)\{if\(navigator\.serviceWorker[^<]*?(\[\[.*?\]\])\.forEach")
 
 
-def preload(site: Path, page_rel: str, config_rel: str, config: dict, extra: tuple = (), starter: str | None = None):
+def preload(site: Path, page_rel: str, config_rel: str, config: dict, extra: tuple = ()):
     """Let the tool's page start its worker's downloads (Pyodide, the stdlib …) while the page itself
     is still loading, instead of after the chain page → form.js → api.js → worker.mjs → boot.mjs →
     build.json → pyodide.mjs (about 2 s on a phone's 150 ms round trip). The worker's own requests
@@ -377,10 +377,9 @@ def preload(site: Path, page_rel: str, config_rel: str, config: dict, extra: tup
     a preload would only copy 13 MB more through the page. (Its hash joins the page's
     Content-Security-Policy like any inline script's: site_build/offline.py.)
 
-    `starter` (beside build.json): the module that starts the worker, loaded from here too, as an
-    async module script, so the worker starts as soon as that file has arrived instead of after the
-    page's main script and everything it imports (the main script imports the same module, so it runs
-    once). It must not need the page's body: it may run before the body has been parsed."""
+    Not done, measured in bench/served.py: starting the worker earlier too (api.js as an async module
+    from <head>). The first visit waits for the wasm either way, and the worker's own downloads and
+    work then compete with the page's: the form showed later, and so did a later visit's ready."""
     page = site / page_rel
     if not page.is_file():
         return
@@ -390,9 +389,6 @@ def preload(site: Path, page_rel: str, config_rel: str, config: dict, extra: tup
     files = [["../" * depth + posixpath.normpath((base / rel).as_posix()), kind]
              for rel, kind in list(preload_files(config)) + list(extra)]
     script = PRELOAD_SCRIPT % json.dumps(files, separators=(",", ":"))
-    if starter:
-        href = "../" * depth + posixpath.normpath((base / starter).as_posix())
-        script += f'\n<script type="module" src="{href}" async></script>'
     block = PRELOAD_MARK + "\n" + script + "\n" + PRELOAD_MARK + "\n"
     # early in <head>: before the stylesheets, so the browser asks for them first of all
     anchor = next((a for a in ('<link rel="stylesheet"', "</head>") if a in text), None)

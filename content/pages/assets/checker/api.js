@@ -27,9 +27,6 @@
 //   (tests and benchmarks).
 //
 // Nothing is sent anywhere: the profile goes to the worker in this tab and nowhere else.
-//
-// The checker page loads this module from its <head> (async, site_build/checker_assets.preload) so the
-// worker starts early: it may run before the page's body exists, so nothing here may need the DOM.
 
 const listeners = new Set();
 let lastStage = null;

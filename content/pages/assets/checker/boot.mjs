@@ -61,12 +61,6 @@ export async function startPyodide(configURL, report, options = {}) {
   if (!response.ok) throw new Error(`build.json: HTTP ${response.status}`);
   const config = await response.json();
   const at = (path) => new URL(path, configURL).href;
-  const indexURL = at(config.pyodide.index);
-  // Pyodide's two scripts at once (loadPyodide imports pyodide.asm.mjs after pyodide.mjs has run: the
-  // same URL, so the same module), while we look for a stored snapshot
-  const pyodideModule = import(indexURL + "pyodide.mjs");
-  import(indexURL + "pyodide.asm.mjs").catch(() => {});     // a failure shows again in loadPyodide
-  pyodideModule.catch(() => {});                            // (awaited below)
   const snapshots = options.snapshots ? SnapshotStore.open(configURL, config) : null;
   const saved = snapshots ? await snapshots.load() : null;
   // A first start downloads the wheel while Python starts (Pyodide itself would ask for it only after
@@ -77,7 +71,8 @@ export async function startPyodide(configURL, report, options = {}) {
   if (!saved && config.wheel) afterWasm(() => fetch(at(config.wheel)).then((r) => r.arrayBuffer()).catch(() => {}));
 
   report("runtime");
-  const { loadPyodide } = await pyodideModule;
+  const indexURL = at(config.pyodide.index);
+  const { loadPyodide } = await import(indexURL + "pyodide.mjs");
   const settings = {
     indexURL,
     stdLibURL: at(config.stdlib),
@@ -87,7 +82,6 @@ export async function startPyodide(configURL, report, options = {}) {
   };
   if (saved) {
     try {
-      // saved.bytes is still being unpacked: Pyodide fetches and compiles its WebAssembly meanwhile
       const pyodide = await Promise.race([watchStart(), loadPyodide({ ...settings, _loadSnapshot: saved.bytes })]);
       return { pyodide, config, at, restored: true, snapshots, probe: saved.probe };
     } catch (err) {
@@ -169,11 +163,7 @@ export class SnapshotStore {
         return null;
       }
       const probe = hit.headers.get("X-Probe");
-      // a promise: unpacking ~30 MB overlaps Pyodide's own start (loadPyodide awaits _loadSnapshot);
-      // a damaged copy then fails the restore, which deletes it and starts afresh (startPyodide)
-      const bytes = new Response(hit.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer()
-        .then((buffer) => new Uint8Array(buffer));
-      bytes.catch(() => {});
+      const bytes = new Uint8Array(await new Response(hit.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
       return { bytes, probe };
     } catch (err) {
       await this.drop();
