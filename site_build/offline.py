@@ -10,6 +10,12 @@ so the download after a first visit does not grow with the number of counties (�
   raw, ~0.6 MB compressed) they are simply precached with the shell, so a cadre who only opened
   the checker can still read every service page offline. The checker itself never asks for a
   county: a request that depended on the profile would tell the server where the elder lives;
+- the search index's word and document shards (search/t<i>.json, d<k>.json, site_build/search.py)
+  once the whole index reaches ALL_SEARCH_BELOW (national size: ≈ 50 MB in 5,300 files, which
+  every reader's first visit would download): then only meta.json and hints.json are precached, and
+  the service worker keeps each shard the search page fetches (its fetch handler keeps what it
+  serves from the network), so a search done once online works offline. "出门前下载" then keeps no
+  shards either;
 - the heavy files of the in-browser tools (Pyodide's runtime, the trimmed stdlib, the lock file and
   the wheel with the catalogue — ~4 MB compressed) form groups cached when a tool page asks
   (GROUP_PAGES), so a reader who only opens a guide page does not download Pyodide;
@@ -47,6 +53,14 @@ GROUPED = tuple(sorted({prefix for prefixes in GROUPS.values() for prefix in pre
 GROUP_PAGES = {"checker/index.html": "checker", "screen/index.html": "screen"}
 COUNTY_MANIFEST = "offline.json"
 ALL_COUNTIES_BELOW = 8 * 2**20   # bytes (raw) of all county pages together: precache them all below this
+# Bytes (raw) of the whole search index (search/*.json) below which all of it is precached with the
+# shell. Today's ≈ 0.1 MB (30 counties: 0.4 MB, 300: 4.7 MB, 2,850: 50 MB, BENCHMARKS.md): 2 MB raw
+# is ≈ 0.5 MB on the wire (JSON of numbers and words, brotli/gzip ≈ 4×), no more than the shell's own
+# CSS and JS, reached near 120 counties; above it a reader would download the index of counties
+# they never search for, and the shards of one search (≈ 20–140 KB gzip) are kept when fetched.
+ALL_SEARCH_BELOW = 2 * 2**20
+SEARCH_INDEX = re.compile(r"search/(?:meta|hints|[td][0-9]+)\.json")
+SEARCH_ALWAYS = ("search/meta.json", "search/hints.json")   # precached at any size: every search reads meta.json
 REF_RE = re.compile(r"""(?:src|href)\s*=\s*["']([^"'#?]+)""")
 
 
@@ -86,6 +100,15 @@ def precache_files(site: Path) -> list[Path]:
             continue
         out.append(path)
     return out
+
+
+def search_on_demand(site: Path, files: list[Path]) -> set[str]:
+    """The search shards (rel paths) left out of the precache: none while the index is smaller than
+    ALL_SEARCH_BELOW, else every word and document shard (the fetch handler keeps them when fetched)."""
+    index = {_rel(p, site): p for p in files if SEARCH_INDEX.fullmatch(_rel(p, site))}
+    if sum(p.stat().st_size for p in index.values()) < ALL_SEARCH_BELOW:
+        return set()
+    return {rel for rel in index if rel not in SEARCH_ALWAYS}
 
 
 def url_of(rel: str) -> str:
@@ -276,7 +299,9 @@ def build(site_dir) -> dict:
         digest.update(rel.encode())
         digest.update(page_digests.get(rel) or hashlib.sha256(path.read_bytes()).digest())
     cache = f"yanglao-{digest.hexdigest()[:16]}"
-    base = [p for p in files if not _rel(p, site).startswith(GROUPED) and not _county_of(_rel(p, site), grouped_set)]
+    on_demand = search_on_demand(site, files)
+    base = [p for p in files if not _rel(p, site).startswith(GROUPED) and not _county_of(_rel(p, site), grouped_set)
+            and _rel(p, site) not in on_demand]
     urls = [url_of(_rel(p, site)) for p in base]
     grouped = groups(site, files)
     sizes = prepare_sizes(site, urls, grouped)
@@ -290,5 +315,6 @@ def build(site_dir) -> dict:
     (site / "sw.js").write_text(sw, encoding="utf-8")
     return {"cache": cache, "files": len(files), "bytes": sum(p.stat().st_size for p in files),
             "precache_bytes": sum(p.stat().st_size for p in base), "county_groups": len(grouped_counties),
+            "search_on_demand": len(on_demand),
             "prepare_files": len(sizes), "prepare_bytes": sum(r for r, _ in sizes.values()),
             "prepare_wire": sum(w for _, w in sizes.values())}

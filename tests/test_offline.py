@@ -112,3 +112,81 @@ def test_an_unsaved_pdf_offline_says_it_is_not_saved_not_page_not_found(browser,
     finally:
         ctx.close()
         srv.stop()
+
+
+# ---------------------------------------------------------------- the search index at national size
+
+def _small_site(root):
+    """A site of a few files: the shell, the search page and a search index of two word and two
+    document shards (site_build/search.py's layout)."""
+    for rel, text in {"index.html": "<html><head></head><body>首页</body></html>",
+                      "search/index.html": "<html><head></head><body>搜索</body></html>",
+                      "assets/offline.js": "", "search/meta.json": '{"v": 3}', "search/hints.json": "{}",
+                      "search/t0.json": "{}", "search/t1.json": "{}", "search/d0.json": "[]",
+                      "search/d1.json": "[]"}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_a_small_search_index_is_precached_whole(tmp_path):
+    site = _small_site(tmp_path)
+    info = offline.build(site)
+    assert info["search_on_demand"] == 0
+    assert {"search/", "search/meta.json", "search/hints.json", "search/t0.json", "search/t1.json",
+            "search/d0.json", "search/d1.json"} <= set(precache_of(site))
+
+
+def test_over_its_budget_the_search_index_leaves_its_shards_to_the_fetch_handler(tmp_path, monkeypatch):
+    site = _small_site(tmp_path)
+    monkeypatch.setattr(offline, "ALL_SEARCH_BELOW", 1)
+    info = offline.build(site)
+    precache = precache_of(site)
+    assert info["search_on_demand"] == 4
+    assert {"./", "search/", "search/meta.json", "search/hints.json"} <= set(precache)
+    assert not [u for u in precache if re.fullmatch(r"search/[td][0-9]+\.json", u)]
+
+
+def test_todays_search_index_is_precached_whole():
+    assert "search/t0.json" in precache_of(SITE) and "search/d0.json" in precache_of(SITE)
+
+
+def test_a_search_done_online_works_offline_when_its_shards_are_not_precached(browser, tmp_path):
+    if not (SITE / "sw.js").is_file():
+        pytest.skip("site/ is not built: run `make site` first")
+    own = tmp_path / "site"
+    shutil.copytree(SITE, own, ignore=shutil.ignore_patterns("*.pdf", "pyodide"))
+    for page in own.rglob("*.html"):   # drop the registering tags of the first build
+        page.write_text(re.sub(r'<script src="[./]*assets/offline\.js"[^>]*></script>\n', "",
+                               page.read_text(encoding="utf-8")), encoding="utf-8")
+    budget = offline.ALL_SEARCH_BELOW
+    offline.ALL_SEARCH_BELOW = 0
+    try:
+        assert offline.build(own)["search_on_demand"] > 0
+    finally:
+        offline.ALL_SEARCH_BELOW = budget
+    assert "search/meta.json" in precache_of(own) and "search/t0.json" not in precache_of(own)
+    srv = SiteServer(own)
+    ctx = browser.new_context(viewport=PHONE, device_scale_factor=1, locale="zh-CN")
+    cached = """async () => { const name = (await caches.keys()).find(k => k.startsWith('yanglao-'));
+                  return name ? (await (await caches.open(name)).keys()).map(r => new URL(r.url).pathname) : []; }"""
+    try:
+        page = ctx.new_page()
+        page.goto(srv.url + "search/")
+        wait_until(page, """async () => { const r = await navigator.serviceWorker.getRegistration();
+                                return !!(r && r.active && navigator.serviceWorker.controller); }""")
+        assert not [k for k in page.evaluate(cached) if re.search(r"/search/[td][0-9]+\.json$", k)]
+        page.fill("#mb-q", "高龄津贴")
+        page.press("#mb-q", "Enter")
+        page.wait_for_selector("#mb-results[data-state=done]")
+        online = page.inner_text("#mb-results")
+        shards = [k for k in page.evaluate(cached) if re.search(r"/search/[td][0-9]+\.json$", k)]
+        assert any("/t" in k for k in shards) and any("/d" in k for k in shards)
+        srv.stop()
+        ctx.set_offline(True)
+        page.goto(srv.url + "search/?q=高龄津贴")
+        page.wait_for_selector("#mb-results[data-state=done]", timeout=10_000)
+        assert page.inner_text("#mb-results") == online and "高龄津贴" in online
+    finally:
+        ctx.close()
+        srv.stop()
