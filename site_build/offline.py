@@ -54,10 +54,11 @@ GROUP_PAGES = {"checker/index.html": "checker", "screen/index.html": "screen"}
 COUNTY_MANIFEST = "offline.json"
 ALL_COUNTIES_BELOW = 8 * 2**20   # bytes (raw) of all county pages together: precache them all below this
 # Bytes (raw) of the whole search index (search/*.json) below which all of it is precached with the
-# shell. Today's ≈ 0.1 MB (30 counties: 0.4 MB, 300: 4.7 MB, 2,850: 50 MB, BENCHMARKS.md): 2 MB raw
-# is ≈ 0.5 MB on the wire (JSON of numbers and words, brotli/gzip ≈ 4×), no more than the shell's own
-# CSS and JS, reached near 120 counties; above it a reader would download the index of counties
-# they never search for, and the shards of one search (≈ 20–140 KB gzip) are kept when fetched.
+# shell. Today's 0.1 MB (30 counties: 0.4 MB, 300: 4.7 MB, 2,850: 50 MB, BENCHMARKS.md), reached
+# near 120 counties: 2 MB raw is ≈ 0.6 MB brotli (today's index: 99 KB → 29 KB), which would add
+# two thirds to today's whole shell (4.8 MB raw, 0.94 MB brotli): the most a reader who may never
+# search should download for it. Above it the index of counties they never search for is left to
+# the network, and the shards of one search (≈ 20–140 KB gzip) are kept when fetched.
 ALL_SEARCH_BELOW = 2 * 2**20
 SEARCH_INDEX = re.compile(r"search/(?:meta|hints|[td][0-9]+)\.json")
 SEARCH_ALWAYS = ("search/meta.json", "search/hints.json")   # precached at any size: every search reads meta.json
