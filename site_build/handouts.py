@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import html
 import json
 import multiprocessing
@@ -119,9 +120,64 @@ def public_url(rel: str, base: str | None = None) -> str:
     return (site_base() if base is None else base) + rel
 
 
+# QR codes: most of their time (3.4 ms a handout, 80 % of keying every handout; BENCHMARKS.md) is
+# segno choosing the symbol's mask (all eight drawn and scored). The same address is drawn several
+# times a build (a service's 明白卡, its line in the booklet, its page's print footer) and again
+# every build, so: each text's SVG is kept while the process runs (qr_svg's lru_cache; forked PDF
+# workers inherit it), and the mask segno chose for it — given back to segno.make, which then draws
+# only that mask, to the same bytes — is kept across builds in build/cache/qr/ (a few bytes a text;
+# MB_BUILD_CACHE moves it, =off: none), keyed by segno's version and QR_OPTIONS. A draw: 1.5 ms,
+# 0.3 ms with its mask known, nothing when drawn before in the process (the real site's addresses).
+QR_OPTIONS = {"micro": False, "error": "m"}     # segno.make's: never a Micro QR (phones and zbar read only the full kind)
+QR_FORMAT = "qr-masks-1"
+_qr = {"path": None, "old": None, "new": {}, "used": set()}
+
+
+def _qr_masks() -> dict:
+    """{text: mask} of earlier builds (loaded once a process)."""
+    if _qr["old"] is None:
+        folder = artefacts.default_folder("qr")
+        key = artefacts.digest(QR_FORMAT, segno.__version__, QR_OPTIONS)
+        _qr["path"] = folder / f"masks-{key[:24]}.json" if folder else None
+        try:
+            _qr["old"] = json.loads(_qr["path"].read_text(encoding="utf-8")) if _qr["path"] else {}
+        except (OSError, ValueError):
+            _qr["old"] = {}
+    return _qr["old"]
+
+
+def save_qr_masks():
+    """Store the masks of this process's new texts (with the stored ones, unless those are more
+    than three quarters unused here: texts no build draws any more are dropped then)."""
+    if not _qr["new"] or _qr["path"] is None:
+        return
+    old = _qr["old"] or {}
+    keep = old if len(old) <= 4 * len(_qr["used"]) else {t: c for t, c in old.items() if t in _qr["used"]}
+    data = {**keep, **_qr["new"]}
+    try:
+        _qr["path"].parent.mkdir(parents=True, exist_ok=True)
+        tmp = _qr["path"].with_name(f".{_qr['path'].name}.{os.getpid()}")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, _qr["path"])
+    except OSError:
+        return
+    _qr["old"], _qr["new"] = data, {}
+
+
+@functools.lru_cache(maxsize=8192)
 def qr_svg(url: str) -> Markup:
     """A QR code (never a Micro QR: phones and zbar read only the full kind) as inline SVG."""
-    qr = segno.make(url, micro=False, error="m")
+    mask = _qr_masks().get(url)
+    qr = None
+    if isinstance(mask, int):
+        try:
+            qr = segno.make(url, **QR_OPTIONS, mask=mask)
+        except ValueError:    # a damaged cache file: choose again
+            qr = None
+    if qr is None:
+        qr = segno.make(url, **QR_OPTIONS)
+        _qr["new"][url] = qr.mask
+    _qr["used"].add(url)
     svg = qr.svg_inline(scale=1, border=4, dark="#000", light="#fff", omitsize=True)
     return Markup(svg.replace("<svg ", '<svg class="qr" role="img" aria-label="二维码：%s" ' % html.escape(url), 1))
 
@@ -706,6 +762,7 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
     sources = {}
     for job in todo:
         sources[job.name] = h.render(job.template, job=job, fonts=None, page_of={}, **job.context)
+    save_qr_masks()
     folder = artefacts.default_folder("pdf") if cache == "default" else cache
     store = artefacts.Cache(folder) if folder else None
     start = time.perf_counter()
@@ -843,6 +900,7 @@ def stamp_pages(site_dir: Path, h: Handouts) -> int:
         text = text.replace("</body>", foot + "</body>", 1)
         path.write_text(text, encoding="utf-8")
         n += 1
+    save_qr_masks()
     return n
 
 

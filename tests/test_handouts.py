@@ -112,6 +112,30 @@ def test_qr_is_never_micro_qr():
     assert not segno.make("/a/", micro=False).is_micro
 
 
+def test_qr_masks_kept_across_builds_draw_the_same_svg(tmp_path, monkeypatch):
+    """build/cache/qr/ keeps the mask segno chose for each text; given back, segno draws the same
+    bytes (and a damaged entry is chosen again, not trusted)."""
+    import segno
+    monkeypatch.setenv("MB_BUILD_CACHE", str(tmp_path))
+    texts = ["/zhejiang/yongjia/11/", "/hunan/huitong/", "https://example.org/mbk/zhejiang/cixi/3/"]
+
+    def fresh_process():
+        handouts.qr_svg.cache_clear()
+        monkeypatch.setattr(handouts, "_qr", {"path": None, "old": None, "new": {}, "used": set()})
+
+    fresh_process()
+    first = [str(handouts.qr_svg(t)) for t in texts]
+    handouts.save_qr_masks()
+    stored = json.loads(next((tmp_path / "qr").glob("masks-*.json")).read_text(encoding="utf-8"))
+    assert stored == {t: segno.make(t, micro=False, error="m").mask for t in texts}
+    stored[texts[0]] = 99
+    next((tmp_path / "qr").glob("masks-*.json")).write_text(json.dumps(stored), encoding="utf-8")
+    fresh_process()
+    assert [str(handouts.qr_svg(t)) for t in texts] == first
+    assert list(handouts._qr["new"]) == [texts[0]]
+    fresh_process()
+
+
 def test_css_string_escapes_quotes_and_style_end():
     assert str(handouts.css_string('来源："x"</style>')) == '"来源：\\"x\\"\\3C /style>"'
 
