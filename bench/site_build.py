@@ -167,7 +167,9 @@ def run_child(code: str, env: dict | None = None, timeout: float | None = None) 
 def stages(work: Path, catalogue_dir: Path, compiled: Path, site_dir: Path, wanted: set, timeout=None) -> dict:
     """Each stage of the build of the catalogue in `catalogue_dir`, in a child process. A stage that
     takes longer than `timeout` seconds is stopped and recorded as {"timeout_s": timeout}."""
-    out, env = {}, {"MB_CATALOGUE": str(compiled), "NO_MKDOCS_2_WARNING": "1"}
+    # the stages' build caches (pages, search words, QR masks, PDFs) in the work folder, never the project's
+    out, env = {}, {"MB_CATALOGUE": str(compiled), "NO_MKDOCS_2_WARNING": "1",
+                    "MB_BUILD_CACHE": os.environ.get("MB_BUILD_CACHE") or str(work / "cache")}
 
     def child(code, env=None):
         try:
