@@ -205,7 +205,9 @@ def fill_profile(page, profile: dict):
 
 def wait_answer(page):
     page.wait_for_timeout(150)   # the form re-evaluates 60 ms after a change (debounce)
-    page.wait_for_function("() => !document.getElementById('yl-summary').textContent.includes('正在准备')",
+    # until the answer to the last change is drawn (form.js: <html data-answering>), not a guessed delay
+    page.wait_for_function("() => !document.documentElement.dataset.answering"
+                           " && !document.getElementById('yl-summary').textContent.includes('正在准备')",
                            timeout=READY_TIMEOUT)
     page.wait_for_timeout(100)
 

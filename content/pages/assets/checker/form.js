@@ -350,9 +350,25 @@ function set(name, value, { quiet = false } = {}) {
   if (!quiet) changed();
 }
 
+// <html data-answering> is there from a change of the form until the answer to it is drawn (a debounced
+// read or evaluation still to come, or one running): tests wait for it to go instead of guessing a delay.
+let busyCount = 0;
+function busy(step) {
+  busyCount = Math.max(0, busyCount + step);
+  if (busyCount) document.documentElement.dataset.answering = "1";
+  else delete document.documentElement.dataset.answering;
+}
+
 function debounce(fn, ms) {
   let t = null;
-  return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+  return (...args) => {
+    if (t === null) busy(1);
+    clearTimeout(t);
+    t = setTimeout(async () => {
+      t = null;
+      try { await fn(...args); } finally { busy(-1); }
+    }, ms);
+  };
 }
 
 function profile() {
