@@ -48,7 +48,7 @@ def extra_keep() -> list[str]:
 
 # Where the worker and the Node runner put the extra zip, and the Python they run before importing
 # checker.screen: the zip joins sys.path (csv, xml) and the encodings package's path (gb18030).
-# content/pages/assets/screen/screen-worker.mjs holds the same two lines; the browser test proves them.
+# content/pages/assets/checker/boot.mjs (addExtraStdlib) holds the same two lines; the browser tests prove them.
 EXTRA_ZIP_PATH = "/lib/screen-stdlib.zip"
 EXTRA_PATH_CODE = (f"import sys, encodings\nsys.path.append({EXTRA_ZIP_PATH!r})\n"
                    f"encodings.__path__.append({EXTRA_ZIP_PATH!r} + '/encodings')\n")

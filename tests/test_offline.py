@@ -13,6 +13,13 @@ from site_build import offline
 from test_checker_browser import PHONE, SITE, SiteServer, Watch, wait_until
 
 
+def drop_register_tags(site):
+    """Take the first build's registering tags out of a copy of site/, so offline.build can run on it again."""
+    for page in site.rglob("*.html"):
+        page.write_text(re.sub(r'<script src="[./]*assets/offline\.js"[^>]*></script>\n', "",
+                               page.read_text(encoding="utf-8")), encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def grouped_site(tmp_path_factory):
     """A copy of site/ whose service worker is rebuilt as if the counties were too many to precache."""
@@ -20,9 +27,7 @@ def grouped_site(tmp_path_factory):
         pytest.skip("site/ is not built: run `make site` first")
     own = tmp_path_factory.mktemp("grouped") / "site"
     shutil.copytree(SITE, own)
-    for page in own.rglob("*.html"):   # drop the registering tags of the first build
-        page.write_text(re.sub(r'<script src="[./]*assets/offline\.js"[^>]*></script>\n', "",
-                               page.read_text(encoding="utf-8")), encoding="utf-8")
+    drop_register_tags(own)
     budget = offline.ALL_COUNTIES_BELOW
     offline.ALL_COUNTIES_BELOW = 0
     try:
@@ -156,9 +161,7 @@ def test_a_search_done_online_works_offline_when_its_shards_are_not_precached(br
         pytest.skip("site/ is not built: run `make site` first")
     own = tmp_path / "site"
     shutil.copytree(SITE, own, ignore=shutil.ignore_patterns("*.pdf", "pyodide"))
-    for page in own.rglob("*.html"):   # drop the registering tags of the first build
-        page.write_text(re.sub(r'<script src="[./]*assets/offline\.js"[^>]*></script>\n', "",
-                               page.read_text(encoding="utf-8")), encoding="utf-8")
+    drop_register_tags(own)
     budget = offline.ALL_SEARCH_BELOW
     offline.ALL_SEARCH_BELOW = 0
     try:

@@ -12,9 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from test_checker_browser import PHONE, READY_TIMEOUT, SiteServer, fill_profile, wait_answer, wait_ready
+from test_checker_browser import PHONE, READY_TIMEOUT, SiteServer, fill_profile, wait_ready
 from test_prepare_browser import site_copy  # noqa: F401  (the fixture: a copy of the built site)
-from test_visits_browser import AS_OF, ELDERS, save, stored
+from test_visits_browser import AS_OF, ELDERS, reopen_and_make_mild, save, stored
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,14 +53,7 @@ def test_prepare_then_a_day_of_visits_export_screen_and_print_with_the_server_go
             save(page, who)
             page.click("#yl-next")
         assert "3 位" in page.inner_text("#yl-visits-top")
-        page.click("#yl-vlist .yl-visit__open[aria-label$=' 李大爷（东山村）']")
-        page.wait_for_function("() => document.querySelector('[data-part=year]').value === '1944'")
-        wait_answer(page)
-        page.check("input[name=yl-care_level][value=mild]")
-        wait_answer(page)
-        page.click("#yl-save-open")
-        page.click("#yl-v-save")
-        page.wait_for_function("() => document.getElementById('yl-saved').textContent.includes('已保存')")
+        reopen_and_make_mild(page, "李大爷（东山村）", "1944")
         page.click("#yl-next")
         page.click("#yl-vlist .yl-visit__delete[aria-label$=' 陈奶奶（西岙村）']")
         page.wait_for_function("() => document.querySelectorAll('#yl-vlist > li').length === 2")

@@ -51,6 +51,18 @@ def cadre(browser, site_server):
     context.close()
 
 
+def reopen_and_make_mild(page, label: str, year: str):
+    """Reopen a saved elder from the list (the form shows their birth year), correct 能力评估 to 轻度, save again."""
+    page.click(f"#yl-vlist .yl-visit__open[aria-label$=' {label}']")
+    page.wait_for_function(f"() => document.querySelector('[data-part=year]').value === '{year}'")
+    wait_answer(page)
+    page.check("input[name=yl-care_level][value=mild]")
+    wait_answer(page)
+    page.click("#yl-save-open")
+    page.click("#yl-v-save")
+    page.wait_for_function("() => document.getElementById('yl-saved').textContent.includes('已保存')")
+
+
 def stored(page) -> list:
     return page.evaluate("JSON.parse(localStorage.getItem('yl-visits-v1') || '{\"visits\": []}').visits")
 
@@ -310,14 +322,7 @@ def test_a_day_of_visits_with_the_server_gone(browser):
             fill_profile(page, profile)
             save(page, who)
             page.click("#yl-next")
-        page.click("#yl-vlist .yl-visit__open[aria-label$=' 李大爷（东山村）']")
-        page.wait_for_function("() => document.querySelector('[data-part=year]').value === '1944'")
-        wait_answer(page)
-        page.check("input[name=yl-care_level][value=mild]")
-        wait_answer(page)
-        page.click("#yl-save-open")
-        page.click("#yl-v-save")
-        page.wait_for_function("() => document.getElementById('yl-saved').textContent.includes('已保存')")
+        reopen_and_make_mild(page, "李大爷（东山村）", "1944")
         assert {v["name"]: v["profile"].get("care_level") for v in stored(page)} == {"李大爷": "mild", "王阿婆": "severe"}
         page.click("#yl-vlist .yl-visit__delete[aria-label$=' 王阿婆（东山村）']")
         page.wait_for_function("() => document.querySelectorAll('#yl-vlist > li').length === 1")

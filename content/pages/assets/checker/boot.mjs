@@ -111,6 +111,31 @@ export function markStarted() {
   failAttempt = null;
 }
 
+// The standard-library files screening needs beyond the checker's (csv, xml.etree, the GB18030 codec):
+// the screening build's small zip, put on sys.path (the same path and lines as site_build/screen_assets.py
+// EXTRA_PATH_CODE). Used by the screening worker at its start and by the checker's worker at its first
+// 走访 export or import; a second call does nothing.
+export async function addExtraStdlib(pyodide, url) {
+  if (pyodide.FS.analyzePath("/lib/screen-stdlib.zip").exists) return;
+  const extra = await fetch(url);
+  if (!extra.ok) throw new Error(`${url}: HTTP ${extra.status}`);
+  pyodide.FS.writeFile("/lib/screen-stdlib.zip", new Uint8Array(await extra.arrayBuffer()));
+  pyodide.runPython("import sys, encodings\nsys.path.append('/lib/screen-stdlib.zip')\n" +
+                    "encodings.__path__.append('/lib/screen-stdlib.zip' + '/encodings')\n");
+}
+
+// Python bytes → a fresh ArrayBuffer that can be transferred to the page (null for None).
+export function takeBytes(pyBytes) {
+  if (pyBytes === undefined || pyBytes === null) return null;
+  const buffer = pyBytes.getBuffer("u8");
+  try {
+    return buffer.data.slice().buffer;
+  } finally {
+    buffer.release();
+    pyBytes.destroy();
+  }
+}
+
 // ---------------------------------------------------------------- start-up snapshots
 
 const CACHE = "checker-start-snapshot";   // not "yanglao-…": the service worker replaces those per build

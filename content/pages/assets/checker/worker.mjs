@@ -22,7 +22,7 @@
 // Every file comes from this site (assets/checker/build.json says which): nothing else is fetched.
 // The worker's name "checker:no-snapshot" (api.js) starts without snapshots (tests, benchmarks).
 
-import { STAGES, markStarted, startPyodide } from "./boot.mjs";
+import { STAGES, markStarted, startPyodide, addExtraStdlib, takeBytes } from "./boot.mjs";
 
 // A fixed test profile: its answer must be the same from a restored snapshot as from a normal start.
 const PROBE = JSON.stringify({ as_of: "2026-01-01", hukou: "330324", birth_date: "1936-05-04", economic: "dibao", care_level: "severe" });
@@ -102,14 +102,7 @@ async function loadVisitsOnce() {
   const response = await fetch(screenConfigURL, { cache: "no-cache" });
   if (!response.ok) throw new Error(`screen/build.json: HTTP ${response.status}`);
   const screenConfig = await response.json();
-  if (screenConfig.extra_stdlib && !pyodide.FS.analyzePath("/lib/screen-stdlib.zip").exists) {
-    // the same path and lines as screen-worker.mjs and site_build/screen_assets.py EXTRA_PATH_CODE
-    const extra = await fetch(new URL(screenConfig.extra_stdlib, screenConfigURL));
-    if (!extra.ok) throw new Error(`${screenConfig.extra_stdlib}: HTTP ${extra.status}`);
-    pyodide.FS.writeFile("/lib/screen-stdlib.zip", new Uint8Array(await extra.arrayBuffer()));
-    pyodide.runPython("import sys, encodings\nsys.path.append('/lib/screen-stdlib.zip')\n" +
-                      "encodings.__path__.append('/lib/screen-stdlib.zip' + '/encodings')\n");
-  }
+  if (screenConfig.extra_stdlib) await addExtraStdlib(pyodide, new URL(screenConfig.extra_stdlib, screenConfigURL));
   try {
     pyodide.runPython("import checker.visits");
   } catch (err) {
@@ -119,17 +112,6 @@ async function loadVisitsOnce() {
     pyodide.runPython("import importlib; importlib.invalidate_caches()\nimport checker.visits");
   }
   return pyodide.pyimport("checker.visits");
-}
-
-function takeBytes(pyBytes) {
-  // Python bytes → a fresh ArrayBuffer that can be transferred to the page
-  const buffer = pyBytes.getBuffer("u8");
-  try {
-    return buffer.data.slice().buffer;
-  } finally {
-    buffer.release();
-    pyBytes.destroy();
-  }
 }
 
 const TYPES = { xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", csv: "text/csv;charset=utf-8" };

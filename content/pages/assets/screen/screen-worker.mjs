@@ -11,7 +11,7 @@
 // Python does the work (checker.screen.screen_json); only JSON text and bytes cross the boundary.
 // Nothing is fetched from anywhere but this site, and nothing is sent anywhere.
 
-import { STAGES, markStarted, startPyodide } from "../checker/boot.mjs";
+import { STAGES, addExtraStdlib, markStarted, startPyodide, takeBytes } from "../checker/boot.mjs";
 
 let pyodide = null;
 let screenJson = null;
@@ -28,15 +28,7 @@ const ready = (async () => {
   ({ pyodide, config, at } = await startPyodide(new URL("build.json", import.meta.url), report));
 
   report("checker");
-  if (config.extra_stdlib) {
-    // The standard-library files screening needs beyond the checker's (csv, xml.etree, the GB18030
-    // codec): a small zip on sys.path. Same path and lines as site_build/screen_assets.py EXTRA_PATH_CODE.
-    const extra = await fetch(at(config.extra_stdlib));
-    if (!extra.ok) throw new Error(`${config.extra_stdlib}: HTTP ${extra.status}`);
-    pyodide.FS.writeFile("/lib/screen-stdlib.zip", new Uint8Array(await extra.arrayBuffer()));
-    pyodide.runPython("import sys, encodings\nsys.path.append('/lib/screen-stdlib.zip')\n" +
-                      "encodings.__path__.append('/lib/screen-stdlib.zip' + '/encodings')\n");
-  }
+  if (config.extra_stdlib) await addExtraStdlib(pyodide, at(config.extra_stdlib));
   pyodide.runPython("import checker, checker.screen\nchecker.engine()");
   screenJson = pyodide.pyimport("checker.screen").screen_json;
   markStarted();
@@ -47,18 +39,6 @@ const ready = (async () => {
 ready.catch((err) => {
   postMessage({ type: "failed", stage, message: String((err && err.message) || err) });
 });
-
-function takeBytes(pyBytes) {
-  // Python bytes → a fresh ArrayBuffer we can transfer to the page.
-  if (pyBytes === undefined || pyBytes === null) return null;
-  const buffer = pyBytes.getBuffer("u8");
-  try {
-    return buffer.data.slice().buffer;
-  } finally {
-    buffer.release();
-    pyBytes.destroy();
-  }
-}
 
 onmessage = async (event) => {
   const msg = event.data || {};
