@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 from checker.engine import DEFAULT_ASK, compile_condition, in_force
 from checker.profile import FIELDS
+from site_build import cache as artefacts
 from site_build import rules as rule_sheets
 from site_build.catalogue import load_shared
 
@@ -64,6 +65,9 @@ class Page:
     template: str
     context: dict = field(default_factory=dict)
     in_nav: bool = True   # False: a page for staff (the 核对表), left out of the elder-facing nav
+    # The counties whose data the page (and its print footer) reads, besides Site.shared_digest;
+    # None: every county. tests/test_page_deps.py renders every page with the counties' data traced.
+    deps: tuple | None = None
 
     @property
     def url(self) -> str:
@@ -151,9 +155,14 @@ class Terms:
 def in_force_today(catalogue: dict, day: dt.date) -> dict:
     """The catalogue as pages show it on `day`: every dated value (`changes`) replaced by the one in
     force, and each service's changes still to come as plain lines (`changes_ahead`). The checker
-    keeps every dated value and answers for its own `as_of`."""
-    import copy
-    view = copy.deepcopy(catalogue)
+    keeps every dated value and answers for its own `as_of`. Everything `day` changes is in the view
+    (a service that has ended says `ended`), so a county's view is all its pages read of it.
+    Counties and services are copied, the rest shared with `catalogue` (nothing below them is
+    changed: `walk` builds new amounts)."""
+    view = dict(catalogue)
+    view["counties"] = {code: {**county, "services": [dict(s) for s in county["services"]]}
+                        for code, county in catalogue["counties"].items()}
+    iso = day.isoformat()
     for county in view["counties"].values():
         titles = {d["file"]: d["title"] for d in [county["document"]] + (county.get("documents") or [])}
 
@@ -173,6 +182,8 @@ def in_force_today(catalogue: dict, day: dt.date) -> dict:
             return {k: walk(v, ahead) for k, v in node.items()}
 
         for s in county["services"]:
+            if s.get("until"):
+                s["ended"] = s["until"] < iso
             ahead: list = []
             if s.get("amount"):
                 s["amount"] = walk(s["amount"], ahead)
@@ -209,6 +220,11 @@ class Site:
         self.topic_order = [t for t in self.topics if t in self.by_topic]
         self.away = [(c, [s for s in c["services"] if self.is_away(s)]) for c in self.counties]
         self.away = [(c, ss) for c, ss in self.away if ss]
+        # service id → [(the service that excludes it, the text)], for the rule sheets
+        self.excluded_by: dict = {}
+        for other in self.services.values():
+            for ex in other.get("excludes") or []:
+                self.excluded_by.setdefault(ex["service"], []).append((other, ex["text"]))
         self.pages: dict[str, Page] = {}
         self._add_pages()
         self.env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
@@ -218,6 +234,8 @@ class Site:
                                 tel=tel, ask=ask)
         self.env.filters["unsaid"] = unsaid
         self.checker_src: str | None = None   # set by the hooks when the checker page exists
+        self._digests: dict = {}
+        self._shared_digest: str | None = None
 
     # ------------------------------------------------------------ which pages
 
@@ -229,18 +247,35 @@ class Site:
     def _add(self, page: Page):
         self.pages[page.src] = page
 
+    def related(self, county) -> tuple:
+        """County codes a county's pages read: its own, and those of the services it excludes or
+        that exclude one of its services (their names and links show on its pages)."""
+        mine = {s["id"] for s in county["services"]}
+        codes = {county["code"]}
+        for s in county["services"]:
+            for ex in s.get("excludes") or []:
+                other = self.services.get(ex["service"])
+                if other is not None:
+                    codes.add(other["county"])
+        for sid, by in self.excluded_by.items():
+            if sid in mine:
+                codes.update(other["county"] for other, _text in by)
+        return tuple(sorted(codes))
+
     def _add_pages(self):
+        # the print footer of a province page lists every county's document (handouts._page_source)
         for p in self.provinces:
             self._add(Page(f"{p['slug']}/index.md", p["name"], p["name"], "province.html", {"province": p}))
             for c in p["counties"]:
+                deps = self.related(c)
                 self._add(Page(f"{c['url']}index.md", f"{c['name']}（{c['province']}）", c["name"], "county.html",
-                               {"county": c, "province": p}))
+                               {"county": c, "province": p}, deps=deps))
                 self._add(Page(rule_sheets.page_src(c), f"{c['name']}{rule_sheets.TITLE}（给工作人员核对用）",
                                rule_sheets.TITLE, "rules.html",
-                               {"county": c, "province": p, "sheet_of": rule_sheets.sheet}, in_nav=False))
+                               {"county": c, "province": p, "sheet_of": rule_sheets.sheet}, in_nav=False, deps=deps))
                 for s in c["services"]:
                     self._add(Page(f"{s['url'][:-1]}.md", f"{s['name']}（{c['name']}）", s["name"], "service.html",
-                                   {"service": s, "county": c, "province": p}))
+                                   {"service": s, "county": c, "province": p}, deps=deps))
         self._add(Page("compare/index.md", "各县对比", "各县对比", "compare_index.html"))
         for t in self.topic_order:
             name = self.topics[t]["name"]
@@ -380,6 +415,26 @@ class Site:
         if src.get("section"):
             where = f"{where}（{src['section']}）" if where else src["section"]
         return where
+
+    def county_digest(self, code: str) -> str:
+        """A hash of county `code` as the pages show it today (its view: see in_force_today). A page
+        that reads only these counties (Page.deps), the templates and the shared parts of the
+        catalogue is the same while their hashes are (site_build/hooks.py, handouts.py)."""
+        found = self._digests.get(code)
+        if found is None:
+            found = self._digests[code] = artefacts.digest(self.catalogue["counties"][code])
+        return found
+
+    def shared_digest(self) -> str:
+        """A hash of what every page may read besides the counties: groups, topics, glossary,
+        recognised, and which counties there are in which provinces (names, order, URLs)."""
+        if self._shared_digest is None:
+            c = self.catalogue
+            self._shared_digest = artefacts.digest(
+                c.get("groups"), c.get("topics"), c.get("glossary"), c.get("recognised"), self.checker_src,
+                [[p["slug"], p["name"], [[x["code"], x["name"], x["url"], x.get("prefecture"), x["province"]]
+                                         for x in p["counties"]]] for p in self.provinces])
+        return self._shared_digest
 
     def show_all_counties_on_home(self) -> bool:
         """The home page lists counties directly while there are few; later only provinces."""

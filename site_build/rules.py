@@ -222,7 +222,7 @@ def fact_text(name, value, catalogue) -> tuple[str, str]:
         if value == OTHER_COUNTY:
             return label, "本目录以外的县"
         county = catalogue["counties"].get(value)
-        return label, county["name"] if county else str(value)
+        return label, county["name"] if county is not None else str(value)
     if kind == "bool":
         return label, "是" if value is True else "否" if value is False else str(value)
     if kind == "enum":
@@ -297,11 +297,7 @@ def service_view(site, county, s, cases, excluded_by) -> dict:
 def sheet(site, county) -> dict:
     """Everything the rule sheet shows for one county (site: a site_build.pages.Site)."""
     cases, errors = load_cases()
-    excluded_by: dict = {}
-    for other in site.services.values():
-        for ex in other.get("excludes") or []:
-            excluded_by.setdefault(ex["service"], []).append((other, ex["text"]))
-    services = [service_view(site, county, s, cases, excluded_by) for s in county["services"]]
+    services = [service_view(site, county, s, cases, site.excluded_by) for s in county["services"]]
     files = sorted({c["file"] for v in services for c in v["cases"]})
     return {
         "county": county, "services": services, "case_files": files, "case_errors": errors,
