@@ -10,6 +10,8 @@ import datetime as dt
 import hashlib
 import json
 import math
+import os
+import pickle
 import re
 import sys
 from pathlib import Path
@@ -106,11 +108,13 @@ def _scan(path: Path, text: str):
             depth -= 1
 
 
-def read_yaml(path: Path):
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise CatalogueError([(_rel(path), 0, "(file)", f"cannot read: {err.strerror or err}")]) from None
+def read_yaml(path: Path, data: bytes | None = None):
+    """Parse one YAML file (or `data`, its bytes already read) into Map/Seq with line marks."""
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise CatalogueError([(_rel(path), 0, "(file)", f"cannot read: {err.strerror or err}")]) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -683,9 +687,9 @@ class _Checker:
 
 # ---------------------------------------------------------------- loading and compiling
 
-def load_shared():
+def load_shared(raw: bytes | None = None):
     path = CATALOGUE_DIR / "shared.yaml"
-    data = read_yaml(path)
+    data = read_yaml(path, raw)
     problems = []
     for key in ("groups", "topics", "conditions", "glossary"):
         if not isinstance(data, dict) or not isinstance(data.get(key), dict):
@@ -707,11 +711,11 @@ def county_files(directory: Path = CATALOGUE_DIR):
     return sorted(p for p in directory.glob("*/*.yaml"))
 
 
-def load_county(path: Path):
-    """Read and validate one county file; raise CatalogueError with every problem found."""
+def load_county(path: Path, raw: bytes | None = None):
+    """Read (or take its bytes, `raw`) and validate one county file; raise CatalogueError with every problem found."""
     if not GROUP_KEYS:
         load_shared()
-    data = read_yaml(path)
+    data = read_yaml(path, raw)
     checker = _Checker(path)
     try:
         checker.county(data, path)
@@ -758,24 +762,31 @@ def date_cn(iso) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-def load_source(county: dict, raw_doc, directory: Path = CATALOGUE_DIR) -> list:
+def sources_folder(directory: Path, province_slug: str, slug: str) -> Path:
+    """catalogue/sources/<province>/<county>/ of a catalogue folder."""
+    return (SEEDS_DIR if directory == CATALOGUE_DIR else directory / "sources") / province_slug / slug
+
+
+def load_source(county: dict, raw_doc, directory: Path = CATALOGUE_DIR, files: dict | None = None) -> list:
     """The county's document in catalogue/sources/<province>/<county>/: the text `document.file` and
     its metadata (<name>.yaml beside it), checked; adds status, status_text, numbers, compared and
-    path to county["document"]. Returns the problems found (file, line, field, message)."""
+    path to county["document"]. Returns the problems found (file, line, field, message).
+    `files`: the folder's files already read (name → bytes; the compile cache hashed them), else
+    they are read here."""
     doc = county["document"]
-    folder = (SEEDS_DIR if directory == CATALOGUE_DIR else directory / "sources") / county["province_slug"] / county["slug"]
+    folder = sources_folder(directory, county["province_slug"], county["slug"])
     text_path = folder / doc["file"]
     meta_path = text_path.with_suffix(".yaml")
     line = raw_doc.lines.get("file", raw_doc.line) if isinstance(raw_doc, Map) else 0
-    if not text_path.is_file():
+    if not (text_path.is_file() if files is None else text_path.name in files):
         return [(county["file"], line, "county.document.file",
                  f"{doc['file']!r} is not in {_rel(folder)}/ — put the document's text there with its metadata "
                  f"{meta_path.name} beside it (catalogue/sources/README.md)")]
-    if not meta_path.is_file():
+    if not (meta_path.is_file() if files is None else meta_path.name in files):
         return [(_rel(meta_path), 0, "(file)", f"is missing: every document needs its metadata beside it "
                  f"(title, issuer, numbers, date, status …; catalogue/sources/README.md)")]
     try:
-        meta = read_yaml(meta_path)
+        meta = read_yaml(meta_path, None if files is None else files[meta_path.name])
     except CatalogueError as err:
         return err.problems
     c = _Checker(meta_path)
@@ -795,7 +806,7 @@ def load_source(county: dict, raw_doc, directory: Path = CATALOGUE_DIR) -> list:
                                                 for k, v in numbers.items()):
         c.err(meta, "numbers", "document.numbers", "must map each label the document prints (文号, 索引号 …) to the "
               "number as printed; {} where it prints none")
-    digest = hashlib.sha256(text_path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(text_path.read_bytes() if files is None else files[text_path.name]).hexdigest()
     if meta["sha256"] != digest:
         c.err(meta, "sha256", "document.sha256", f"does not match {text_path.name} (sha256 {digest}): the text must stay "
               "exactly as published — restore it; only for a new text write its sha256 here")
@@ -844,58 +855,176 @@ def stale_documents(catalogue, today: dt.date | None = None) -> list:
     return out
 
 
-def load_catalogue(directory: Path = CATALOGUE_DIR):
-    """Read every county; return the compiled catalogue (plain data). Raises CatalogueError."""
-    shared = load_shared()
+# ---------------------------------------------------------------- the compile cache
+# What one county file compiles to (its county entry with the services, after _plain, load_source
+# and the derived fields; the code and service ids the checks across files need) is kept in the
+# build cache (site_build/cache.py; build/cache/catalogue/, `MB_BUILD_CACHE` moves it, `off` turns
+# it off), under a digest of exactly what it is made from: the file's bytes and path, every file of
+# its sources folder (catalogue/sources/<province>/<county>/: the documents load_source reads),
+# shared.yaml, the loader's code (this file, checker/engine.py and checker/profile.py, whose
+# DEFAULT_ASK, FIELDS and county codes it uses), PyYAML's version and COMPILE_FORMAT. A compile
+# reads and hashes every file, and parses and checks only those whose digest it has not seen: at
+# 2,850 counties a one-county edit parses one file. A file with problems is never stored: its
+# messages are made again each time, as without the cache. Entries are pickles (the exact Python
+# values: a JSON round trip would turn a number key into text and change the sort order).
+
+COMPILE_FORMAT = "1"     # bump when what an entry holds changes
+# the modules whose code decides what a county compiles to (beside this file)
+_CODE_MODULES = ("checker.engine", "checker.profile")
+
+
+def _loader_digest(shared_raw: bytes) -> str:
+    from site_build.cache import digest
+    files = [Path(__file__)] + [Path(sys.modules[m].__file__) for m in _CODE_MODULES]
+    return digest(COMPILE_FORMAT, yaml.__version__, _Loader.__mro__[1].__name__, list(sys.version_info[:2]),
+                  shared_raw, *(f.read_bytes() for f in files))
+
+
+def _county_inputs(path: Path, directory: Path, base: str):
+    """(the file's bytes, its sources folder's files, their digest); None where a file cannot be read
+    (then the county is compiled as without the cache, with its usual message)."""
+    from site_build.cache import digest
+    folder = sources_folder(directory, path.parent.name, path.stem)
+    try:
+        raw = path.read_bytes()
+        files = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()} if folder.is_dir() else {}
+    except OSError:
+        return None
+    parts = [base, _rel(path), raw, _rel(folder)]
+    for name, data in files.items():
+        parts += [name, data]
+    return raw, (folder, files), digest(*parts)
+
+
+def _compile_county(path: Path, directory: Path, raw: bytes | None = None, sources=None):
+    """One county file → (entry, problems). entry is None when the file itself is refused; else it
+    holds code and code_line (for the duplicate check across files), and, when problems is empty,
+    county (its compiled entry) and ids ([(service id, [(excluded service, line) …]) …])."""
+    try:
+        data = load_county(path, raw)
+    except CatalogueError as err:
+        return None, err.problems
+    local = data["county"].get("conditions") or {}
+    try:
+        county = _plain(data["county"], local)
+        plain_services = [_plain(s, local) for s in data["services"]]
+    except RecursionError:
+        return None, [(_rel(path), 0, "county.conditions", "a named condition refers to itself (ref goes round in a circle)")]
+    code = county["code"]
+    entry = {"code": code, "code_line": data["county"].lines["code"]}
+    county["file"] = _rel(path)
+    county["url"] = f"{county['province_slug']}/{county['slug']}/"
+    files = None
+    if sources is not None and sources[0] == sources_folder(directory, county["province_slug"], county["slug"]):
+        files = sources[1]
+    source_problems = load_source(county, data["county"].get("document"), directory, files)
+    for raw_doc, extra in zip(data["county"].get("documents") or [], county.get("documents") or []):
+        source_problems += load_source({**county, "document": extra}, raw_doc, directory, files)
+    if source_problems:
+        return entry, source_problems
+    docs = {d["file"]: d for d in [county["document"]] + (county.get("documents") or [])}
+    services, ids = [], []
+    for raw_service, s in zip(data["services"], plain_services):
+        doc = docs[s["source"].get("document") or county["document"]["file"]]  # a service from an older document names it
+        s["county"] = code
+        s["url"] = f"{county['url']}{s['slug']}/"
+        where = f"第{s['item']}项" if s.get("item") else s["source"].get("section", "")
+        if s.get("item") and s["source"].get("section"):
+            where += f"（{s['source']['section']}）"
+        s["source_text"] = f"{doc['file']} {where}".strip()
+        s["basis_doc"] = f"《{doc['title']}》（{doc['status_text']}），{date_cn(doc['date'])}"
+        note = revised_note(county, s.get("amount"))
+        if note:
+            s["revised_note"] = note
+            s["basis_doc"] += f"。{note}"
+        services.append(s)
+        ids.append((s["id"], [(ex["service"], ex.line) for ex in raw_service.get("excludes") or []]))
+    county["services"] = services
+    entry.update(county=county, ids=ids)
+    return entry, []
+
+
+class _CompileCache:
+    """The county entries of site_build/cache.py's Cache (`<key>.pickle`, with `<key>.json` beside it)."""
+
+    def __init__(self, folder: Path, base: str):
+        from site_build.cache import Cache
+        self.store = Cache(folder, ".pickle")
+        self.base = base
+        self.parsed = 0    # county files parsed (not found in the cache)
+
+    def county(self, path: Path, directory: Path):
+        inputs = _county_inputs(path, directory, self.base)
+        if inputs is None:
+            self.parsed += 1
+            return _compile_county(path, directory)
+        raw, sources, key = inputs
+        if self.store.get(key) is not None:
+            try:
+                with open(self.store._path(key, ".pickle"), "rb") as f:
+                    return pickle.load(f), []
+            except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError):
+                pass   # damaged: made again and stored again below
+        self.parsed += 1
+        entry, problems = _compile_county(path, directory, raw, sources)
+        if entry is not None and not problems:
+            self.put(key, entry, _rel(path))
+        return entry, problems
+
+    def put(self, key: str, entry: dict, name: str):
+        folder = self.store.folder
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".entry.{os.getpid()}.pickle"
+        try:
+            tmp.write_bytes(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+            self.store.put(key, tmp, {"file": name})
+        except OSError:
+            pass   # a cache that cannot be written only costs time
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+last_compile: dict = {}   # the last load_catalogue's counts: files, parsed (for tests and benchmarks)
+
+
+def load_catalogue(directory: Path = CATALOGUE_DIR, cache="default"):
+    """Read every county; return the compiled catalogue (plain data). Raises CatalogueError.
+    `cache`: the compile cache's folder ("default": build/cache/catalogue, or as MB_BUILD_CACHE
+    says; None: no cache, every file parsed)."""
+    from site_build.cache import default_folder
+    folder = default_folder("catalogue") if cache == "default" else cache
+    shared_path = CATALOGUE_DIR / "shared.yaml"
+    try:
+        shared_raw = shared_path.read_bytes()
+    except OSError:
+        shared_raw, folder = None, None   # load_shared says what is wrong
+    shared = load_shared(shared_raw)
+    store = _CompileCache(Path(folder), _loader_digest(shared_raw)) if folder is not None else None
     problems, counties, all_ids = [], {}, {}
-    for path in county_files(directory):
-        try:
-            data = load_county(path)
-        except CatalogueError as err:
-            problems.extend(err.problems)
+    paths = county_files(directory)
+    for path in paths:
+        entry, found = store.county(path, directory) if store else _compile_county(path, directory)
+        if entry is None:
+            problems.extend(found)
             continue
-        local = data["county"].get("conditions") or {}
-        try:
-            county = _plain(data["county"], local)
-            plain_services = [_plain(raw, local) for raw in data["services"]]
-        except RecursionError:
-            problems.append((_rel(path), 0, "county.conditions", "a named condition refers to itself (ref goes round in a circle)"))
-            continue
-        code = county["code"]
+        code = entry["code"]
         if code in counties:
-            problems.append((_rel(path), data["county"].lines["code"], "county.code", f"{code} is already used by {counties[code]['file']}"))
+            problems.append((_rel(path), entry["code_line"], "county.code", f"{code} is already used by {counties[code]['file']}"))
             continue
-        county["file"] = _rel(path)
-        county["url"] = f"{county['province_slug']}/{county['slug']}/"
-        source_problems = load_source(county, data["county"].get("document"), directory)
-        for raw_doc, extra in zip(data["county"].get("documents") or [], county.get("documents") or []):
-            source_problems += load_source({**county, "document": extra}, raw_doc, directory)
-        if source_problems:
-            problems.extend(source_problems)
+        if found:
+            problems.extend(found)
             continue
-        docs = {d["file"]: d for d in [county["document"]] + (county.get("documents") or [])}
-        services = []
-        for raw, s in zip(data["services"], plain_services):
-            doc = docs[s["source"].get("document") or county["document"]["file"]]  # a service from an older document names it
-            s["county"] = code
-            s["url"] = f"{county['url']}{s['slug']}/"
-            where = f"第{s['item']}项" if s.get("item") else s["source"].get("section", "")
-            if s.get("item") and s["source"].get("section"):
-                where += f"（{s['source']['section']}）"
-            s["source_text"] = f"{doc['file']} {where}".strip()
-            s["basis_doc"] = f"《{doc['title']}》（{doc['status_text']}），{date_cn(doc['date'])}"
-            note = revised_note(county, s.get("amount"))
-            if note:
-                s["revised_note"] = note
-                s["basis_doc"] += f"。{note}"
-            services.append(s)
-            all_ids[s["id"]] = (path, raw)
-        county["services"] = services
-        counties[code] = county
-    for sid, (path, raw) in all_ids.items():
-        for i, ex in enumerate(raw.get("excludes") or []):
-            if ex["service"] not in all_ids:
-                problems.append((_rel(path), ex.line, f"{sid}.excludes[{i}].service", f"{ex['service']!r} is not a service id in the catalogue"))
+        counties[code] = entry["county"]
+        for sid, excludes in entry["ids"]:
+            all_ids[sid] = (_rel(path), excludes)
+    for sid, (name, excludes) in all_ids.items():
+        for i, (service, line) in enumerate(excludes):
+            if service not in all_ids:
+                problems.append((name, line, f"{sid}.excludes[{i}].service", f"{service!r} is not a service id in the catalogue"))
+    last_compile.clear()
+    last_compile.update(files=len(paths), parsed=store.parsed if store else len(paths))
+    if store:
+        store.store.prune()   # entries no compile used for a day (another catalogue may share the folder)
     if problems:
         raise CatalogueError(problems)
     return {
@@ -909,9 +1038,13 @@ def load_catalogue(directory: Path = CATALOGUE_DIR):
 
 
 def write_compiled(catalogue, path: Path = COMPILED):
-    text = json.dumps(catalogue, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
+    data = json.dumps(catalogue, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    try:   # the size first: at national size the file is ~200 MB, read back only when it may be the same
+        same = path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        same = False
+    if not same:
+        path.write_bytes(data)
     else:
         path.touch()  # up to date with a YAML edit that changes nothing compiled (a comment): not stale
     return path
