@@ -23,11 +23,15 @@ taken out before any lookup (normalize(), the same in search.js).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
+import os
+import pickle
 import re
 import sys
+import time
 from pathlib import Path
 
 import jieba
@@ -45,7 +49,6 @@ DOCS_PER_SHARD = 200
 TERM_SHARD_BYTES = 8_000    # a word shard's target size before compression
 MAX_LEN = 12                # longest query substring looked up (search.js: the same)
 WORDS_FILE = loader.CATALOGUE_DIR / "words.yaml"
-_ready = False
 
 
 def term_hash(word: str) -> int:
@@ -142,33 +145,48 @@ def load_words(path: Path = WORDS_FILE) -> dict:
 # ---------------------------------------------------------------- building the index
 
 _ADDED: set = set()    # every word given to jieba in this process (they decide how texts are cut)
+_PENDING: set = set()  # words of _ADDED jieba has not been given yet (_teach: loading its dictionary takes ~1 s)
+# This file's own source: a change to it may change any part of the index (_Parts keys).
+VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+# The index's files in site/search/ (offline.py: SEARCH_INDEX); other files there (the search
+# page's index.html) are not the index's. Stale ones, with their precompressed copies, are removed.
+INDEX_FILE = re.compile(r"(?:meta|hints|[td][0-9]+)\.json")
 
 
 def _prepare(site):
-    """Teach jieba the catalogue's own words (glossary, topic and service names) once."""
-    global _ready
+    """Teach jieba the catalogue's own words (glossary, topic and service names): each word once per
+    process (a word given again would change jieba's totals), when jieba first cuts a text."""
     words = set(site.glossary) | {t["name"] for t in site.topics.values()}
     words |= {s["name"] for s in site.services.values() if len(s["name"]) <= 8}
     words |= {"一键报警", "低保", "低边", "特困", "高龄津贴", "人户分离"}
-    for w in words:
-        jieba.add_word(w, freq=20000)
+    _PENDING.update(words - _ADDED)
     _ADDED.update(words)
-    _ready = True
+
+
+def _teach():
+    for w in sorted(_PENDING):
+        jieba.add_word(w, freq=20000)
+    _PENDING.clear()
 
 
 class TokenCache:
     """tokens() of every text an earlier build cut, kept in build/cache/search/ (site_build/cache.py;
-    `MB_BUILD_CACHE=off`: none): cutting with jieba is most of the index's time, and after a
-    one-county edit only that county's texts are new. The file is keyed by what decides the cut —
-    jieba's version and dictionary (its own and every word added: _ADDED), STOP and WORD, this
-    file's format — and holds the texts of the last build that used it ({sha256 of text: tokens})."""
+    `MB_BUILD_CACHE=off`: none): cutting with jieba is most of the index's time. The file is keyed
+    by what decides the cut (`key`) — jieba's version and dictionary (its own and every word added:
+    _ADDED), STOP and WORD, this file's format — and holds {sha256 of text: tokens}. It is read only
+    when a text is not in a cached part of the index (_Parts), i.e. on a first build or for the
+    texts of an edited county; save(prune=True) keeps only the texts this build used (a build that
+    cut every text), else it adds the new texts to the old ones."""
 
     def __init__(self):
         from site_build import cache as artefacts
         self.folder = artefacts.default_folder("search")
-        key = artefacts.digest("tokens-1", getattr(jieba, "__version__", ""), sorted(_ADDED), sorted(STOP), WORD.pattern)
-        self.path = self.folder / f"tokens-{key[:24]}.json" if self.folder else None
-        self.old, self.new, self.hits, self.misses = {}, {}, 0, 0
+        self.key = artefacts.digest("tokens-1", getattr(jieba, "__version__", ""), sorted(_ADDED), sorted(STOP), WORD.pattern)
+        self.path = self.folder / f"tokens-{self.key[:24]}.json" if self.folder else None
+        self.old, self.new, self.hits, self.misses = None, {}, 0, 0
+
+    def _load(self):
+        self.old = {}
         if self.path is not None:
             try:
                 self.old = json.loads(self.path.read_text(encoding="utf-8"))
@@ -176,10 +194,11 @@ class TokenCache:
                 self.old = {}
 
     def __call__(self, text: str) -> set:
-        import hashlib
         h = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
         found = self.new.get(h)
         if found is None:
+            if self.old is None:
+                self._load()
             found = self.old.get(h)
             if found is None:
                 self.misses += 1
@@ -189,17 +208,21 @@ class TokenCache:
             self.new[h] = found
         return set(found)
 
-    def save(self):
-        if self.path is None or self.new == self.old:
+    def save(self, prune: bool = True):
+        if self.path is None or self.old is None:
             return
-        import os
+        keep = self.new if prune else {**self.old, **self.new}
+        if keep == self.old:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(self.new, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        tmp.write_text(json.dumps(keep, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
         os.replace(tmp, self.path)
 
 
 def tokens(text: str) -> set:
+    if _PENDING:
+        _teach()
     out = set()
     for tok in jieba.cut_for_search(text or ""):
         tok = tok.strip().lower()
@@ -232,6 +255,44 @@ def age_threshold(service) -> int | None:
     return best if best is not None and best > 60 else None
 
 
+def _shared_documents(site):
+    """The documents of no county: the comparisons, then the glossary."""
+    for t in site.topic_order:
+        name = site.topics[t]["name"]
+        yield (f"compare/{t}/", f"{name}：各县对比", "各县对比", "各县的规定放在一张表里比较",
+               name, " ".join(s["name"] for _, s in site.by_topic[t]), None)
+    for word, entry in site.glossary.items():
+        yield (f"glossary/#{word}", word, "名词解释", entry["text"], f"{word} {entry.get('full', '')}", entry["text"], None)
+
+
+def _county_document(site, c):
+    return (c["url"], f"{c['name']}的养老服务", f"{c['province']}{c['prefecture']}",
+            f"共{len(c['services'])}项服务", f"{c['name']} {c['prefecture']}",
+            " ".join(s["name"] for s in c["services"]), None)
+
+
+def _service_document(site, c, s):
+    topic = site.topics[s["topic"]]["name"] if s.get("topic") else ""
+    amount = s.get("amount") or {}
+    body = [s["summary"], s["target"], s.get("what", ""), amount.get("text", ""), s["where"],
+            s.get("away", ""), s["wording"], " ".join(s.get("also") or []),
+            " ".join(site.groups[g]["name"] for g in s["groups"]),
+            " ".join(s.get("departments") or []),
+            " ".join(r[1] for r in site.amount_rows(amount)),
+            " ".join(x["text"] for x in site.conditions(s))]
+    where = f"{c['name']} · {c['province']}{c['prefecture']}"
+    groups = " ".join(site.groups[g]["name"] for g in s["groups"])   # whom it is for: part of its topic
+    return (s["url"], s["name"], where, s["summary"], f"{s['name']} {topic} {groups} {c['name']}", " ".join(body),
+            age_threshold(s))
+
+
+def _service_order(site) -> list:
+    """(county, service) in the index's order: by topic (shared.yaml's order), name, county code."""
+    topic_rank = {t: i for i, t in enumerate(site.topics)}
+    return sorted(((c, s) for c in site.counties for s in c["services"]),
+                  key=lambda cs: (topic_rank.get(cs[1].get("topic"), len(topic_rank)), cs[1]["name"], cs[0]["code"]))
+
+
 def documents(site):
     """(url, title, where, summary, title text, body text, age threshold) for every page worth finding.
 
@@ -239,32 +300,108 @@ def documents(site):
     services grouped by topic (then by name), so that one kind of service in every county — what
     most searches ask for — sits in neighbouring documents and a few shards. Order is also the
     tie-break of the ranking: a comparison page comes before the county pages it compares."""
-    for t in site.topic_order:
-        name = site.topics[t]["name"]
-        yield (f"compare/{t}/", f"{name}：各县对比", "各县对比", "各县的规定放在一张表里比较",
-               name, " ".join(s["name"] for _, s in site.by_topic[t]), None)
-    for word, entry in site.glossary.items():
-        yield (f"glossary/#{word}", word, "名词解释", entry["text"], f"{word} {entry.get('full', '')}", entry["text"], None)
+    yield from _shared_documents(site)
     for c in site.counties:
-        yield (c["url"], f"{c['name']}的养老服务", f"{c['province']}{c['prefecture']}",
-               f"共{len(c['services'])}项服务", f"{c['name']} {c['prefecture']}",
-               " ".join(s["name"] for s in c["services"]), None)
-    topic_rank = {t: i for i, t in enumerate(site.topics)}
-    services = sorted(((c, s) for c in site.counties for s in c["services"]),
-                      key=lambda cs: (topic_rank.get(cs[1].get("topic"), len(topic_rank)), cs[1]["name"], cs[0]["code"]))
-    for c, s in services:
-        topic = site.topics[s["topic"]]["name"] if s.get("topic") else ""
-        amount = s.get("amount") or {}
-        body = [s["summary"], s["target"], s.get("what", ""), amount.get("text", ""), s["where"],
-                s.get("away", ""), s["wording"], " ".join(s.get("also") or []),
-                " ".join(site.groups[g]["name"] for g in s["groups"]),
-                " ".join(s.get("departments") or []),
-                " ".join(r[1] for r in site.amount_rows(amount)),
-                " ".join(x["text"] for x in site.conditions(s))]
-        where = f"{c['name']} · {c['province']}{c['prefecture']}"
-        groups = " ".join(site.groups[g]["name"] for g in s["groups"])   # whom it is for: part of its topic
-        yield (s["url"], s["name"], where, s["summary"], f"{s['name']} {topic} {groups} {c['name']}", " ".join(body),
-               age_threshold(s))
+        yield _county_document(site, c)
+    for c, s in _service_order(site):
+        yield _service_document(site, c, s)
+
+
+def _entry(doc, cut, means: list) -> tuple:
+    """A document as the index needs it: (url, its row in d<k>.json, sorted words of its title and
+    topic, sorted words only in its text, age threshold, [[means word, 1 if in the title else 0]
+    for the word list's `means` words found in it as text])."""
+    url, title, where, summary, title_text, body_text, age = doc
+    in_title = cut(title_text)
+    in_body = cut(body_text) - in_title
+    t, b = title_text.lower(), body_text.lower()
+    found = [[m, 1 if m in t else 0] for m in means if m in t or m in b]
+    return (url, [url, title, where, summary], sorted(in_title), sorted(in_body), age, found)
+
+
+class _Parts:
+    """The entries (_entry) of each county's documents (its page and its services'), and those of the
+    shared documents, cached across builds in build/cache/search/parts/ (pickle files; MB_BUILD_CACHE
+    moves it, `off`: none). A county's part is keyed by everything its entries are made from: its
+    data as the pages show it (Site.county_digest), what every page shares (Site.shared_digest), the
+    word list's `means` words, how texts are cut (TokenCache.key) and this file (VERSION). The
+    shared part is keyed by its documents themselves. An entry not used by a build for a day is
+    removed."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder / "parts" if folder is not None else None
+        self.used: set = set()
+        self.hits = self.misses = 0
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.pickle"
+
+    def get(self, key: str):
+        if self.folder is None:
+            self.misses += 1
+            return None
+        path = self._path(key)
+        try:
+            with open(path, "rb") as f:
+                found = pickle.load(f)
+            os.utime(path)
+        except Exception:      # noqa: BLE001 — missing, or damaged: made again
+            self.misses += 1
+            return None
+        self.used.add(key)
+        self.hits += 1
+        return found
+
+    def put(self, key: str, entries):
+        if self.folder is None:
+            return
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_bytes(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+        self.used.add(key)
+
+    def prune(self, older_than: float = 24 * 3600) -> int:
+        if self.folder is None or not self.folder.is_dir():
+            return 0
+        now, n = time.time(), 0
+        for path in self.folder.glob("*/*.pickle"):
+            try:
+                if path.stem not in self.used and now - path.stat().st_mtime > older_than:
+                    path.unlink()
+                    n += 1
+            except OSError:
+                pass
+        return n
+
+
+def _entries(site, means: list, stats: dict | None = None) -> list:
+    """Every document's entry (_entry), in the index's order, from the cached parts where they are."""
+    from site_build import cache as artefacts
+    cut = TokenCache()
+    parts = _Parts(cut.folder)
+    base = artefacts.digest("search-part-1", VERSION, cut.key, sorted(set(means)), site.shared_digest())
+    shared_docs = list(_shared_documents(site))
+    key = artefacts.digest(base, "shared", shared_docs)
+    shared = parts.get(key)
+    if shared is None:
+        shared = [_entry(doc, cut, means) for doc in shared_docs]
+        parts.put(key, shared)
+    by_url = {}
+    for c in site.counties:
+        key = artefacts.digest(base, c["code"], site.county_digest(c["code"]))
+        part = parts.get(key)
+        if part is None:
+            part = [_entry(_county_document(site, c), cut, means)]
+            part += [_entry(_service_document(site, c, s), cut, means) for s in c["services"]]
+            parts.put(key, part)
+        by_url.update((e[0], e) for e in part)
+    cut.save(prune=not parts.hits)
+    parts.prune()
+    if stats is not None:
+        stats.update(parts_hit=parts.hits, parts_made=parts.misses, texts_cut=cut.misses)
+    return shared + [by_url[c["url"]] for c in site.counties] + [by_url[s["url"]] for _, s in _service_order(site)]
 
 
 def _keep_words(site, words, fillers, start, end) -> list:
@@ -281,21 +418,23 @@ def _keep_words(site, words, fillers, start, end) -> list:
     return sorted(keep, key=lambda n: (-len(n), n))
 
 
-def build_index(site, words_file: Path = WORDS_FILE, require_words: bool = True) -> dict:
+def build_index(site, words_file: Path = WORDS_FILE, require_words: bool = True, stats: dict | None = None) -> dict:
     """{file name: JSON-able content} for site/search/. `require_words`: a document word of the word
     list that no page uses is an error (a typo); off for a catalogue other than the project's own
-    (a test's or a benchmark's subset of counties need not use every word)."""
-    if not _ready:
-        _prepare(site)
+    (a test's or a benchmark's subset of counties need not use every word). `stats`, if given,
+    gets the parts reused and made and the texts cut (_entries)."""
+    _prepare(site)
     wordlist = load_words(words_file)
-    docs, terms, texts, ages = [], {}, [], {}
-    cut = TokenCache()
-    for n, (url, title, where, summary, title_text, body_text, age) in enumerate(documents(site)):
-        docs.append([url, title, where, summary])
-        in_title = cut(title_text)
-        for tok in in_title | cut(body_text):
-            terms.setdefault(tok, []).append(n * 2 + (1 if tok in in_title else 0))
-        texts.append((title_text.lower(), body_text.lower()))
+    means = list(dict.fromkeys(m for e in wordlist["words"] for m in e["means"]))
+    docs, terms, ages, found = [], {}, {}, {}
+    for n, (url, row, in_title, in_body, age, hits) in enumerate(_entries(site, means, stats)):
+        docs.append(row)
+        for tok in in_title:
+            terms.setdefault(tok, []).append(n * 2 + 1)
+        for tok in in_body:
+            terms.setdefault(tok, []).append(n * 2)
+        for m, bit in hits:
+            found.setdefault(m, {})[n] = bit
         if age is not None:
             ages[n] = age
     # the word list: a `say` word lists the pages of its `means` words (found as text, not only as
@@ -304,7 +443,7 @@ def build_index(site, words_file: Path = WORDS_FILE, require_words: bool = True)
     for entry in wordlist["words"]:
         pages = {}
         for m in entry["means"]:
-            hits = {n: 1 if m in t else 0 for n, (t, b) in enumerate(texts) if m in t or m in b}
+            hits = found.get(m, {})
             if not hits and require_words:
                 problems.append((loader._rel(words_file), entry["line"], "means",
                                  f"{m!r} is in no page of the site: write a word the documents use (文件里没有这个词)"))
@@ -317,7 +456,6 @@ def build_index(site, words_file: Path = WORDS_FILE, require_words: bool = True)
             terms[say] = [n * 2 + bit for n, bit in sorted(merged.items())]
     if problems:
         raise loader.CatalogueError(problems)
-    cut.save()
     # a filler is taken out of every query before lookup: its (long) list would never be read
     for f in wordlist["fillers"]:
         terms.pop(f, None)
@@ -342,6 +480,47 @@ def build_index(site, words_file: Path = WORDS_FILE, require_words: bool = True)
     files["hints.json"] = {"words": list(dict.fromkeys(hint_words)),
                            "counties": [[c["name"], c["url"], c["province"]] for c in site.counties]}
     return files
+
+
+def encode(content) -> bytes:
+    """A file of the index as written: compact JSON, keys sorted (the same bytes whatever order a
+    dict was filled in, e.g. from a set: Python's hash seed), UTF-8."""
+    return json.dumps(content, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+def write_index(site, out: Path, words_file: Path = WORDS_FILE, require_words: bool = True) -> dict:
+    """Build the index and write it to `out` (site/search/): a file only when its bytes differ from
+    the one there (a file left as it was keeps its modification time: later steps see what changed
+    by size and time, site_build/state.py); the index files (INDEX_FILE) this build does not write
+    are removed, with their precompressed copies (.br, .gz). Returns counts: written, kept, removed,
+    and _entries' (parts_hit, parts_made, texts_cut)."""
+    stats: dict = {}
+    files = build_index(site, words_file, require_words, stats)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = kept = removed = 0
+    for name, content in files.items():
+        data, path = encode(content), out / name
+        try:
+            same = path.stat().st_size == len(data) and path.read_bytes() == data
+        except OSError:
+            same = False
+        if same:
+            kept += 1
+            continue
+        tmp = path.with_name(f".{name}.{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        written += 1
+    for path in out.iterdir():
+        name = path.name
+        for suffix in (".br", ".gz"):
+            name = name[:-len(suffix)] if name.endswith(suffix) else name
+        if INDEX_FILE.fullmatch(name) and name not in files:
+            path.unlink()
+            removed += 1
+    stats.update(written=written, kept=kept, removed=removed)
+    return stats
 
 
 def load_index(directory) -> dict:
