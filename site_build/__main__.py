@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import catalogue, checker_assets, handouts, offline, precompress, screen_assets
+from . import catalogue, checker_assets, handouts, offline, precompress, screen_assets, state
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("MB_SITE_DIR") or ROOT / "site")   # MB_SITE_DIR: build elsewhere (a test, a helper)
@@ -20,10 +20,24 @@ def step(name, fn, *args):
     print(f"site_build: {name} ({time.perf_counter() - start:.1f} s)", flush=True)
 
 
-def mkdocs_build(site=None, **env):
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", **env)
-    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "--site-dir", str(site or SITE)],
-                   cwd=ROOT, env=env, check=True)
+def mkdocs_build(site=None, previous=None, **env):
+    """mkdocs build into `site`; with `previous` (the last build's record, site_build/state.py) the
+    hooks keep the folder and rewrite only the pages whose inputs changed. Returns the hooks'
+    report (pages written, reused, kept; what the next build's record needs)."""
+    import json
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="mb-mkdocs-") as tmp:
+        report = Path(tmp) / "pages.json"
+        env = dict(os.environ, NO_MKDOCS_2_WARNING="1", MB_PAGES_REPORT=str(report), **env)
+        if previous is not None:
+            (Path(tmp) / "previous.json").write_text(json.dumps(previous, ensure_ascii=False), encoding="utf-8")
+            env["MB_PREVIOUS_STATE"] = str(Path(tmp) / "previous.json")
+        subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "--site-dir", str(site or SITE)],
+                       cwd=ROOT, env=env, check=True)
+        try:
+            return json.loads(report.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
 
 
 def shard_pages(shard):
@@ -71,20 +85,40 @@ def main(argv=None) -> int:
     except (ValueError, FileNotFoundError, subprocess.CalledProcessError) as err:
         print(err, file=sys.stderr)
         return 2
+    # The last build's record of site/ (site_build/state.py): with it, every step below redoes only
+    # what changed; without it (first build, code or templates changed, a failed build) all of it.
+    pdf = "--no-pdf" not in argv
+    version = state.site_version() + ("" if pdf else " no-pdf")    # a site/ with PDFs is not built on without, nor back
+    previous = state.begin(SITE, version)
+    pages = {}
     try:
-        step("mkdocs pages", mkdocs_build)
+        step("mkdocs pages", lambda: pages.update(mkdocs_build(previous=previous)))
     except subprocess.CalledProcessError as err:  # mkdocs printed why above; no traceback of ours on top
         print(f"网页生成失败（见上面 mkdocs 的消息）/ mkdocs failed (exit {err.returncode}; its message is above)",
               file=sys.stderr)
         return 2
+    if previous is not None and (previous.get("pages") or {}).get("structure") != (pages.get("state") or {}).get("structure"):
+        previous = None                # the hooks emptied site/: the steps below start from nothing
+    print(f"site_build: {len(pages.get('written', ()))} pages drawn, {pages.get('reused', 0)} from the cache, "
+          f"{pages.get('kept', 0)} left as they were", flush=True)
     step("checker (wheel, Pyodide)", checker_assets.build, SITE)
     step("batch screening (stdlib, build.json)", screen_assets.build, SITE)
     # The print footer (address, QR code, source) goes into every page; --no-pdf skips only the PDFs.
-    pdf = "--no-pdf" not in argv
-    step("print footers" + (" and handouts (PDF)" if pdf else ""), handouts.build, SITE, pdf)
-    step("offline cache (service worker)", offline.build, SITE)
-    step("precompressed .br and .gz (reused from build/precompress/)", precompress.build, SITE)
+    step("print footers" + (" and handouts (PDF)" if pdf else ""), _call, handouts.build, SITE, pdf, previous)
+    step("offline cache (service worker)", _call, offline.build, SITE, None, previous)
+    step("precompressed .br and .gz (reused from build/precompress/)", _call, precompress.build, SITE, None, previous)
+    state.record(SITE, version, pages=pages.get("state") or {},
+                 handouts=getattr(handouts, "last_record", None) if pdf else (previous or {}).get("handouts"))
     return 0
+
+
+def _call(fn, site, pdf, previous):
+    """A step given the last build's record if it takes one (its `previous` argument)."""
+    import inspect
+    args = (site,) if pdf is None else (site, pdf)
+    if "previous" in inspect.signature(fn).parameters:
+        return fn(*args, previous=previous)
+    return fn(*args)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from checker.catalogue import CatalogueMissing, load_catalogue  # noqa: E402
 from site_build import cache as artefacts  # noqa: E402
 from site_build import pages as site_pages  # noqa: E402
 from site_build import search as site_search  # noqa: E402
+from site_build import state as site_state  # noqa: E402
 from site_build.catalogue import CatalogueError  # noqa: E402
 
 SITE: site_pages.Site | None = None
@@ -56,10 +57,11 @@ def on_files(files, config):
     SITE.checker_src = next((s for s in site_pages.CHECKER_PAGES if s in written), None)
     if SITE.checker_src is None and files.get_file_from_path("checker/index.html"):
         SITE.checker_src = "checker/index.html"   # a static page: linked in on_nav
+    _FRONT.clear()
     for src, page in SITE.pages.items():
         # A staff page (the 核对表) is not in the nav: without the sidebar its tables get the width.
-        front = {"title": page.title, "hide": ["toc"] if page.in_nav else ["toc", "navigation"],
-                 "mb_kind": page.template[:-5]}
+        front = _FRONT[src] = {"title": page.title, "hide": ["toc"] if page.in_nav else ["toc", "navigation"],
+                               "mb_kind": page.template[:-5]}
         files.append(File.generated(config, src, content=f"---\n{json.dumps(front, ensure_ascii=False)}\n---\n",
                                     inclusion=InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV))
     nav = SITE.nav(written)
@@ -69,7 +71,33 @@ def on_files(files, config):
     return files
 
 
+# A catalogue page's Markdown file is only its front matter: mkdocs would parse it as YAML and run
+# a Markdown converter (with every extension) on nothing, ≈ 0.7 ms a page. `_populate_page` gives
+# such a page what that gives — the front matter as meta, empty Markdown, content and toc — and
+# leaves every other page to mkdocs. tests/test_site.py compares the pages with the real build.
+_FRONT: dict = {}
+
+
+def _populate_page(page, config, files, dirty=False):
+    front = _FRONT.get(page.file.src_uri)
+    if front is None or SITE is None or page.file.src_uri not in SITE.pages:
+        return _RUN_POPULATE["original"](page, config, files, dirty)
+    from mkdocs.structure.toc import get_toc
+    page.markdown, page.meta = "", json.loads(json.dumps(front))
+    page.content = on_page_content("", page, config, files)
+    page.toc = get_toc([])
+    page.present_anchor_ids = set()
+    page.links_to_anchors = {}
+
+
+_RUN_POPULATE: dict = {}
+
+
 def on_nav(nav, config, files):
+    import mkdocs.commands.build as mkdocs_build
+    original = getattr(mkdocs_build._populate_page, "__wrapped__", mkdocs_build._populate_page)
+    _RUN_POPULATE["original"] = _populate_page.__wrapped__ = original
+    mkdocs_build._populate_page = _populate_page
     if SITE.checker_src and not SITE.checker_src.endswith(".md"):
         nav.items.insert(1, Link("查一查能享受什么", "checker/"))
     _STUBS.clear()
@@ -155,6 +183,11 @@ def _content(page):
 # HTML, so a generated page (no file) is always rebuilt and a page whose nav or catalogue entry
 # changed is not.
 BUILD_FILES = ("mkdocs.yml", "site_build/hooks.py", "content/overrides")
+# A page of the catalogue (SITE.pages) is keyed without being rendered (`input_key`): by the hashes
+# of the counties it reads (Page.deps; tests/test_page_deps.py traces every page's reads), of what
+# all pages share (Site.shared_digest), of its template and the templates and code that template
+# uses (Site.template_digest), its nav, title and neighbours, and the build version above. A
+# hand-written page (content/pages/) is keyed by its rendered content (`page_key`).
 STATS = {"written": 0, "reused": 0}
 WRITTEN: list = []     # URLs of the pages this process drew (MB_PAGES_REPORT: written to that JSON file)
 _RUN: dict = {}        # this build's state: the wrapped function, the cache, the jobs, the children
@@ -202,37 +235,148 @@ def page_key(page, nav, version: str) -> str:
                             page.file.src_uri, page.content or "")
 
 
+def input_key(page, nav, version: str) -> str | None:
+    """The key of a catalogue page from what it is made of, without rendering it (None: not one)."""
+    made = SITE.pages.get(page.file.src_uri)
+    if made is None:
+        return None
+    deps = _all_counties() if made.deps is None else [SITE.county_digest(c) for c in made.deps]
+    path = {id(a) for a in page.ancestors}
+    sig = [_nav_signature(_pruned_items(nav.items, path)), nav.homepage.url if nav.homepage else None]
+    near = [[p.url, p.title] if p else None for p in (page.previous_page, page.next_page)]
+    return artefacts.digest(version, "input", page.url, page.title, page.meta, near, sig, page.file.src_uri,
+                            SITE.shared_digest(), SITE.template_digest(made.template), deps)
+
+
+def _all_counties() -> str:
+    found = _RUN.get("all_counties")
+    if found is None:
+        found = _RUN["all_counties"] = artefacts.digest([SITE.county_digest(c["code"]) for c in SITE.counties])
+    return found
+
+
+def structure_digest(nav, files) -> str:
+    """The page structure: the whole nav (titles, URLs, sections) and every page's source, URL and
+    title. While it is the same, a build may keep the site folder and rewrite only changed pages."""
+    pages = sorted((f.src_uri, f.url, f.page.title if f.page else None) for f in files.documentation_pages())
+    return artefacts.digest(_nav_signature(nav.items), pages)
+
+
+def _alias_path(cache, key: str) -> Path:
+    return cache.folder / "inputs" / key[:2] / key
+
+
+def _alias(cache, key: str) -> str | None:
+    """The content key stored for an input key (a catalogue page drawn before from the same inputs)."""
+    try:
+        path = _alias_path(cache, key)
+        found = path.read_text(encoding="ascii").strip()
+        os.utime(path)
+        return found or None
+    except OSError:
+        return None
+
+
+def _set_alias(cache, key: str, target: str):
+    path = _alias_path(cache, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(target, encoding="ascii")
+    os.replace(tmp, path)
+
+
+def _prune_aliases(cache, older_than=artefacts.PRUNE_AFTER):
+    import time
+    now = time.time()
+    for path in (cache.folder / "inputs").glob("*/*"):
+        try:
+            if now - path.stat().st_mtime > older_than:
+                path.unlink()
+        except OSError:
+            pass
+
+
 def _write_page(page, config, doc_files, nav, env, dirty=False, excluded=False):
-    """mkdocs' _build_page with the cache in front, for the pages this process writes."""
+    """mkdocs' _build_page with the cache in front, for the pages this process writes:
+      1. a catalogue page whose input key (`input_key`) is the one the last build recorded for the
+         same file of a kept site folder, unchanged since: left as it is (footer and all);
+      2. one whose input key the cache knows: the page stored under its content key, copied;
+      3. else its content is rendered, and the page stored under its content key (`page_key`)
+         copied if it is there (the same bytes from other inputs), or drawn and stored.
+    A hand-written page has no input key: 2 is skipped."""
     run = _RUN
     if run.get("share") is not None and run["share"].get(id(page), 0) != run["me"]:
         return                                           # another process writes this one
     if run.get("shard") and not in_shard(page.file.src_uri, run["shard"]):
         return                                           # another shard's page, or the merge's
-    _content(page)
-    cache, key = run.get("cache"), None
+    cache, key, inputs = run.get("cache"), None, None
     dest = Path(page.file.abs_dest_path)
-    if cache is not None and not excluded and not dirty:
+    rel = page.file.dest_uri
+    usable = not excluded and not dirty
+    if usable:
         page.active = True                               # as _build_page draws it
+        try:
+            inputs = input_key(page, nav, run["version"])
+        finally:
+            page.active = False
+    previous = run.get("previous") or {}
+    if inputs is not None:
+        run["keys"][rel] = inputs
+        if run.get("keep") and (previous.get("pages") or {}).get("keys", {}).get(rel) == inputs \
+                and site_state.unchanged(Path(config["site_dir"]), previous, rel):
+            STATS["kept"] += 1                           # the last build's file, footer and all: left as it is
+            if rel in run["theme_js_pages"]:
+                STATS["theme_js"] = True
+            page.content = None
+            return
+        key = _alias(cache, inputs) if cache is not None else None
+        if key is not None and _place(cache, key, dest, rel):
+            page.content = None
+            return
+    _content(page)
+    if usable and cache is not None:
+        page.active = True
         try:
             key = page_key(page, nav, run["version"])
         finally:
             page.active = False
-        facts = cache.get(key)
-        if facts is not None:
-            cache.place(key, dest, link=False)            # later steps rewrite pages in place: a copy
-            STATS["reused"] += 1
-            STATS["theme_js"] = STATS.get("theme_js", False) or facts.get("theme_js", True)
+        if inputs is not None:
+            _set_alias(cache, inputs, key)
+        else:
+            run["keys"][rel] = key
+            if run.get("keep") and (previous.get("pages") or {}).get("keys", {}).get(rel) == key \
+                    and site_state.unchanged(Path(config["site_dir"]), previous, rel):
+                STATS["kept"] += 1
+                if rel in run["theme_js_pages"]:
+                    STATS["theme_js"] = True
+                page.content = None
+                return
+        if _place(cache, key, dest, rel):
             page.content = None
             return
     theme_js, STATS["theme_js"] = STATS.get("theme_js", False), False
     run["original"](page, config, doc_files, nav, env, dirty, excluded)
     STATS["written"] += 1
     WRITTEN.append(page.url)
-    if key is not None and dest.is_file():
+    if STATS["theme_js"]:
+        run["theme_js_pages"].add(rel)
+    if key is not None and cache is not None and dest.is_file():
         cache.put(key, dest, {"url": page.url, "theme_js": STATS["theme_js"]})
     STATS["theme_js"] = STATS["theme_js"] or theme_js
     page.content = None                                  # written: mkdocs has no more use for it
+
+
+def _place(cache, key: str, dest: Path, rel: str) -> bool:
+    """The page stored under `key` copied to `dest` (later steps rewrite pages in place: a copy)."""
+    facts = cache.get(key)
+    if facts is None:
+        return False
+    cache.place(key, dest, link=False)
+    STATS["reused"] += 1
+    if facts.get("theme_js", True):
+        STATS["theme_js"] = True
+        _RUN["theme_js_pages"].add(rel)
+    return True
 
 
 def in_shard(src: str, shard: tuple[int, int]) -> bool:
@@ -257,15 +401,57 @@ def on_startup(command, dirty):
     _RUN["command"] = command
 
 
+def _previous_state():
+    """The last build's record of this site folder (site_build/state.py), handed over by
+    `python -m site_build` in MB_PREVIOUS_STATE; None otherwise."""
+    path = os.environ.get("MB_PREVIOUS_STATE", "").strip()
+    if not path:
+        return None
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def on_pre_build(config):
+    """Keep the site folder (mkdocs empties it next) when the last build's record may be built on;
+    on_env empties it after all when the page structure changed. Any other build into the folder
+    removes the record: what it writes is not what the record says."""
+    import mkdocs.utils
+    previous = _previous_state()
+    _RUN["previous"] = previous
+    if previous is None:
+        site_state.forget(Path(config["site_dir"]))
+        return
+    clean = mkdocs.utils.clean_directory
+    _RUN["clean_directory"] = clean
+    mkdocs.utils.clean_directory = lambda directory: None
+
+
 def on_env(env, config, files):
     import mkdocs.commands.build as mkdocs_build
     original = getattr(mkdocs_build._build_page, "__wrapped__", mkdocs_build._build_page)
     folder = artefacts.default_folder("pages")
     command, nav = _RUN.get("command", "build"), _RUN.get("nav")
+    previous, clean = _RUN.get("previous"), _RUN.get("clean_directory")
     _RUN.clear()
     _RUN.update(command=command, nav=nav, original=original, version=build_version(config), me=0, share=None,
-                cache=artefacts.Cache(folder, ".html") if folder else None, children={}, stats=[])
-    STATS.update(written=0, reused=0, theme_js=False)
+                cache=artefacts.Cache(folder, ".html") if folder else None, children={}, stats=[],
+                previous=previous, keys={}, structure=structure_digest(nav, files))
+    if clean is not None:
+        import mkdocs.utils
+        mkdocs.utils.clean_directory = clean
+        old = (previous.get("pages") or {}) if previous else {}
+        _RUN["keep"] = old.get("structure") == _RUN["structure"]
+        if not _RUN["keep"]:
+            log.info("site_build: the page structure changed: the site folder is built whole")
+            clean(config["site_dir"])
+        else:                         # copy only the static files that changed (mkdocs' --dirty rule)
+            _keep_static_files(files)
+    _RUN["theme_js_pages"] = set(((previous or {}).get("pages") or {}).get("theme_js", ())) if _RUN.get("keep") else set()
+    for c in SITE.counties:           # once, before the writers fork
+        SITE.county_digest(c["code"])
+    STATS.update(written=0, reused=0, kept=0, theme_js=False)
     WRITTEN.clear()
     _RUN["doc_pages"] = {f.abs_dest_path for f in files.documentation_pages()}
     if os.environ.get("MB_PAGE_SHARD"):
@@ -280,6 +466,16 @@ def on_env(env, config, files):
     if jobs > 1 and command == "build" and hasattr(os, "fork"):
         _fork(jobs, config, files, env)
     return env
+
+
+def _keep_static_files(files):
+    """In a kept site folder, copy a static file only when its source is newer than the copy (what
+    `mkdocs build --dirty` does; --dirty itself warns, which fails a --strict build)."""
+    copy = files.copy_static_files
+
+    def copy_changed(dirty=False, **kwargs):
+        return copy(dirty=True, **kwargs)
+    files.copy_static_files = copy_changed
 
 
 def _fork(jobs, config, files, env):
@@ -326,7 +522,8 @@ def _fork(jobs, config, files, env):
             _RUN["me"] = k
             for f in doc_files:
                 _write_page(f.page, config, doc_files, _RUN["nav"], env, False, f.inclusion.is_excluded())
-            return {"written": STATS["written"], "reused": STATS["reused"], "urls": WRITTEN, "theme_js": STATS["theme_js"],
+            return {"written": STATS["written"], "reused": STATS["reused"], "kept": STATS["kept"], "urls": WRITTEN,
+                    "theme_js": STATS["theme_js"], "keys": _RUN["keys"], "theme_js_pages": sorted(_RUN["theme_js_pages"]),
                     "used": sorted(_RUN["cache"].used) if _RUN["cache"] else []}
         return work
 
@@ -371,11 +568,17 @@ def on_post_build(config):
     cache = _RUN.get("cache")
     if cache is not None:
         cache.prune()
+        _prune_aliases(cache)
     log.info(f"site_build: {STATS['written']} pages written, {STATS['reused']} reused from the cache"
-             + ("" if cache is not None else " (no cache)"))
+             + ("" if cache is not None else " (no cache)")
+             + (f", {STATS['kept']} left as they were" if _RUN.get("keep") else ""))
     if os.environ.get("MB_PAGES_REPORT"):
+        # `state`: what python -m site_build records for the next build (site_build/state.py)
         Path(os.environ["MB_PAGES_REPORT"]).write_text(json.dumps(
-            {"written": sorted(WRITTEN), "reused": STATS["reused"]}, ensure_ascii=False), encoding="utf-8")
+            {"written": sorted(WRITTEN), "reused": STATS["reused"], "kept": STATS["kept"],
+             "state": {"structure": _RUN.get("structure"), "keys": _RUN.get("keys", {}),
+                       "theme_js": sorted(_RUN.get("theme_js_pages", ()))}},
+            ensure_ascii=False), encoding="utf-8")
 
 
 def on_build_error(error):
@@ -387,6 +590,8 @@ def _join_children(failed=False) -> bool:
     import mkdocs.commands.build as mkdocs_build
     if _RUN.get("original"):
         mkdocs_build._build_page = _RUN["original"]
+    if _RUN_POPULATE.get("original"):
+        mkdocs_build._populate_page = _RUN_POPULATE["original"]
     children, problems, searched = _RUN.pop("children", {}), [], False
     for pid, (name, report) in children.items():
         _, status = os.waitpid(pid, 0)
@@ -399,6 +604,9 @@ def _join_children(failed=False) -> bool:
             problems.append(result.get("error") or f"{name}: exit {code}" + (" (warnings above: strict mode)" if code == 3 else ""))
         STATS["written"] += result.get("written", 0)
         STATS["reused"] += result.get("reused", 0)
+        STATS["kept"] += result.get("kept", 0)
+        _RUN.setdefault("keys", {}).update(result.get("keys", {}))
+        _RUN.setdefault("theme_js_pages", set()).update(result.get("theme_js_pages", ()))
         WRITTEN.extend(result.get("urls", ()))
         STATS["theme_js"] = STATS["theme_js"] or result.get("theme_js", False)
         if _RUN.get("cache") is not None:

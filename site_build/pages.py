@@ -235,6 +235,7 @@ class Site:
         self.env.filters["unsaid"] = unsaid
         self.checker_src: str | None = None   # set by the hooks when the checker page exists
         self._digests: dict = {}
+        self._template_digests: dict = {}
         self._shared_digest: str | None = None
 
     # ------------------------------------------------------------ which pages
@@ -416,6 +417,25 @@ class Site:
             where = f"{where}（{src['section']}）" if where else src["section"]
         return where
 
+    def template_digest(self, name: str) -> str:
+        """A hash of template `name` and every template it extends, includes or imports (content/
+        templates/, or MB_TEMPLATES), with this module and the code the templates' helpers use."""
+        found = self._template_digests.get(name)
+        if found is None:
+            from jinja2 import meta
+            parts, todo, seen = [], [name], set()
+            while todo:
+                t = todo.pop()
+                if t in seen or t is None:
+                    continue
+                seen.add(t)
+                source = self.env.loader.get_source(self.env, t)[0]
+                parts += [t, source]
+                todo.extend(sorted(meta.find_referenced_templates(self.env.parse(source)), key=str))
+            code = [f.read_bytes() for f in CODE_FILES()]
+            found = self._template_digests[name] = artefacts.digest(parts, *code)
+        return found
+
     def county_digest(self, code: str) -> str:
         """A hash of county `code` as the pages show it today (its view: see in_force_today). A page
         that reads only these counties (Page.deps), the templates and the shared parts of the
@@ -439,6 +459,11 @@ class Site:
     def show_all_counties_on_home(self) -> bool:
         """The home page lists counties directly while there are few; later only provinces."""
         return len(self.counties) <= 40
+
+
+def CODE_FILES() -> list:   # noqa: N802 — what rendering runs besides the templates
+    return (sorted((ROOT / "checker").glob("*.py")) + [ROOT / "site_build" / n for n in ("pages.py", "rules.py")]
+            + sorted(rule_sheets.CASES_DIR.glob("*/*.yaml")))      # the rule sheets show the test cases
 
 
 def tel(number: str) -> str:
