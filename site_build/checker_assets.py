@@ -33,6 +33,7 @@ import base64
 import hashlib
 import io
 import json
+import os
 import posixpath
 import random
 import re
@@ -60,6 +61,34 @@ def pyodide_version() -> str:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` unless it holds exactly that already: a file left as it was keeps its
+    mtime, and the later build steps redo only files that changed (site_build/state.py)."""
+    path = Path(path)
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return True
+
+
+def keep_only(folder: Path, names: set):
+    """Remove every file under `folder` that is not one of `names` (paths relative to it)."""
+    if not folder.is_dir():
+        return
+    for p in sorted(folder.rglob("*"), reverse=True):
+        rel = p.relative_to(folder).as_posix()
+        if p.is_file() and rel not in names:
+            p.unlink()
+        elif p.is_dir() and not any(p.iterdir()):
+            p.rmdir()
 
 
 def _zip_write(zf: zipfile.ZipFile, name: str, data: bytes, compress: int):
@@ -292,19 +321,18 @@ def build_py(out_dir: Path, keep: list[str] | None = None, compiled: bool | None
     wheel_name, wheel = wheel_bytes()
     wheel_sha = _sha256(wheel)
     wheel_rel = f"{wheel_sha[:12]}/{wheel_name}"
-    (out_dir / wheel_sha[:12]).mkdir(exist_ok=True)
-    (out_dir / wheel_rel).write_bytes(wheel)
+    write_if_changed(out_dir / wheel_rel, wheel)
     lock = lock_contents(wheel_rel, wheel_sha)
     lock_text = json.dumps(lock, ensure_ascii=False, indent=1, sort_keys=True)
     lock_rel = f"checker-lock-{_sha256(lock_text.encode())[:12]}.json"
-    (out_dir / lock_rel).write_text(lock_text, encoding="utf-8")
+    write_if_changed(out_dir / lock_rel, lock_text.encode("utf-8"))
     stdlib = trimmed_stdlib(keep)
     if compiled is None:
         compiled = keep is None
     if compiled:
         stdlib = compiled_stdlib(stdlib)
     stdlib_rel = f"python_stdlib-{_sha256(stdlib)[:12]}.zip"
-    (out_dir / stdlib_rel).write_bytes(stdlib)
+    write_if_changed(out_dir / stdlib_rel, stdlib)
     return {"wheel": wheel_rel, "wheel_sha256": wheel_sha, "lock": lock_rel, "stdlib": stdlib_rel,
             "package": DIST_NAME}
 
@@ -312,17 +340,16 @@ def build_py(out_dir: Path, keep: list[str] | None = None, compiled: bool | None
 def build(site_dir) -> dict:
     site = Path(site_dir)
     version = pyodide_version()
+    # Every file is written only if its bytes differ (write_if_changed): on a kept site folder the
+    # runtime and an unchanged wheel keep their mtimes, so later steps do not redo them.
     runtime = site / "assets" / "pyodide" / version
-    if runtime.exists():
-        shutil.rmtree(runtime)
-    runtime.mkdir(parents=True)
     for name in PYODIDE_FILES:
-        shutil.copyfile(PYODIDE_NPM / name, runtime / name)
+        write_if_changed(runtime / name, (PYODIDE_NPM / name).read_bytes())
+    keep_only(site / "assets" / "pyodide", {f"{version}/{name}" for name in PYODIDE_FILES})
     checker_dir = site / "assets" / "checker"
     py_dir = checker_dir / "py"
-    if py_dir.exists():
-        shutil.rmtree(py_dir)
     files = build_py(py_dir)
+    keep_only(py_dir, {files["wheel"], files["lock"], files["stdlib"]})
     build_id = _sha256("".join((version, files["wheel_sha256"], files["lock"], files["stdlib"])).encode())[:16]
     config = {
         "build": build_id,
@@ -332,12 +359,12 @@ def build(site_dir) -> dict:
         "wheel": f"py/{files['wheel']}",
         "package": DIST_NAME,
     }
-    (checker_dir / "build.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+    write_if_changed(checker_dir / "build.json", json.dumps(config, indent=1).encode("utf-8"))
     preload(site, "checker/index.html", "assets/checker/", config)
     from checker import engine
     form = form_data(engine().catalogue)
     form["build"] = build_id
-    (checker_dir / "form.json").write_text(json.dumps(form, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    write_if_changed(checker_dir / "form.json", json.dumps(form, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     return config
 
 
@@ -393,7 +420,7 @@ def preload(site: Path, page_rel: str, config_rel: str, config: dict, extra: tup
     # early in <head>: before the stylesheets, so the browser asks for them first of all
     anchor = next((a for a in ('<link rel="stylesheet"', "</head>") if a in text), None)
     if anchor:
-        page.write_text(text.replace(anchor, block + anchor, 1), encoding="utf-8")
+        write_if_changed(page, text.replace(anchor, block + anchor, 1).encode("utf-8"))
 
 
 def preloaded(html: str) -> list:

@@ -130,14 +130,12 @@ def build(site_dir) -> dict:
     checker_config = json.loads((site / "assets" / "checker" / "build.json").read_text(encoding="utf-8"))
     screen_dir = site / "assets" / "screen"
     py_dir = screen_dir / "py"
-    if py_dir.exists():
-        shutil.rmtree(py_dir)
     extra = extra_zip()
     extra_rel = None
     if extra is not None:
-        py_dir.mkdir(parents=True)
         extra_rel = f"py/screen-stdlib-{hashlib.sha256(extra).hexdigest()[:12]}.zip"
-        (screen_dir / extra_rel).write_bytes(extra)
+        checker_assets.write_if_changed(screen_dir / extra_rel, extra)   # unchanged: its mtime kept
+    checker_assets.keep_only(py_dir, {extra_rel[3:]} if extra_rel else set())
     build_id = hashlib.sha256((checker_config["build"] + str(extra_rel)).encode()).hexdigest()[:16]
     config = {
         "build": build_id,
@@ -150,7 +148,7 @@ def build(site_dir) -> dict:
     }
     if checker_config.get("wheel"):
         config["wheel"] = "../checker/" + checker_config["wheel"]
-    (screen_dir / "build.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+    checker_assets.write_if_changed(screen_dir / "build.json", json.dumps(config, indent=1).encode("utf-8"))
     # the page starts its worker at once: let it download Pyodide while the page loads, as the checker does
     checker_assets.preload(site, "screen/index.html", "assets/screen/", config)
     return config
