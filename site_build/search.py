@@ -23,6 +23,7 @@ taken out before any lookup (normalize(), the same in search.js).
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import logging
@@ -319,13 +320,32 @@ def _entry(doc, cut, means: list) -> tuple:
     return (url, [url, title, where, summary], sorted(in_title), sorted(in_body), age, found)
 
 
+class _Cut:
+    """tokens() of a text: from `known` ({sha256 of text[:32]: tokens}, the cuts kept in a county's
+    earlier part), else the TokenCache. `cuts` gathers what it gave, for the part it makes."""
+
+    def __init__(self, cache: TokenCache | None, known: dict | None = None):
+        self.cache, self.known, self.cuts = cache, known or {}, {}
+
+    def __call__(self, text: str) -> set:
+        h = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+        found = self.cuts.get(h)
+        if found is None:
+            found = self.known.get(h)
+            if found is None:
+                found = sorted(self.cache(text) if self.cache is not None else tokens(text))
+            self.cuts[h] = found
+        return set(found)
+
+
 class _Parts:
     """The entries (_entry) of each county's documents (its page and its services'), and those of the
     shared documents, cached across builds in build/cache/search/parts/ (pickle files; MB_BUILD_CACHE
     moves it, `off`: none). A county's part is keyed by everything its entries are made from: its
     data as the pages show it (Site.county_digest), what every page shares (Site.shared_digest), the
-    word list's `means` words, how texts are cut (TokenCache.key) and this file (VERSION). The
-    shared part is keyed by its documents themselves. An entry not used by a build for a day is
+    word list's `means` words, how texts are cut (TokenCache.key) and this file (VERSION); the
+    shared part by its documents themselves. A part holds the cuts of its texts too, so the part
+    made after an edit of the county cuts only its new texts. An entry no build used for a day is
     removed."""
 
     def __init__(self, folder: Path | None):
@@ -337,6 +357,7 @@ class _Parts:
         return self.folder / key[:2] / f"{key}.pickle"
 
     def get(self, key: str):
+        """(cut key, entries, cuts) or None."""
         if self.folder is None:
             self.misses += 1
             return None
@@ -352,13 +373,13 @@ class _Parts:
         self.hits += 1
         return found
 
-    def put(self, key: str, entries):
+    def put(self, key: str, part):
         if self.folder is None:
             return
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_bytes(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.write_bytes(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(tmp, path)
         self.used.add(key)
 
@@ -376,32 +397,141 @@ class _Parts:
         return n
 
 
-def _entries(site, means: list, stats: dict | None = None) -> list:
-    """Every document's entry (_entry), in the index's order, from the cached parts where they are."""
-    from site_build import cache as artefacts
-    cut = TokenCache()
-    parts = _Parts(cut.folder)
-    base = artefacts.digest("search-part-1", VERSION, cut.key, sorted(set(means)), site.shared_digest())
-    shared_docs = list(_shared_documents(site))
-    key = artefacts.digest(base, "shared", shared_docs)
-    shared = parts.get(key)
-    if shared is None:
-        shared = [_entry(doc, cut, means) for doc in shared_docs]
-        parts.put(key, shared)
-    by_url = {}
-    for c in site.counties:
-        key = artefacts.digest(base, c["code"], site.county_digest(c["code"]))
-        part = parts.get(key)
-        if part is None:
-            part = [_entry(_county_document(site, c), cut, means)]
-            part += [_entry(_service_document(site, c, s), cut, means) for s in c["services"]]
-            parts.put(key, part)
-        by_url.update((e[0], e) for e in part)
-    cut.save(prune=not parts.hits)
-    parts.prune()
-    if stats is not None:
-        stats.update(parts_hit=parts.hits, parts_made=parts.misses, texts_cut=cut.misses)
-    return shared + [by_url[c["url"]] for c in site.counties] + [by_url[s["url"]] for _, s in _service_order(site)]
+class _Build:
+    """What one build of the index starts from: the site, the word list, the key of each part
+    ("" = the shared documents, else a county code) and the documents' order (urls)."""
+
+    def __init__(self, site, words_file: Path, require_words: bool):
+        from site_build import cache as artefacts
+        _prepare(site)
+        self.site, self.words_file, self.require_words = site, words_file, require_words
+        self.wordlist = load_words(words_file)
+        self.means = list(dict.fromkeys(m for e in self.wordlist["words"] for m in e["means"]))
+        self.fillers = set(self.wordlist["fillers"])
+        self.cache = TokenCache()
+        self.parts = _Parts(self.cache.folder)
+        base = artefacts.digest("search-part-2", VERSION, self.cache.key, sorted(set(self.means)), site.shared_digest())
+        self.shared_docs = list(_shared_documents(site))
+        self.keys = {"": artefacts.digest(base, "shared", self.shared_docs)}
+        self.keys.update((c["code"], artefacts.digest(base, c["code"], site.county_digest(c["code"]))) for c in site.counties)
+        self.services = _service_order(site)
+        self.order = [d[0] for d in self.shared_docs] + [c["url"] for c in site.counties] + [s["url"] for _, s in self.services]
+        # what the assembled index is made from besides the parts (a change: assembled whole)
+        words = [{k: e[k] for k in ("say", "means")} for e in self.wordlist["words"]]
+        self.assembly = artefacts.digest("search-index-1", VERSION, self.cache.key, words, self.wordlist["fillers"],
+                                         require_words)
+        self.made = 0
+
+    def part(self, code: str, old: tuple | None = None, old_key: str | None = None, cache: bool = True) -> tuple:
+        """The part of county `code` ("": the shared documents): cached, else made with the cuts of
+        an earlier part of the same county (`old`, or the one stored under `old_key`) when they were
+        cut the same way, and the TokenCache (`cache`; else jieba) for the others."""
+        key = self.keys[code]
+        found = self.parts.get(key)
+        if found is not None:
+            return found
+        if old is None and old_key and old_key != key:
+            old = _Parts(self.cache.folder).get(old_key)
+        known = old[2] if old is not None and old[0] == self.cache.key else None
+        cut = _Cut(self.cache if cache else None, known)
+        if code:
+            c = self.site.catalogue["counties"][code]
+            docs = [_county_document(self.site, c)] + [_service_document(self.site, c, s) for s in c["services"]]
+        else:
+            docs = self.shared_docs
+        part = (self.cache.key, [_entry(doc, cut, self.means) for doc in docs], cut.cuts)
+        self.parts.put(key, part)
+        self.made += 1
+        return part
+
+    def entries(self, old_keys: dict | None = None) -> list:
+        """Every document's entry, in the index's order."""
+        by_url = {}
+        for code in self.keys:
+            by_url.update((e[0], e) for e in self.part(code, old_key=(old_keys or {}).get(code))[1])
+        self.cache.save(prune=not self.parts.hits)
+        self.parts.prune()
+        return [by_url[url] for url in self.order]
+
+    def contribution(self, n: int, entry: tuple, thresholds) -> dict:
+        """{word: posting} of document n in the index's word lists (as assemble() makes them)."""
+        _, _, in_title, in_body, age, hits = entry
+        raw = dict.fromkeys(in_body, n * 2)
+        raw.update(dict.fromkeys(in_title, n * 2 + 1))
+        out = {w: p for w, p in raw.items() if w not in self.fillers}
+        for t in thresholds:
+            out.pop(f"#{t}", None)
+        bits = dict(hits)
+        for e in self.wordlist["words"]:
+            bit = None
+            for m in e["means"]:
+                if m in bits:
+                    bit = (bit or 0) | bits[m]
+            for say in e["say"]:
+                b = bit
+                if say in raw:
+                    b = (b or 0) | (raw[say] & 1)
+                if b is None:
+                    out.pop(say, None)
+                else:
+                    out[say] = n * 2 + b
+        if age is not None:
+            out.update((f"#{t}", n * 2 + 1) for t in thresholds if age <= t)
+        return out
+
+    def assemble(self, entries: list):
+        """(docs, {word: postings}, {doc: age}, {means word: pages}) of the whole index."""
+        wordlist, docs, terms, ages, found = self.wordlist, [], {}, {}, {}
+        for n, (url, row, in_title, in_body, age, hits) in enumerate(entries):
+            docs.append(row)
+            for tok in in_title:
+                terms.setdefault(tok, []).append(n * 2 + 1)
+            for tok in in_body:
+                terms.setdefault(tok, []).append(n * 2)
+            for m, bit in hits:
+                found.setdefault(m, {})[n] = bit
+            if age is not None:
+                ages[n] = age
+        # the word list: a `say` word lists the pages of its `means` words (found as text, not only as
+        # jieba's words) and its own
+        problems, own = [], {w: list(p) for w, p in terms.items()}
+        for entry in wordlist["words"]:
+            pages = {}
+            for m in entry["means"]:
+                hits = found.get(m, {})
+                if not hits and self.require_words:
+                    problems.append((loader._rel(self.words_file), entry["line"], "means",
+                                     f"{m!r} is in no page of the site: write a word the documents use (文件里没有这个词)"))
+                for n, bit in hits.items():
+                    pages[n] = pages.get(n, 0) | bit
+            for say in entry["say"]:
+                merged = dict(pages)
+                for p in own.get(say, []):
+                    merged[p >> 1] = merged.get(p >> 1, 0) | (p & 1)
+                terms[say] = [n * 2 + bit for n, bit in sorted(merged.items())]
+        if problems:
+            raise loader.CatalogueError(problems)
+        # a filler is taken out of every query before lookup: its (long) list would never be read
+        for f in wordlist["fillers"]:
+            terms.pop(f, None)
+        for t in sorted(set(ages.values())):
+            terms[f"#{t}"] = [n * 2 + 1 for n, a in sorted(ages.items()) if a <= t]
+        return docs, terms, ages, found
+
+    def meta(self, n_shards: int, docs: int, max_len: int, thresholds: list) -> dict:
+        wordlist = self.wordlist
+        fillers = sorted(wordlist["fillers"], key=lambda w: (-len(w), w))
+        return {"v": 3, "term_shards": n_shards, "docs_per_shard": DOCS_PER_SHARD, "docs": docs,
+                "max_len": max_len, "ages": thresholds, "fillers": fillers, "start": wordlist["start"], "end": wordlist["end"],
+                "chars": sorted({w for e in wordlist["words"] for w in e["say"] if len(w) == 1}),
+                "keep": _keep_words(self.site, wordlist["words"], set(fillers), wordlist["start"], wordlist["end"])}
+
+    def hints(self) -> dict:
+        site = self.site
+        hint_words = [site.topics[t]["name"] for t in site.topic_order] + list(site.glossary)
+        hint_words += [e["say"][0] for e in self.wordlist["words"]]
+        return {"words": list(dict.fromkeys(hint_words)),
+                "counties": [[c["name"], c["url"], c["province"]] for c in site.counties]}
 
 
 def _keep_words(site, words, fillers, start, end) -> list:
@@ -418,68 +548,47 @@ def _keep_words(site, words, fillers, start, end) -> list:
     return sorted(keep, key=lambda n: (-len(n), n))
 
 
-def build_index(site, words_file: Path = WORDS_FILE, require_words: bool = True, stats: dict | None = None) -> dict:
-    """{file name: JSON-able content} for site/search/. `require_words`: a document word of the word
-    list that no page uses is an error (a typo); off for a catalogue other than the project's own
-    (a test's or a benchmark's subset of counties need not use every word). `stats`, if given,
-    gets the parts reused and made and the texts cut (_entries)."""
-    _prepare(site)
-    wordlist = load_words(words_file)
-    means = list(dict.fromkeys(m for e in wordlist["words"] for m in e["means"]))
-    docs, terms, ages, found = [], {}, {}, {}
-    for n, (url, row, in_title, in_body, age, hits) in enumerate(_entries(site, means, stats)):
-        docs.append(row)
-        for tok in in_title:
-            terms.setdefault(tok, []).append(n * 2 + 1)
-        for tok in in_body:
-            terms.setdefault(tok, []).append(n * 2)
-        for m, bit in hits:
-            found.setdefault(m, {})[n] = bit
-        if age is not None:
-            ages[n] = age
-    # the word list: a `say` word lists the pages of its `means` words (found as text, not only as
-    # jieba's words) and its own
-    problems, own = [], {w: list(p) for w, p in terms.items()}
-    for entry in wordlist["words"]:
-        pages = {}
-        for m in entry["means"]:
-            hits = found.get(m, {})
-            if not hits and require_words:
-                problems.append((loader._rel(words_file), entry["line"], "means",
-                                 f"{m!r} is in no page of the site: write a word the documents use (文件里没有这个词)"))
-            for n, bit in hits.items():
-                pages[n] = pages.get(n, 0) | bit
-        for say in entry["say"]:
-            merged = dict(pages)
-            for p in own.get(say, []):
-                merged[p >> 1] = merged.get(p >> 1, 0) | (p & 1)
-            terms[say] = [n * 2 + bit for n, bit in sorted(merged.items())]
-    if problems:
-        raise loader.CatalogueError(problems)
-    # a filler is taken out of every query before lookup: its (long) list would never be read
-    for f in wordlist["fillers"]:
-        terms.pop(f, None)
+def _word_json(word: str, postings: list) -> bytes:
+    """`"word":[postings]` as encode() writes it inside a word shard."""
+    return (json.dumps(word, ensure_ascii=False) + ":[" + ",".join(map(str, postings)) + "]").encode("utf-8")
+
+
+def _shard_bytes(items: list) -> bytes:
+    """A word shard from [(word, _word_json)] sorted by word: the bytes encode() gives."""
+    return b"{" + b",".join(j for _, j in items) + b"}"
+
+
+def _whole(build: _Build, old_keys: dict | None = None):
+    """({file name: content}, {word shard name: bytes}, state) of the whole index."""
+    docs, terms, ages, found = build.assemble(build.entries(old_keys))
     thresholds = sorted(set(ages.values()))
-    for t in thresholds:
-        terms[f"#{t}"] = [n * 2 + 1 for n, a in sorted(ages.items()) if a <= t]
-    size = len(json.dumps(terms, ensure_ascii=False, separators=(",", ":")).encode())
+    encoded = {w: _word_json(w, p) for w, p in terms.items()}
+    # the size of the word lists as one JSON object decides the number of shards
+    size = 2 + sum(len(j) for j in encoded.values()) + max(len(encoded) - 1, 0)
     n_shards = max(1, math.ceil(size / TERM_SHARD_BYTES))
+    lengths: dict = {}
+    for w in terms:
+        if not w.startswith("#"):
+            lengths[len(w)] = lengths.get(len(w), 0) + 1
+    files = {"meta.json": build.meta(n_shards, len(docs), max(lengths, default=1), thresholds)}
     shards = [{} for _ in range(n_shards)]
     for word, postings in terms.items():
         shards[shard_of(word, n_shards)][word] = postings
-    fillers = sorted(wordlist["fillers"], key=lambda w: (-len(w), w))
-    files = {"meta.json": {"v": 3, "term_shards": n_shards, "docs_per_shard": DOCS_PER_SHARD, "docs": len(docs),
-                           "max_len": max((len(w) for w in terms if not w.startswith("#")), default=1),
-                           "ages": thresholds, "fillers": fillers, "start": wordlist["start"], "end": wordlist["end"],
-                           "chars": sorted({w for e in wordlist["words"] for w in e["say"] if len(w) == 1}),
-                           "keep": _keep_words(site, wordlist["words"], set(fillers), wordlist["start"], wordlist["end"])}}
     files.update((f"t{i}.json", shard) for i, shard in enumerate(shards))
     files.update((f"d{k // DOCS_PER_SHARD}.json", docs[k:k + DOCS_PER_SHARD]) for k in range(0, len(docs), DOCS_PER_SHARD))
-    hint_words = [site.topics[t]["name"] for t in site.topic_order] + list(site.glossary)
-    hint_words += [e["say"][0] for e in wordlist["words"]]
-    files["hints.json"] = {"words": list(dict.fromkeys(hint_words)),
-                           "counties": [[c["name"], c["url"], c["province"]] for c in site.counties]}
-    return files
+    files["hints.json"] = build.hints()
+    blobs = {f"t{i}.json": _shard_bytes(sorted((w, encoded[w]) for w in shard)) for i, shard in enumerate(shards)}
+    state = {"format": STATE_FORMAT, "assembly": build.assembly, "order": build.order, "parts": build.keys,
+             "ages": ages, "means": {m: len(p) for m, p in found.items()}, "size": size, "words": len(terms), "lengths": lengths,
+             "n_shards": n_shards, "thresholds": thresholds, "docs": len(docs)}
+    return files, blobs, state
+
+
+def build_index(site, words_file: Path = WORDS_FILE, require_words: bool = True) -> dict:
+    """{file name: JSON-able content} for site/search/. `require_words`: a document word of the word
+    list that no page uses is an error (a typo); off for a catalogue other than the project's own
+    (a test's or a benchmark's subset of counties need not use every word)."""
+    return _whole(_Build(site, words_file, require_words))[0]
 
 
 def encode(content) -> bytes:
@@ -488,38 +597,187 @@ def encode(content) -> bytes:
     return json.dumps(content, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
+# ---------------------------------------------------------------- writing it, after an edit only what changed
+
+STATE_FORMAT = 1
+MOST_CHANGED = 0.05     # above this share of counties changed, the index is assembled whole
+
+
+def _state_path(build: _Build, out: Path) -> Path | None:
+    from site_build import cache as artefacts
+    if build.cache.folder is None:
+        return None
+    return build.cache.folder / f"index-{artefacts.digest(str(out.resolve()))[:16]}.pickle"
+
+
+def _update(build: _Build, state: dict, out: Path, stats: dict):
+    """{file name: bytes} of the index files an edit changed, and the new state; None when the
+    index must be assembled whole: the documents are not the same pages in the same order (a
+    service added, removed or renamed …), too many counties changed, an earlier part is gone, the
+    files in `out` are not those the state records, or the edit changes the number of word shards
+    or the age thresholds. Each document's words are then those of the last build but for the
+    documents of the counties that changed (their old and new parts), whose postings are put right
+    in the word shards they are in (read back from `out`)."""
+    if state.get("format") != STATE_FORMAT or state["assembly"] != build.assembly or state["order"] != build.order:
+        return None
+    changed = [code for code, key in build.keys.items() if state["parts"].get(code) != key]
+    if len(changed) > max(3, MOST_CHANGED * len(build.keys)):
+        return None
+    for name, (size, mtime) in state["files"].items():
+        try:
+            st = (out / name).stat()
+        except OSError:
+            return None
+        if (st.st_size, st.st_mtime_ns) != (size, mtime):
+            return None
+    number = {url: n for n, url in enumerate(build.order)}
+    ages, means = dict(state["ages"]), dict(state["means"])
+    thresholds = state["thresholds"]
+    rows, words = {}, {}         # doc number: new row; word: {doc number: (old posting, new posting)}
+    for code in changed:
+        old = build.parts.get(state["parts"][code])
+        if old is None:
+            return None
+        new = build.part(code, old, cache=False)
+        olds = {e[0]: e for e in old[1]}
+        for after in new[1]:
+            before = olds.get(after[0])
+            if before is None:
+                return None
+            if before == after:
+                continue
+            n = number[after[0]]
+            if before[1] != after[1]:
+                rows[n] = after[1]
+            if after[4] is None:
+                ages.pop(n, None)
+            else:
+                ages[n] = after[4]
+            for m, _ in before[5]:
+                means[m] -= 1
+            for m, _ in after[5]:
+                means[m] = means.get(m, 0) + 1
+            c0, c1 = build.contribution(n, before, thresholds), build.contribution(n, after, thresholds)
+            for w in c0.keys() | c1.keys():
+                if c0.get(w) != c1.get(w):
+                    words.setdefault(w, {})[n] = (c0.get(w), c1.get(w))
+    if sorted(set(ages.values())) != thresholds:
+        return None
+    if build.require_words and any(not means.get(m) for m in build.means):
+        return None                 # a means word in no page: assembled whole, which says where
+    n_shards, lengths = state["n_shards"], dict(state["lengths"])
+    size, count = state["size"] - 2 - max(state["words"] - 1, 0), state["words"]   # size: of the entries alone
+    says = {w for e in build.wordlist["words"] for w in e["say"]}
+    by_shard: dict = {}
+    for w in words:
+        by_shard.setdefault(shard_of(w, n_shards), []).append(w)
+    blobs = {}
+    for i, ws in sorted(by_shard.items()):
+        name = f"t{i}.json"
+        shard = json.loads((out / name).read_bytes())
+        for w in ws:
+            postings = shard.get(w)
+            if postings is None:
+                postings = []
+                count += 1
+                if not w.startswith("#"):
+                    lengths[len(w)] = lengths.get(len(w), 0) + 1
+            else:
+                size -= len(_word_json(w, postings))
+            for n, (p0, p1) in words[w].items():
+                if p0 is not None:
+                    k = bisect.bisect_left(postings, p0)
+                    if k == len(postings) or postings[k] != p0:
+                        return None
+                    del postings[k]
+                if p1 is not None:
+                    bisect.insort(postings, p1)
+            if postings or w in says:
+                shard[w] = postings
+                size += len(_word_json(w, postings))
+            else:
+                shard.pop(w, None)
+                count -= 1
+                if not w.startswith("#"):
+                    lengths[len(w)] -= 1
+                    if not lengths[len(w)]:
+                        del lengths[len(w)]
+        blobs[name] = _shard_bytes(sorted((w, _word_json(w, p)) for w, p in shard.items()))
+    size += 2 + max(count - 1, 0)
+    if max(1, math.ceil(size / TERM_SHARD_BYTES)) != n_shards:
+        return None
+    for k in sorted({n // DOCS_PER_SHARD for n in rows}):
+        name = f"d{k}.json"
+        docs = json.loads((out / name).read_bytes())
+        for n in rows:
+            if n // DOCS_PER_SHARD == k:
+                docs[n % DOCS_PER_SHARD] = rows[n]
+        blobs[name] = encode(docs)
+    blobs["meta.json"] = encode(build.meta(n_shards, state["docs"], max(lengths, default=1), thresholds))
+    blobs["hints.json"] = encode(build.hints())
+    new_state = dict(state, parts=build.keys, ages=ages, means=means, size=size, words=count, lengths=lengths)
+    stats.update(changed=len(changed), words=len(words))
+    return blobs, new_state
+
+
 def write_index(site, out: Path, words_file: Path = WORDS_FILE, require_words: bool = True) -> dict:
     """Build the index and write it to `out` (site/search/): a file only when its bytes differ from
     the one there (a file left as it was keeps its modification time: later steps see what changed
     by size and time, site_build/state.py); the index files (INDEX_FILE) this build does not write
-    are removed, with their precompressed copies (.br, .gz). Returns counts: written, kept, removed,
-    and _entries' (parts_hit, parts_made, texts_cut)."""
-    stats: dict = {}
-    files = build_index(site, words_file, require_words, stats)
+    are removed, with their precompressed copies (.br, .gz). The state it leaves (in the search
+    cache, for this `out`) lets the next build redo only the counties that changed (_update), to
+    the same bytes. Returns counts: files written, kept, removed; parts made; whether it was
+    assembled whole."""
+    build = _Build(site, words_file, require_words)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    written = kept = removed = 0
-    for name, content in files.items():
-        data, path = encode(content), out / name
+    path, state, stats = _state_path(build, out), None, {}
+    if path is not None:
         try:
-            same = path.stat().st_size == len(data) and path.read_bytes() == data
+            with open(path, "rb") as f:
+                state = pickle.load(f)
+            path.unlink()             # the files change now: the state holds again only once written
+        except Exception:             # noqa: BLE001 — none, or damaged: assembled whole
+            state = None
+    found = _update(build, state, out, stats) if state else None
+    if found is None:
+        files, blobs, new_state = _whole(build, state.get("parts") if state else None)
+        blobs.update((name, encode(content)) for name, content in files.items() if name not in blobs)
+        names, whole = set(blobs), True
+    else:
+        blobs, new_state = found
+        names, whole = set(state["files"]), False
+    written = kept = removed = 0
+    for name, data in blobs.items():
+        target = out / name
+        try:
+            same = target.stat().st_size == len(data) and target.read_bytes() == data
         except OSError:
             same = False
         if same:
             kept += 1
             continue
-        tmp = path.with_name(f".{name}.{os.getpid()}")
+        tmp = target.with_name(f".{name}.{os.getpid()}")
         tmp.write_bytes(data)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
         written += 1
-    for path in out.iterdir():
-        name = path.name
+    for target in out.iterdir():
+        name = target.name
         for suffix in (".br", ".gz"):
             name = name[:-len(suffix)] if name.endswith(suffix) else name
-        if INDEX_FILE.fullmatch(name) and name not in files:
-            path.unlink()
+        if INDEX_FILE.fullmatch(name) and name not in names:
+            target.unlink()
             removed += 1
-    stats.update(written=written, kept=kept, removed=removed)
+    if path is not None:
+        files_stat = {}
+        for name in names:
+            st = (out / name).stat()
+            files_stat[name] = (st.st_size, st.st_mtime_ns)
+        new_state["files"] = files_stat
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_bytes(pickle.dumps(new_state, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+    stats.update(written=written, kept=kept, removed=removed, made=build.made, whole=whole)
     return stats
 
 
