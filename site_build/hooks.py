@@ -241,11 +241,29 @@ def input_key(page, nav, version: str) -> str | None:
     if made is None:
         return None
     deps = _all_counties() if made.deps is None else [SITE.county_digest(c) for c in made.deps]
-    path = {id(a) for a in page.ancestors}
-    sig = [_nav_signature(_pruned_items(nav.items, path)), nav.homepage.url if nav.homepage else None]
     near = [[p.url, p.title] if p else None for p in (page.previous_page, page.next_page)]
-    return artefacts.digest(version, "input", page.url, page.title, page.meta, near, sig, page.file.src_uri,
-                            SITE.shared_digest(), SITE.template_digest(made.template), deps)
+    return artefacts.digest(version, "input", page.url, page.title, page.meta, near, _path_signature(page, nav),
+                            page.file.src_uri, SITE.shared_digest(), SITE.template_digest(made.template), deps)
+
+
+def _path_signature(page, nav) -> str:
+    """A hash of the nav `page` is drawn with, less which items are active (they are the page and
+    its ancestors, and the page's URL is in its key): the same for every page with the same
+    ancestors, so computed once for all the services of a county."""
+    ancestors = tuple(id(a) for a in page.ancestors)
+    cache = _RUN.setdefault("path_sigs", {})
+    found = cache.get(ancestors)
+    if found is None:
+        active = [(item, item.active) for item in page.ancestors]
+        for item, _ in active:
+            item.active = False
+        try:
+            found = cache[ancestors] = artefacts.digest(
+                _nav_signature(_pruned_items(nav.items, set(ancestors))), nav.homepage.url if nav.homepage else None)
+        finally:
+            for item, was in active:
+                item.active = was
+    return found
 
 
 def _all_counties() -> str:
@@ -314,11 +332,7 @@ def _write_page(page, config, doc_files, nav, env, dirty=False, excluded=False):
     rel = page.file.dest_uri
     usable = not excluded and not dirty
     if usable:
-        page.active = True                               # as _build_page draws it
-        try:
-            inputs = input_key(page, nav, run["version"])
-        finally:
-            page.active = False
+        inputs = input_key(page, nav, run["version"])
     previous = run.get("previous") or {}
     if inputs is not None:
         run["keys"][rel] = inputs
