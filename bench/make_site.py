@@ -1,0 +1,145 @@
+"""Benchmark of the whole `make site` (`python -m site_build`) after one county's edit, at national
+size (issue 17): a copy of the project whose catalogue/ holds N synthetic counties (the real county
+files re-coded, bench/site_build.py synthetic_catalogue) is built whole, built again with nothing
+changed, then one amount in one county's YAML is changed and it is built again — each time the real
+command in a child process, its steps' times as it prints them, its wall and CPU time (children
+included: mkdocs, its page writers, Chromium) and the peak memory of its largest process.
+
+PDFs: printing every county's handouts once takes hours at national size (≈ 3 s of Chromium a
+county), so by default the builds run with --no-pdf; with --pdf they print everything. What the
+PDF step adds after an edit (deciding what to print from the record, printing one county's
+handouts) is measured on its own: BENCHMARKS.md says how.
+
+Run: .venv/bin/python -m bench.make_site [--counties 2850] [--work DIR] [--keep] [--pdf]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.site_build import PER_PROVINCE, synthetic_catalogue  # noqa: E402
+
+STEP = re.compile(r"^site_build: (.+?) \((\d+\.\d) s\)$", re.M)
+PAGES = re.compile(r"^site_build: (\d+) pages drawn, (\d+) from the cache, (\d+) left as they were$", re.M)
+
+
+def project_copy(dest: Path, n: int, per_province: int) -> Path:
+    """The project's tracked files as they are in the working tree, catalogue/ replaced by n
+    synthetic counties; .venv and node_modules linked."""
+    names = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, names):
+        parts = name.split("/")
+        if parts[0] == "catalogue" and len(parts) >= 3 and parts[1] not in ("reviews",) \
+                and (parts[1] != "sources" or len(parts) >= 4):
+            continue                                  # the real counties and their documents
+        src = ROOT / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+    for link in ("node_modules", ".venv"):
+        (dest / link).symlink_to(ROOT / link)
+    tmp = dest / "build" / "synthetic"
+    synthetic_catalogue(n, tmp, per_province)
+    for p in sorted(tmp.iterdir()):
+        if p.is_dir() and p.name != "sources":
+            shutil.move(str(p), dest / "catalogue" / p.name)
+    (dest / "catalogue" / "sources").mkdir(parents=True, exist_ok=True)
+    for p in sorted((tmp / "sources").iterdir()):
+        shutil.move(str(p), dest / "catalogue" / "sources" / p.name)
+    shutil.rmtree(tmp)
+    return dest
+
+
+def edit_one_county(project: Path) -> str:
+    """One amount in the first county's YAML: its first number in an `amount` text + 1."""
+    path = sorted((project / "catalogue").glob("p*/*.yaml"))[0]
+    text = path.read_text(encoding="utf-8")
+    m = re.search(r"(amount:.*?text: [^}\n]*?)(\d+)", text)
+    path.write_text(text[:m.start(2)] + str(int(m.group(2)) + 1) + text[m.end(2):], encoding="utf-8")
+    return path.relative_to(project).as_posix()
+
+
+def site_build(project: Path, *args) -> dict:
+    """`python -m site_build` in the copy: wall, CPU (with children), peak memory, its steps."""
+    code = ("import resource, runpy, sys, time\n"
+            "sys.argv = ['site_build', *sys.argv[1:]]\n"
+            "t = time.perf_counter(); code = 0\n"
+            "try: runpy.run_module('site_build', run_name='__main__')\n"
+            "except SystemExit as e: code = e.code or 0\n"
+            "s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+            "print(f'MAKESITE {time.perf_counter() - t} {s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime} '\n"
+            "      f'{max(s.ru_maxrss, c.ru_maxrss)} {code}', flush=True)\n")
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    for name in ("MB_BUILD_CACHE", "MB_SITE_DIR", "MB_CATALOGUE"):
+        env.pop(name, None)
+    load = os.getloadavg()[0]
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=project, env=env, capture_output=True, text=True)
+    out = done.stdout + done.stderr
+    line = next((ln for ln in out.splitlines() if ln.startswith("MAKESITE ")), None)
+    if done.returncode or not line or line.split()[-1] != "0":
+        raise RuntimeError(f"python -m site_build failed:\n{out[-4000:]}")
+    wall, cpu, peak_kb, _ = line.split()[1:]
+    pages = PAGES.search(out)
+    return {"wall_s": float(wall), "cpu_s": float(cpu), "peak_mb": int(peak_kb) / 1024,
+            "load_before": round(load, 1), "load_after": round(os.getloadavg()[0], 1),
+            "steps": {name: float(s) for name, s in STEP.findall(out)},
+            "pages": dict(zip(("drawn", "reused", "kept"), map(int, pages.groups()))) if pages else None}
+
+
+def show(name: str, r: dict):
+    steps = ", ".join(f"{k.split(' (')[0]} {v:.1f} s" for k, v in r["steps"].items())
+    print(f"{name}: {r['wall_s']:.1f} s ({r['cpu_s']:.1f} s CPU, peak {r['peak_mb']:.0f} MB, load "
+          f"{r['load_before']}→{r['load_after']}); pages {r['pages']}\n    {steps}", flush=True)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counties", type=int, default=2850)
+    parser.add_argument("--provinces", type=int, default=31)
+    parser.add_argument("--work", help="the project copy's folder (default: a temp folder); reused if it has a site/")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--pdf", action="store_true", help="print the PDFs too (hours at national size)")
+    parser.add_argument("--write", help="write the results (JSON) to this file")
+    args = parser.parse_args(argv)
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="mb-bench-make-site-"))
+    flags = [] if args.pdf else ["--no-pdf"]
+    out: dict = {"counties": args.counties, "pdf": args.pdf, "cores": os.cpu_count()}
+    try:
+        project = work / "project"
+        if not (project / "site").is_dir():
+            if project.exists():
+                shutil.rmtree(project)
+            start = time.perf_counter()
+            project_copy(project, args.counties, max(PER_PROVINCE, -(-args.counties // args.provinces)))
+            out["generate_s"] = time.perf_counter() - start
+            print(f"{args.counties} counties generated in {out['generate_s']:.0f} s", flush=True)
+            out["whole"] = site_build(project, *flags)
+            show("whole build", out["whole"])
+        out["again"] = site_build(project, *flags)
+        show("nothing changed", out["again"])
+        out["edited_file"] = edit_one_county(project)
+        out["edit"] = site_build(project, *flags)
+        show(f"one amount in {out['edited_file']} changed", out["edit"])
+    finally:
+        if not args.keep and not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+    if args.write:
+        Path(args.write).write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+    return out
+
+
+if __name__ == "__main__":
+    main()
