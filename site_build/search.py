@@ -325,7 +325,7 @@ class _Cut:
     earlier part), else the TokenCache. `cuts` gathers what it gave, for the part it makes."""
 
     def __init__(self, cache: TokenCache | None, known: dict | None = None):
-        self.cache, self.known, self.cuts = cache, known or {}, {}
+        self.cache, self.known, self.cuts, self.reused = cache, known or {}, {}, 0
 
     def __call__(self, text: str) -> set:
         h = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
@@ -334,6 +334,8 @@ class _Cut:
             found = self.known.get(h)
             if found is None:
                 found = sorted(self.cache(text) if self.cache is not None else tokens(text))
+            else:
+                self.reused += 1
             self.cuts[h] = found
         return set(found)
 
@@ -420,7 +422,7 @@ class _Build:
         words = [{k: e[k] for k in ("say", "means")} for e in self.wordlist["words"]]
         self.assembly = artefacts.digest("search-index-1", VERSION, self.cache.key, words, self.wordlist["fillers"],
                                          require_words)
-        self.made = 0
+        self.made = self.reused = 0
 
     def part(self, code: str, old: tuple | None = None, old_key: str | None = None, cache: bool = True) -> tuple:
         """The part of county `code` ("": the shared documents): cached, else made with the cuts of
@@ -442,6 +444,7 @@ class _Build:
         part = (self.cache.key, [_entry(doc, cut, self.means) for doc in docs], cut.cuts)
         self.parts.put(key, part)
         self.made += 1
+        self.reused += cut.reused
         return part
 
     def entries(self, old_keys: dict | None = None) -> list:
@@ -449,7 +452,7 @@ class _Build:
         by_url = {}
         for code in self.keys:
             by_url.update((e[0], e) for e in self.part(code, old_key=(old_keys or {}).get(code))[1])
-        self.cache.save(prune=not self.parts.hits)
+        self.cache.save(prune=not self.parts.hits and not self.reused)   # prune: it gave every text
         self.parts.prune()
         return [by_url[url] for url in self.order]
 
@@ -494,7 +497,7 @@ class _Build:
                 ages[n] = age
         # the word list: a `say` word lists the pages of its `means` words (found as text, not only as
         # jieba's words) and its own
-        problems, own = [], {w: list(p) for w, p in terms.items()}
+        problems, own = [], {say: list(terms.get(say, ())) for e in wordlist["words"] for say in e["say"]}
         for entry in wordlist["words"]:
             pages = {}
             for m in entry["means"]:
@@ -777,6 +780,12 @@ def write_index(site, out: Path, words_file: Path = WORDS_FILE, require_words: b
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
         tmp.write_bytes(pickle.dumps(new_state, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(tmp, path)
+        for other in path.parent.glob("index-*.pickle"):   # of folders no build wrote for a day (tests' …)
+            try:
+                if other != path and time.time() - other.stat().st_mtime > 24 * 3600:
+                    other.unlink()
+            except OSError:
+                pass
     stats.update(written=written, kept=kept, removed=removed, made=build.made, whole=whole)
     return stats
 
