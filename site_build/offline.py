@@ -34,6 +34,7 @@ import base64
 import hashlib
 import json
 import re
+import sys
 from pathlib import Path
 
 TEMPLATE = Path(__file__).with_name("sw.template.js")
@@ -69,47 +70,21 @@ def _rel(path: Path, site: Path) -> str:
     return path.relative_to(site).as_posix()
 
 
-def _referenced(site: Path, pages: list[Path]) -> set[str]:
-    """Site files named by a src= or href= in any page (resolved against the page's URL)."""
+def _page_refs(rel: str, text: str) -> set[str]:
+    """Site files named by a src= or href= in the page `rel` (resolved against the page's URL)."""
     import posixpath
     out = set()
-    for page in pages:
-        base = _rel(page.parent, site)
-        for ref in set(REF_RE.findall(page.read_text(encoding="utf-8", errors="replace"))):
-            if "://" in ref or ref.startswith(("mailto:", "tel:", "data:", "javascript:")):
-                continue
-            # as strings (the site has no symlinks): Path.resolve() of each of a national site's
-            # ≈ 20 million links asked the file system every time
-            target = posixpath.normpath(ref.lstrip("/") if ref.startswith("/") else posixpath.join(base, ref))
-            if target == ".." or target.startswith("../"):
-                continue                      # outside the site
-            out.add(target)
-    return out
-
-
-def precache_files(site: Path) -> list[Path]:
-    site = Path(site)
-    files = sorted(p for p in site.rglob("*") if p.is_file())
-    pages = [p for p in files if p.suffix == ".html"]
-    used = _referenced(site, pages)
-    out = []
-    for path in files:
-        rel = _rel(path, site)
-        if path.name in SKIP_NAMES or path.suffix in SKIP_SUFFIXES:
+    base = posixpath.dirname(rel)
+    for ref in set(REF_RE.findall(text)):
+        if "://" in ref or ref.startswith(("mailto:", "tel:", "data:", "javascript:")):
             continue
-        if rel.startswith(THEME_DIRS) and rel not in used:
-            continue
-        out.append(path)
+        # as strings (the site has no symlinks): Path.resolve() of each of a national site's
+        # ≈ 20 million links asked the file system every time
+        target = posixpath.normpath(ref.lstrip("/") if ref.startswith("/") else posixpath.join(base, ref))
+        if target == ".." or target.startswith("../"):
+            continue                      # outside the site
+        out.add(target)
     return out
-
-
-def search_on_demand(site: Path, files: list[Path]) -> set[str]:
-    """The search shards (rel paths) left out of the precache: none while the index is smaller than
-    ALL_SEARCH_BELOW, else every word and document shard (the fetch handler keeps them when fetched)."""
-    index = {_rel(p, site): p for p in files if SEARCH_INDEX.fullmatch(_rel(p, site))}
-    if sum(p.stat().st_size for p in index.values()) < ALL_SEARCH_BELOW:
-        return set()
-    return {rel for rel in index if rel not in SEARCH_ALWAYS}
 
 
 def url_of(rel: str) -> str:
@@ -158,16 +133,6 @@ def _with_register(text: str, rel: str, counties) -> str:
     return text.replace("</head>", f"{tag}\n</head>", 1)
 
 
-def inject_register(site: Path, counties: list[str]):
-    """Add <script src=".../assets/offline.js" defer> before </head> in every page (once)."""
-    counties = set(counties)
-    for page in site.rglob("*.html"):
-        text = page.read_text(encoding="utf-8")
-        new = _with_register(text, _rel(page, site), counties)
-        if new != text:
-            page.write_text(new, encoding="utf-8")
-
-
 # Content-Security-Policy of every page, as a <meta> so it holds on any static host: only the site
 # itself. Pyodide (in the tools' module workers) needs 'wasm-unsafe-eval' to compile WebAssembly;
 # the theme's CSS draws icons from data: SVGs. Inline scripts and styles (the 大字 switch in the
@@ -205,37 +170,6 @@ def _with_policy(text: str) -> str | None:
     return text[: at.end()] + meta + text[at.end():]
 
 
-def add_security_policy(site: Path):
-    """Put the Content-Security-Policy <meta> first in every page's <head> (again on a rebuild)."""
-    for page in site.rglob("*.html"):
-        new = _with_policy(page.read_text(encoding="utf-8"))
-        if new is not None:
-            page.write_text(new, encoding="utf-8")
-
-
-def rewrite_pages(site: Path, counties) -> dict:
-    """inject_register and then add_security_policy, reading and writing each page once:
-    {rel: sha256 digest of the page as written} (build() hashes every file for the cache name)."""
-    counties, out = set(counties), {}
-    for page in site.rglob("*.html"):
-        rel = _rel(page, site)
-        raw = page.read_bytes()
-        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")   # as read_text reads it
-        new = _with_register(text, rel, counties)
-        new = _with_policy(new) or new
-        data = new.encode("utf-8")
-        if data != raw:
-            page.write_bytes(data)
-        out[rel] = hashlib.sha256(data).digest()
-    return out
-
-
-def groups(site: Path, files: list[Path]) -> dict:
-    """{group: [urls]} of the on-demand groups, from the cacheable files."""
-    rels = [_rel(p, site) for p in files]
-    return {name: [url_of(r) for r in rels if r.startswith(prefixes)] for name, prefixes in GROUPS.items()}
-
-
 # "出门前下载，没有网络也能查" (issue 14; offline.js): one tap keeps the shell and these groups. The
 # pages carrying that block show its size ("约 N MB": brotli bytes, as deploy/nginx.conf serves them).
 PREPARE = ("checker", "screen")
@@ -248,74 +182,274 @@ def rel_of(url: str) -> str:
     return "index.html" if url == "./" else url + "index.html" if url.endswith("/") else url
 
 
-def prepare_sizes(site: Path, shell: list[str], grouped: dict) -> dict:
-    """{url: [raw bytes, bytes on the wire]} of everything "prepare" downloads (the shell and the
-    PREPARE groups); on the wire: the .br copy precompress.py writes (from its cache), else the file."""
-    from concurrent.futures import ThreadPoolExecutor
-    from . import precompress
-    urls = sorted(set(shell).union(*(grouped[name] for name in PREPARE)))
-    paths = [site / rel_of(u) for u in urls]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        wire = list(pool.map(precompress.wire_size, paths))
-    return {u: [p.stat().st_size, w] for u, p, w in zip(urls, paths, wire)}
-
-
 def megabytes(n: int) -> str:
     return f"{n / 1e6:.1f}" if n < 10e6 else f"{n / 1e6:.0f}"
 
 
-def fill_prepare_size(site: Path, wire: int):
-    """Write "N" of "约 N MB" into the pages that offer the download."""
-    for rel in PREPARE_PAGES:
+def unfilled(data: bytes) -> bytes:
+    """A page that offers the download as the service worker counts it: without the size filled in
+    (which depends on the sizes counted), so its digest and sizes are the same whatever the page
+    says now (a clean build's "5" of the source or the last build's number)."""
+    return PREPARE_SIZE.sub(r"\1\2", data.decode("utf-8")).encode("utf-8")
+
+
+def fill_prepare_size(site: Path, wire: int, rels=PREPARE_PAGES) -> bool:
+    """Write "N" of "约 N MB" into the pages that offer the download; whether a page changed."""
+    wrote = False
+    for rel in rels:
         page = site / rel
         if page.is_file():
             text = page.read_text(encoding="utf-8")
             new = PREPARE_SIZE.sub(lambda m: m[1] + megabytes(wire) + m[2], text)
             if new != text:
                 page.write_text(new, encoding="utf-8")
+                wrote = True
+    return wrote
 
 
-def build(site_dir) -> dict:
+def _suffix(name: str) -> str:
+    """PurePath.suffix of a file name, without making a Path of each of a national site's files."""
+    i = name.rfind(".")
+    return name[i:] if 0 < i < len(name) - 1 else ""
+
+
+def _order(rel: str) -> list:
+    """The sort key that orders rel paths as sorted(Path) orders the paths (by their parts)."""
+    return rel.split("/")
+
+
+# The registering tag as _with_register writes it (before </head>): taken out before a page is
+# rewritten again, so a county page whose group changed gets the new one.
+REGISTER_TAG = re.compile(r'<script src="(?:\.\./)*assets/offline\.js"(?: data-offline-group="[^"]*")? '
+                          r'defer></script>\n(?=</head>)')
+FACTS_FORMAT = "1"
+
+
+def _facts_path(site: Path) -> Path | None:
+    from . import cache
+    folder = cache.default_folder("offline")
+    return None if folder is None else folder / f"{cache.digest(str(site.resolve()))[:24]}.json"
+
+
+def _load_facts(site: Path) -> dict:
+    path = _facts_path(site)
+    try:
+        facts = json.loads(path.read_text(encoding="utf-8")) if path else {}
+    except (OSError, ValueError):
+        facts = {}
+    return facts if facts.get("format") == FACTS_FORMAT else {}
+
+
+def _save_facts(site: Path, facts: dict):
+    import os
+    path = _facts_path(site)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(facts, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def build(site_dir, previous: dict | None = None) -> dict:
+    """Write sw.js, the county manifests, and each page's registering tag and policy.
+
+    `previous`: the record of the last build of this folder (site_build/state.py). The files whose
+    size and mtime are as it has them are as this step left them then, and what this step knows of
+    each (its digest, its size before the page was rewritten, its brotli size, the theme files it
+    links) is taken from its facts (build/cache/offline/, kept by each file's size and mtime):
+    only the new or changed files are read. Without it every file is read, as a clean build does;
+    either way the output is the same."""
+    import os
+    from . import state
     site = Path(site_dir)
     if not (site / REGISTER).exists():
         raise FileNotFoundError(f"{site / REGISTER} is missing: it comes from content/pages/{REGISTER}")
+    listing = state.scan(site)                     # {rel: [size, mtime_ns]}
+    old_files = (previous or {}).get("files")
+    old_facts = _load_facts(site) if previous is not None else {}
+    known_facts = old_facts.get("files") or {}
+    if previous is not None and not old_facts:
+        print(f"offline: no facts of the last build in {_facts_path(site)}: every file is read again", file=sys.stderr)
+
+    def known(rel):
+        """What the last build knew of `rel` if it is as that build left it, else None."""
+        if old_files is None:
+            return None
+        fact = known_facts.get(rel)
+        st = listing.get(rel)
+        if fact is None or st is None or old_files.get(rel) != st or fact[:2] != st:
+            return None
+        return fact
+
     counties = county_dirs(site)
-    files = precache_files(site)
     county_set = set(counties)
-    county_bytes = sum(p.stat().st_size for p in files if _county_of(_rel(p, site), county_set))
+    manifests = {c + COUNTY_MANIFEST for c in counties}   # this step's own output, not the pages'
+    rels = sorted(listing, key=_order)
+    pages = [r for r in rels if r.endswith(".html")]
+
+    # Each page's theme links and its bytes as this step found it: from the facts, else read now.
+    refsets = old_facts.get("refsets") or []
+    texts: dict = {}          # rel: bytes of each page read in this build (rewritten below)
+    page_refs: dict = {}      # rel: the theme files it links
+    pre_size: dict = {}       # rel: the page's size before this step rewrote it (a clean build's size)
+    for rel in pages:
+        fact = known(rel)
+        if fact is not None and fact[6] is not None:
+            page_refs[rel] = refsets[fact[6]]
+            pre_size[rel] = fact[3]
+            continue
+        raw = (site / rel).read_bytes()
+        text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+        texts[rel] = raw
+        page_refs[rel] = sorted(r for r in _page_refs(rel, text) if r.startswith(THEME_DIRS))
+        pre_size[rel] = len(raw)
+    used = set().union(*page_refs.values()) if page_refs else set()
+    files = []
+    for rel in rels:
+        name = rel.rsplit("/", 1)[-1]
+        if name in SKIP_NAMES or _suffix(name) in SKIP_SUFFIXES or rel in manifests:
+            continue
+        if rel.startswith(THEME_DIRS) and rel not in used:
+            continue
+        files.append(rel)
+
+    def size_before(rel):
+        if rel in pre_size:
+            return pre_size[rel]
+        fact = known(rel)
+        return fact[3] if fact is not None else listing[rel][0]
+
+    county_bytes = sum(size_before(r) for r in files if _county_of(r, county_set))
     grouped_counties = counties if county_bytes >= ALL_COUNTIES_BELOW else []
     grouped_set = set(grouped_counties)
-    page_digests = rewrite_pages(site, grouped_set)     # inject_register, add_security_policy
+
+    # Rewrite the pages read above, and the pages of a county that joined or left the groups.
+    flipped = set(old_facts.get("grouped") or []) ^ grouped_set if old_facts else set()
+    for rel in pages:
+        if rel not in texts and flipped and _county_of(rel, flipped):
+            texts[rel] = (site / rel).read_bytes()
+    written: set = set()
+    rewritten: dict = {}      # rel: size of each page rewritten (as counted: `unfilled`)
+    digests: dict = {}        # rel: sha256 (hex) of each file as counted (a page: as rewritten, `unfilled`)
+    for rel, raw in texts.items():
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")   # as read_text reads it
+        text = REGISTER_TAG.sub("", text, count=1)    # an earlier run's tag: its group may have changed
+        new = _with_register(text, rel, grouped_set)
+        new = _with_policy(new) or new
+        data = new.encode("utf-8")
+        if data != raw:
+            (site / rel).write_bytes(data)
+            written.add(rel)
+        counted = unfilled(data) if rel in PREPARE_PAGES else data
+        digests[rel] = hashlib.sha256(counted).hexdigest()
+        rewritten[rel] = len(counted)
+
     per_county: dict = {c: [] for c in grouped_counties}
-    for path in files:
-        county = _county_of(_rel(path, site), grouped_set)
+    for rel in files:
+        county = _county_of(rel, grouped_set)
         if county:
-            per_county[county].append(url_of(_rel(path, site)))
+            per_county[county].append(url_of(rel))
+    manifest_digests = {}
     for county, urls in per_county.items():
-        manifest = site / county / COUNTY_MANIFEST
-        manifest.write_text(json.dumps(sorted(urls), ensure_ascii=False), encoding="utf-8")
+        rel = county + COUNTY_MANIFEST
+        data = json.dumps(sorted(urls), ensure_ascii=False).encode("utf-8")
+        manifest_digests[rel] = hashlib.sha256(data).hexdigest()
+        fact = known(rel)
+        if fact is not None and fact[2] == manifest_digests[rel]:
+            continue
+        path = site / rel
+        if not (path.is_file() and path.read_bytes() == data):
+            path.write_bytes(data)
+            written.add(rel)
+    for rel in manifests:
+        if rel in listing and rel[: -len(COUNTY_MANIFEST)] not in grouped_set:
+            (site / rel).unlink()                 # left from when the county was grouped
+            del listing[rel]
+
+    def counted(rel) -> bytes:
+        data = (site / rel).read_bytes()
+        return unfilled(data) if rel in PREPARE_PAGES else data
+
+    def digest_of(rel):
+        if rel not in digests:
+            fact = known(rel)
+            digests[rel] = fact[2] if fact is not None else hashlib.sha256(counted(rel)).hexdigest()
+        return digests[rel]
+
     digest = hashlib.sha256()
-    for path in files:
-        rel = _rel(path, site)
+    for rel in files:
         digest.update(rel.encode())
-        digest.update(page_digests.get(rel) or hashlib.sha256(path.read_bytes()).digest())
+        digest.update(bytes.fromhex(digest_of(rel)))
     cache = f"yanglao-{digest.hexdigest()[:16]}"
-    on_demand = search_on_demand(site, files)
-    base = [p for p in files if not _rel(p, site).startswith(GROUPED) and not _county_of(_rel(p, site), grouped_set)
-            and _rel(p, site) not in on_demand]
-    urls = [url_of(_rel(p, site)) for p in base]
-    grouped = groups(site, files)
-    sizes = prepare_sizes(site, urls, grouped)
-    fill_prepare_size(site, sum(w for _, w in sizes.values()))
+
+    index_bytes = sum(listing[r][0] for r in files if SEARCH_INDEX.fullmatch(r))
+    on_demand = set() if index_bytes < ALL_SEARCH_BELOW else \
+        {r for r in files if SEARCH_INDEX.fullmatch(r) and r not in SEARCH_ALWAYS}
+    base = [r for r in files if not r.startswith(GROUPED) and not _county_of(r, grouped_set) and r not in on_demand]
+    urls = [url_of(r) for r in base]
+    grouped = {name: [url_of(r) for r in files if r.startswith(prefixes)] for name, prefixes in GROUPS.items()}
+
+    # "prepare" sizes: raw and brotli bytes of each file (the pages that offer it: `unfilled`)
+    prepare_urls = sorted(set(urls).union(*(grouped[name] for name in PREPARE)))
+    raw_size, wire = {}, {}
+    missing = []
+    for u in prepare_urls:
+        rel = rel_of(u)
+        fact = None if rel in rewritten else known(rel)
+        if fact is not None and fact[5] is not None:
+            raw_size[rel], wire[rel] = fact[4], fact[5]
+        else:
+            missing.append(rel)
+    if missing:
+        from concurrent.futures import ThreadPoolExecutor
+        from . import precompress
+
+        def measure(rel):
+            data = counted(rel)
+            return len(data), precompress.wire_bytes(data, _suffix(rel))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for rel, (raw, packed) in zip(missing, pool.map(measure, missing)):
+                raw_size[rel], wire[rel] = raw, packed
+    sizes = {u: [raw_size[rel_of(u)], wire[rel_of(u)]] for u in prepare_urls}
+    prepare_wire = sum(w for _, w in sizes.values())
+    for rel in PREPARE_PAGES:
+        if fill_prepare_size(site, prepare_wire, [rel]):
+            written.add(rel)
     sw = TEMPLATE.read_text(encoding="utf-8")
     sw = (sw.replace("__CACHE__", cache)
             .replace("__PRECACHE__", json.dumps(urls, ensure_ascii=False, indent=0))
             .replace("__GROUPS__", json.dumps(grouped, ensure_ascii=False, indent=0))
             .replace("__PREPARE__", json.dumps(list(PREPARE)))
             .replace("__SIZES__", json.dumps(sizes, ensure_ascii=False, separators=(",", ":"))))
-    (site / "sw.js").write_text(sw, encoding="utf-8")
-    return {"cache": cache, "files": len(files), "bytes": sum(p.stat().st_size for p in files),
-            "precache_bytes": sum(p.stat().st_size for p in base), "county_groups": len(grouped_counties),
+    sw_path = site / "sw.js"
+    if not (sw_path.is_file() and sw_path.read_text(encoding="utf-8") == sw):
+        sw_path.write_text(sw, encoding="utf-8")
+
+    for rel in written:
+        st = os.stat(site / rel)
+        listing[rel] = [st.st_size, st.st_mtime_ns]
+    # what the next build may take from here instead of reading the files again
+    refset_ids: dict = {}
+    out_facts: dict = {}
+    for rel in files:
+        refs = page_refs.get(rel)
+        ref_id = None if refs is None else refset_ids.setdefault(tuple(refs), len(refset_ids))
+        out_facts[rel] = [*listing[rel], digest_of(rel), size_before(rel), raw_size.get(rel, listing[rel][0]),
+                          wire.get(rel), ref_id]
+    for rel, d in manifest_digests.items():
+        out_facts[rel] = [*listing[rel], d, listing[rel][0], listing[rel][0], None, None]
+    for rel in pages:      # pages left out of the precache still have their links
+        if rel not in out_facts:
+            out_facts[rel] = [*listing[rel], digest_of(rel), size_before(rel), listing[rel][0], None,
+                              refset_ids.setdefault(tuple(page_refs[rel]), len(refset_ids))]
+    _save_facts(site, {"format": FACTS_FORMAT, "grouped": sorted(grouped_set),
+                       "refsets": [list(r) for r in refset_ids], "files": out_facts})
+    return {"cache": cache, "files": len(files), "bytes": sum(listing[r][0] for r in files),
+            "precache_bytes": sum(listing[r][0] for r in base), "county_groups": len(grouped_counties),
             "search_on_demand": len(on_demand),
             "prepare_files": len(sizes), "prepare_bytes": sum(r for r, _ in sizes.values()),
-            "prepare_wire": sum(w for _, w in sizes.values())}
+            "prepare_wire": prepare_wire, "pages_read": len(rewritten)}
