@@ -225,6 +225,15 @@ REGISTER_TAG = re.compile(r'<script src="(?:\.\./)*assets/offline\.js"(?: data-o
 FACTS_FORMAT = "1"
 
 
+def _unprocessed(raw: bytes) -> bytes:
+    """A page without what this step adds (its registering tag and policy): as mkdocs wrote it."""
+    if REGISTER.encode() in raw:
+        raw = re.sub(REGISTER_TAG.pattern.encode(), b"", raw, count=1)
+    if b"Content-Security-Policy" in raw:
+        raw = re.sub(CSP_META.pattern.encode(), b"", raw)
+    return raw
+
+
 def _facts_path(site: Path) -> Path | None:
     from . import cache
     folder = cache.default_folder("offline")
@@ -306,7 +315,7 @@ def build(site_dir, previous: dict | None = None) -> dict:
         text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
         texts[rel] = raw
         page_refs[rel] = sorted(r for r in _page_refs(rel, text) if r.startswith(THEME_DIRS))
-        pre_size[rel] = len(raw)
+        pre_size[rel] = len(_unprocessed(raw))
     used = set().union(*page_refs.values()) if page_refs else set()
     files = []
     for rel in rels:

@@ -146,3 +146,21 @@ def test_without_a_record_the_folder_is_built_whole_again(setup):
     write(clean, pages({"zj/a/index.html": "<p>又改了</p>"}))
     run(clean, None, 10 ** 9, pc)
     assert contents(site) == contents(clean)
+
+
+def test_without_its_facts_the_offline_step_reads_everything_and_gives_the_same(setup):
+    """The record but not offline.py's facts (build/cache/offline/ removed): every file is read again,
+    and the folder is still the clean build's."""
+    import shutil
+    tmp, pc = setup
+    site, clean = tmp / "site", tmp / "clean"
+    write(site, pages())
+    run(site, None, 0, pc)
+    previous = {"files": state.scan(site)}
+    shutil.rmtree(tmp / "cache" / "offline")
+    write(site, pages({"zj/a/index.html": "<p>又改了</p>"}), only={"zj/a/index.html"})
+    info, _ = run(site, previous, 0, pc)
+    assert info["pages_read"] == len([r for r in pages() if r.endswith(".html")])
+    write(clean, pages({"zj/a/index.html": "<p>又改了</p>"}))
+    run(clean, None, 0, pc)
+    assert contents(site) == contents(clean)
