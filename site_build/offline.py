@@ -294,7 +294,11 @@ def build(site_dir, previous: dict | None = None) -> dict:
             return None
         return fact
 
-    counties = county_dirs(site)
+    # the county folders: the same as the last build's when there is a record (site_build/__main__.py
+    # passes one only when the page structure is the same), so the national catalogue is not read again
+    counties = old_facts.get("counties") if previous is not None else None
+    if counties is None:
+        counties = county_dirs(site)
     county_set = set(counties)
     manifests = {c + COUNTY_MANIFEST for c in counties}   # this step's own output, not the pages'
     rels = sorted(listing, key=_order)
@@ -455,7 +459,7 @@ def build(site_dir, previous: dict | None = None) -> dict:
         if rel not in out_facts:
             out_facts[rel] = [*listing[rel], digest_of(rel), size_before(rel), listing[rel][0], None,
                               refset_ids.setdefault(tuple(page_refs[rel]), len(refset_ids))]
-    _save_facts(site, {"format": FACTS_FORMAT, "grouped": sorted(grouped_set),
+    _save_facts(site, {"format": FACTS_FORMAT, "counties": counties, "grouped": sorted(grouped_set),
                        "refsets": [list(r) for r in refset_ids], "files": out_facts})
     return {"cache": cache, "files": len(files), "bytes": sum(listing[r][0] for r in files),
             "precache_bytes": sum(listing[r][0] for r in base), "county_groups": len(grouped_counties),
