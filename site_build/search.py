@@ -155,8 +155,8 @@ INDEX_FILE = re.compile(r"(?:meta|hints|[td][0-9]+)\.json")
 
 
 def _prepare(site):
-    """Teach jieba the catalogue's own words (glossary, topic and service names): each word once per
-    process (a word given again would change jieba's totals), when jieba first cuts a text."""
+    """Teach jieba the catalogue's own words (glossary, topic and service names), once per process,
+    when jieba first cuts a text (_teach)."""
     words = set(site.glossary) | {t["name"] for t in site.topics.values()}
     words |= {s["name"] for s in site.services.values() if len(s["name"]) <= 8}
     words |= {"一键报警", "低保", "低边", "特困", "高龄津贴", "人户分离"}
@@ -165,34 +165,90 @@ def _prepare(site):
 
 
 def _teach():
+    """Give jieba the words of _PENDING, leaving its total frequency as its own dictionary has it:
+    so the cut of a text depends on the words added only through those the text holds (an added
+    word w changes jieba's dictionary at w, and adds w's prefixes with no frequency, which make no
+    word of their own), and a text cut before a word was added or taken away that does not hold
+    it is cut the same (_Names.delta). Counting them in the total would make every cut depend on
+    the whole catalogue's names (at 2,850 counties they would be most of jieba's total)."""
     for w in sorted(_PENDING):
         jieba.add_word(w, freq=20000)
+        jieba.dt.total -= 20000
     _PENDING.clear()
+
+
+class _Names:
+    """The words given to jieba (_ADDED) under their hash `key`, kept in build/cache/search/names/ so a
+    later build can tell what it gives jieba that a cut made then did not have (or the other way):
+    delta(key) (None: not known)."""
+
+    def __init__(self, folder: Path | None):
+        from site_build import cache as artefacts
+        self.words = frozenset(_ADDED)
+        self.key = artefacts.digest("names-1", sorted(self.words))
+        self.folder = folder / "names" if folder is not None else None
+        self._deltas: dict = {}
+        if self.folder is not None:
+            path = self.folder / f"{self.key}.json"
+            try:
+                os.utime(path)
+            except OSError:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{path.name}.{os.getpid()}")
+                tmp.write_text(json.dumps(sorted(self.words), ensure_ascii=False), encoding="utf-8")
+                os.replace(tmp, path)
+            for other in self.folder.glob("*.json"):
+                try:
+                    if other != path and time.time() - other.stat().st_mtime > 24 * 3600:
+                        other.unlink()
+                except OSError:
+                    pass
+
+    def delta(self, key: str) -> frozenset | None:
+        """The words given to jieba now or under `key`, not both."""
+        if key == self.key:
+            return frozenset()
+        if key not in self._deltas:
+            try:
+                words = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+                self._deltas[key] = self.words ^ frozenset(words)
+            except (OSError, ValueError, TypeError):
+                self._deltas[key] = None
+        return self._deltas[key]
+
+
+def _holds(text: str, words) -> bool:
+    return any(w in text for w in words)
 
 
 class TokenCache:
     """tokens() of every text an earlier build cut, kept in build/cache/search/ (site_build/cache.py;
     `MB_BUILD_CACHE=off`: none): cutting with jieba is most of the index's time. The file is keyed
-    by what decides the cut (`key`) — jieba's version and dictionary (its own and every word added:
-    _ADDED), STOP and WORD, this file's format — and holds {sha256 of text: tokens}. It is read only
-    when a text is not in a cached part of the index (_Parts), i.e. on a first build or for the
-    texts of an edited county; save(prune=True) keeps only the texts this build used (a build that
-    cut every text), else it adds the new texts to the old ones."""
+    by what decides the cut besides the words given to jieba (`key`: jieba's version, STOP and WORD,
+    this file's format) and holds {"names": the _Names key of the build that wrote it, "texts":
+    {sha256 of text: tokens}}; a text holding a word given to jieba then or now, not both, is cut
+    again (_teach). It is read only when a text is not in a cached part of the index (_Parts), i.e.
+    on a first build or for the texts of an edited county; save(prune=True) keeps only the texts
+    this build used (a build that cut every text), else it adds the new texts to the old ones."""
 
-    def __init__(self):
+    def __init__(self, names: _Names | None = None):
         from site_build import cache as artefacts
         self.folder = artefacts.default_folder("search")
-        self.key = artefacts.digest("tokens-1", getattr(jieba, "__version__", ""), sorted(_ADDED), sorted(STOP), WORD.pattern)
+        self.names = names or _Names(None)
+        self.key = artefacts.digest("tokens-2", getattr(jieba, "__version__", ""), sorted(STOP), WORD.pattern)
         self.path = self.folder / f"tokens-{self.key[:24]}.json" if self.folder else None
-        self.old, self.new, self.hits, self.misses = None, {}, 0, 0
+        self.old, self.delta, self.new, self.hits, self.misses = None, frozenset(), {}, 0, 0
 
     def _load(self):
         self.old = {}
         if self.path is not None:
             try:
-                self.old = json.loads(self.path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                self.delta = self.names.delta(data["names"])
+                self.old = data["texts"] if self.delta is not None else {}
+            except (OSError, ValueError, KeyError, TypeError):
                 self.old = {}
+        self.delta = self.delta or frozenset()
 
     def __call__(self, text: str) -> set:
         h = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
@@ -201,7 +257,7 @@ class TokenCache:
             if self.old is None:
                 self._load()
             found = self.old.get(h)
-            if found is None:
+            if found is None or (self.delta and _holds(text, self.delta)):
                 self.misses += 1
                 found = sorted(tokens(text))
             else:
@@ -212,12 +268,14 @@ class TokenCache:
     def save(self, prune: bool = True):
         if self.path is None or self.old is None:
             return
-        keep = self.new if prune else {**self.old, **self.new}
-        if keep == self.old:
+        # old texts are kept only when cut with the same words (not checked against the others)
+        keep = self.new if prune or self.delta else {**self.old, **self.new}
+        if keep == self.old and not self.delta:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(keep, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        tmp.write_text(json.dumps({"names": self.names.key, "texts": keep}, ensure_ascii=False, separators=(",", ":")),
+                       encoding="utf-8")
         os.replace(tmp, self.path)
 
 
@@ -322,21 +380,24 @@ def _entry(doc, cut, means: list) -> tuple:
 
 class _Cut:
     """tokens() of a text: from `known` ({sha256 of text[:32]: tokens}, the cuts kept in a county's
-    earlier part), else the TokenCache. `cuts` gathers what it gave, for the part it makes."""
+    earlier part, made with the words given to jieba then: `delta` the words given now or then, not
+    both), else the TokenCache (or jieba). `cuts` and `texts` gather what it gave, for the part it
+    makes."""
 
-    def __init__(self, cache: TokenCache | None, known: dict | None = None):
-        self.cache, self.known, self.cuts, self.reused = cache, known or {}, {}, 0
+    def __init__(self, cache: TokenCache | None, known: dict | None = None, delta=frozenset()):
+        self.cache, self.known, self.delta, self.cuts, self.texts, self.reused = cache, known or {}, delta, {}, [], 0
 
     def __call__(self, text: str) -> set:
         h = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
         found = self.cuts.get(h)
         if found is None:
             found = self.known.get(h)
-            if found is None:
+            if found is None or (self.delta and _holds(text, self.delta)):
                 found = sorted(self.cache(text) if self.cache is not None else tokens(text))
             else:
                 self.reused += 1
             self.cuts[h] = found
+            self.texts.append(text)
         return set(found)
 
 
@@ -346,9 +407,11 @@ class _Parts:
     moves it, `off`: none). A county's part is keyed by everything its entries are made from: its
     data as the pages show it (Site.county_digest), what every page shares (Site.shared_digest), the
     word list's `means` words, how texts are cut (TokenCache.key) and this file (VERSION); the
-    shared part by its documents themselves. A part holds the cuts of its texts too, so the part
-    made after an edit of the county cuts only its new texts. An entry no build used for a day is
-    removed."""
+    shared part by its documents themselves. `<key>.pickle` holds (_Names key, entries), and
+    `<key>.cuts.pickle` (_Names key, the cuts of its texts, its texts): a part made with other
+    words given to jieba holds if none of its texts holds a word given then or now, not both; the
+    part made after an edit of the county cuts only its new texts. An entry no build used for a
+    day is removed."""
 
     def __init__(self, folder: Path | None):
         self.folder = folder / "parts" if folder is not None else None
@@ -359,7 +422,7 @@ class _Parts:
         return self.folder / key[:2] / f"{key}.pickle"
 
     def get(self, key: str):
-        """(cut key, entries, cuts) or None."""
+        """(_Names key, entries) or None."""
         if self.folder is None:
             self.misses += 1
             return None
@@ -375,14 +438,25 @@ class _Parts:
         self.hits += 1
         return found
 
-    def put(self, key: str, part):
+    def side(self, key: str):
+        """(_Names key, {sha256 of text[:32]: tokens}, texts joined) of the part `key`, or None."""
+        if self.folder is None:
+            return None
+        try:
+            with open(self._path(key).with_suffix(".cuts.pickle"), "rb") as f:
+                return pickle.load(f)
+        except Exception:      # noqa: BLE001
+            return None
+
+    def put(self, key: str, part, side):
         if self.folder is None:
             return
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_bytes(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)
+        for target, data in ((path.with_suffix(".cuts.pickle"), side), (path, part)):   # the part last: complete
+            tmp = target.with_name(f".{target.name}.{os.getpid()}")
+            tmp.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, target)
         self.used.add(key)
 
     def prune(self, older_than: float = 24 * 3600) -> int:
@@ -391,7 +465,7 @@ class _Parts:
         now, n = time.time(), 0
         for path in self.folder.glob("*/*.pickle"):
             try:
-                if path.stem not in self.used and now - path.stat().st_mtime > older_than:
+                if path.name.split(".")[0] not in self.used and now - path.stat().st_mtime > older_than:
                     path.unlink()
                     n += 1
             except OSError:
@@ -410,9 +484,10 @@ class _Build:
         self.wordlist = load_words(words_file)
         self.means = list(dict.fromkeys(m for e in self.wordlist["words"] for m in e["means"]))
         self.fillers = set(self.wordlist["fillers"])
-        self.cache = TokenCache()
+        self.names = _Names(artefacts.default_folder("search"))
+        self.cache = TokenCache(self.names)
         self.parts = _Parts(self.cache.folder)
-        base = artefacts.digest("search-part-2", VERSION, self.cache.key, sorted(set(self.means)), site.shared_digest())
+        base = artefacts.digest("search-part-3", VERSION, self.cache.key, sorted(set(self.means)), site.shared_digest())
         self.shared_docs = list(_shared_documents(site))
         self.keys = {"": artefacts.digest(base, "shared", self.shared_docs)}
         self.keys.update((c["code"], artefacts.digest(base, c["code"], site.county_digest(c["code"]))) for c in site.counties)
@@ -420,29 +495,40 @@ class _Build:
         self.order = [d[0] for d in self.shared_docs] + [c["url"] for c in site.counties] + [s["url"] for _, s in self.services]
         # what the assembled index is made from besides the parts (a change: assembled whole)
         words = [{k: e[k] for k in ("say", "means")} for e in self.wordlist["words"]]
-        self.assembly = artefacts.digest("search-index-1", VERSION, self.cache.key, words, self.wordlist["fillers"],
-                                         require_words)
+        self.assembly = artefacts.digest("search-index-2", VERSION, self.cache.key, self.names.key, words,
+                                         self.wordlist["fillers"], require_words)
         self.made = self.reused = 0
 
-    def part(self, code: str, old: tuple | None = None, old_key: str | None = None, cache: bool = True) -> tuple:
-        """The part of county `code` ("": the shared documents): cached, else made with the cuts of
-        an earlier part of the same county (`old`, or the one stored under `old_key`) when they were
-        cut the same way, and the TokenCache (`cache`; else jieba) for the others."""
+    def part(self, code: str, old_key: str | None = None, cache: bool = True) -> tuple:
+        """The part (_Names key, entries) of county `code` ("": the shared documents): cached (made
+        with other words given to jieba, if none of its texts holds one of those given then or now,
+        not both), else made with the cuts of the part found or of an earlier part of the same
+        county (stored under `old_key`) for the texts that are the same, and the TokenCache
+        (`cache`; else jieba) for the others."""
         key = self.keys[code]
-        found = self.parts.get(key)
+        found, side = self.parts.get(key), None
         if found is not None:
-            return found
-        if old is None and old_key and old_key != key:
-            old = _Parts(self.cache.folder).get(old_key)
-        known = old[2] if old is not None and old[0] == self.cache.key else None
-        cut = _Cut(self.cache if cache else None, known)
+            if found[0] == self.names.key:
+                return found
+            side = self.parts.side(key)
+            delta = self.names.delta(found[0])
+            if side is not None and delta is not None and not _holds(side[2], delta):
+                found = (self.names.key, found[1])
+                self.parts.put(key, found, (self.names.key, side[1], side[2]))
+                return found
+        elif old_key and old_key != key:
+            side = self.parts.side(old_key)
+        known, delta = None, frozenset()
+        if side is not None and self.names.delta(side[0]) is not None:
+            known, delta = side[1], self.names.delta(side[0])
+        cut = _Cut(self.cache if cache else None, known, delta)
         if code:
             c = self.site.catalogue["counties"][code]
             docs = [_county_document(self.site, c)] + [_service_document(self.site, c, s) for s in c["services"]]
         else:
             docs = self.shared_docs
-        part = (self.cache.key, [_entry(doc, cut, self.means) for doc in docs], cut.cuts)
-        self.parts.put(key, part)
+        part = (self.names.key, [_entry(doc, cut, self.means) for doc in docs])
+        self.parts.put(key, part, (self.names.key, cut.cuts, "\n".join(cut.texts)))
         self.made += 1
         self.reused += cut.reused
         return part
@@ -641,7 +727,7 @@ def _update(build: _Build, state: dict, out: Path, stats: dict):
         old = build.parts.get(state["parts"][code])
         if old is None:
             return None
-        new = build.part(code, old, cache=False)
+        new = build.part(code, old_key=state["parts"][code], cache=False)
         olds = {e[0]: e for e in old[1]}
         for after in new[1]:
             before = olds.get(after[0])

@@ -182,3 +182,23 @@ def test_the_bytes_do_not_depend_on_the_hash_seed(catalogue, tmp_path):
         subprocess.run([sys.executable, "-c", script, str(source), str(out)], cwd=ROOT, env=env, check=True)
         outs.append(files_of(out))
     assert outs[0] == outs[1] and len(outs[0]) > 3
+
+
+def test_a_new_name_recuts_the_other_counties_texts_that_hold_it(catalogue, cache, tmp_path):
+    """A service renamed to words another county's text holds: jieba is given the new name, so that
+    text is cut anew (a part is kept only while none of its texts holds a word given to jieba then
+    or now, not both); the rest is reused."""
+    out = tmp_path / "search"
+    site_search.write_index(pages.Site(catalogue), out)
+    codes = sorted(catalogue["counties"])
+    other = catalogue["counties"][codes[-1]]["services"][0]
+    name = next(other["summary"][i:i + 4] for i in range(len(other["summary"]))
+                if all("\u4e00" <= ch <= "\u9fff" for ch in other["summary"][i:i + 4]))
+    edited = copy.deepcopy(catalogue)
+    edited["counties"][codes[0]]["services"][0]["name"] = name
+    stats = site_search.write_index(pages.Site(edited), out)
+    assert files_of(out) == from_nothing(edited, tmp_path / "fresh")
+    assert 2 <= stats["made"] < len(codes) + 1
+    index = site_search.load_index(out)
+    number = [d[0] for d in index["docs"]].index(other["url"])
+    assert any(p >> 1 == number for p in index["terms"][name.lower()])   # the other county's text, cut anew
