@@ -26,7 +26,11 @@ scripts no page references, and PDFs (kept by the service worker once opened). T
 hash of every cached file, so a new build replaces the old cache as a whole.
 
 The script tag is added here rather than in the theme so the service worker, its file list and its
-registration always come from the same build step.
+registration always come from the same build step. Nothing the whole site decides goes into every
+page (a page's tag names its own county group, its policy hashes its own inline code; only the
+three pages that offer the download carry a site-wide number), so after a one-county edit only that
+county's pages, those three and sw.js change. Given the last build's record (`previous`), build()
+reads only the files that changed since (what it needs of the others is in its facts, see build).
 """
 from __future__ import annotations
 

@@ -14,6 +14,9 @@ site/ that compresses, so a host serves the smallest bytes without compressing o
 - Brotli at quality 11 is slow (~20 s for Pyodide's 9.6 MB wasm), so results are kept in
   build/precompress/ by the content's SHA-256 (and the compressor versions); a rebuild compresses
   only what changed. Two threads: both compressors release the GIL.
+- Given the record of the last build of the folder (`previous`, site_build/state.py), a file whose
+  size and mtime, and its copies', are as recorded is not read at all (python -m site_build after
+  a one-county edit reads only that county's pages and the few files the edit changed).
 
 Run on its own: `.venv/bin/python -m site_build.precompress [site-dir]`.
 """
