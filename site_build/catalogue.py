@@ -11,7 +11,6 @@ import hashlib
 import json
 import math
 import os
-import pickle
 import re
 import sys
 from pathlib import Path
@@ -857,20 +856,29 @@ def stale_documents(catalogue, today: dt.date | None = None) -> list:
 
 # ---------------------------------------------------------------- the compile cache
 # What one county file compiles to (its county entry with the services, after _plain, load_source
-# and the derived fields; the code and service ids the checks across files need) is kept in the
-# build cache (site_build/cache.py; build/cache/catalogue/, `MB_BUILD_CACHE` moves it, `off` turns
-# it off), under a digest of exactly what it is made from: the file's bytes and path, every file of
-# its sources folder (catalogue/sources/<province>/<county>/: the documents load_source reads),
-# shared.yaml, the loader's code (this file, checker/engine.py and checker/profile.py, whose
-# DEFAULT_ASK, FIELDS and county codes it uses), PyYAML's version and COMPILE_FORMAT. A compile
-# reads and hashes every file, and parses and checks only those whose digest it has not seen: at
-# 2,850 counties a one-county edit parses one file. A file with problems is never stored: its
-# messages are made again each time, as without the cache. Entries are pickles (the exact Python
-# values: a JSON round trip would turn a number key into text and change the sort order).
+# and the derived fields) is kept in the build cache (site_build/cache.py; build/cache/catalogue/,
+# `MB_BUILD_CACHE` moves it, `off` turns it off), under a digest of exactly what it is made from:
+# the file's bytes and path, every file of its sources folder (catalogue/sources/<province>/<county>/:
+# the documents load_source reads), shared.yaml, the loader's code (this file, checker/engine.py and
+# checker/profile.py, whose DEFAULT_ASK, FIELDS and county codes it uses), PyYAML's and Python's
+# versions and COMPILE_FORMAT. A compile reads and hashes every file, and parses and checks only
+# those whose digest it has not seen: at 2,850 counties a one-county edit parses one file.
+# An entry is `<key>.county`, the county's JSON exactly as catalogue.json holds it (compile_catalogue
+# joins them without parsing them), and `<key>.json`, its facts: code and the line of `code`, service
+# ids and what they exclude (the checks across files: duplicate codes, unknown `excludes`), the
+# number of services, the document's `compared` date (the warning of stale_documents), the sha256
+# of `<key>.county` (a damaged entry is made again). A county is stored only when its JSON reads
+# back to the same values (a number as a mapping key would not); a file with problems never: its
+# messages are made again each time, exactly as without the cache.
 
-COMPILE_FORMAT = "1"     # bump when what an entry holds changes
+COMPILE_FORMAT = "2"     # bump when what an entry holds changes
 # the modules whose code decides what a county compiles to (beside this file)
 _CODE_MODULES = ("checker.engine", "checker.profile")
+
+
+def _dumps(obj) -> str:
+    """The JSON of catalogue.json (and of each county in it)."""
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _loader_digest(shared_raw: bytes) -> str:
@@ -881,8 +889,8 @@ def _loader_digest(shared_raw: bytes) -> str:
 
 
 def _county_inputs(path: Path, directory: Path, base: str):
-    """(the file's bytes, its sources folder's files, their digest); None where a file cannot be read
-    (then the county is compiled as without the cache, with its usual message)."""
+    """(the file's bytes, (its sources folder, its files), their digest); None where a file cannot be
+    read (then the county is compiled as without the cache, with its usual message)."""
     from site_build.cache import digest
     folder = sources_folder(directory, path.parent.name, path.stem)
     try:
@@ -896,10 +904,26 @@ def _county_inputs(path: Path, directory: Path, base: str):
     return raw, (folder, files), digest(*parts)
 
 
+class _County:
+    """One county file compiled: its facts, and its entry as a dict or as its JSON (from the cache)."""
+    __slots__ = ("facts", "county", "text")
+
+    def __init__(self, facts: dict, county: dict | None = None, text: bytes | None = None):
+        self.facts, self.county, self.text = facts, county, text
+
+    def as_dict(self) -> dict:
+        return self.county if self.county is not None else json.loads(self.text)
+
+    def as_json(self) -> bytes:
+        if self.text is None:
+            self.text = _dumps(self.county).encode("utf-8")
+        return self.text
+
+
 def _compile_county(path: Path, directory: Path, raw: bytes | None = None, sources=None):
-    """One county file → (entry, problems). entry is None when the file itself is refused; else it
-    holds code and code_line (for the duplicate check across files), and, when problems is empty,
-    county (its compiled entry) and ids ([(service id, [(excluded service, line) …]) …])."""
+    """One county file → (_County or None, problems). None when the file itself is refused; else its
+    facts hold code and code_line (for the duplicate check across files), and, when there are no
+    problems, the rest (see above) and the county's entry."""
     try:
         data = load_county(path, raw)
     except CatalogueError as err:
@@ -911,8 +935,8 @@ def _compile_county(path: Path, directory: Path, raw: bytes | None = None, sourc
     except RecursionError:
         return None, [(_rel(path), 0, "county.conditions", "a named condition refers to itself (ref goes round in a circle)")]
     code = county["code"]
-    entry = {"code": code, "code_line": data["county"].lines["code"]}
-    county["file"] = _rel(path)
+    facts = {"code": code, "code_line": data["county"].lines["code"], "file": _rel(path)}
+    county["file"] = facts["file"]
     county["url"] = f"{county['province_slug']}/{county['slug']}/"
     files = None
     if sources is not None and sources[0] == sources_folder(directory, county["province_slug"], county["slug"]):
@@ -921,7 +945,7 @@ def _compile_county(path: Path, directory: Path, raw: bytes | None = None, sourc
     for raw_doc, extra in zip(data["county"].get("documents") or [], county.get("documents") or []):
         source_problems += load_source({**county, "document": extra}, raw_doc, directory, files)
     if source_problems:
-        return entry, source_problems
+        return _County(facts), source_problems
     docs = {d["file"]: d for d in [county["document"]] + (county.get("documents") or [])}
     services, ids = [], []
     for raw_service, s in zip(data["services"], plain_services):
@@ -938,18 +962,19 @@ def _compile_county(path: Path, directory: Path, raw: bytes | None = None, sourc
             s["revised_note"] = note
             s["basis_doc"] += f"。{note}"
         services.append(s)
-        ids.append((s["id"], [(ex["service"], ex.line) for ex in raw_service.get("excludes") or []]))
+        ids.append([s["id"], [[ex["service"], ex.line] for ex in raw_service.get("excludes") or []]])
     county["services"] = services
-    entry.update(county=county, ids=ids)
-    return entry, []
+    facts.update(ids=ids, services=len(services),
+                 document={k: county["document"][k] for k in ("compared", "path")})
+    return _County(facts, county), []
 
 
 class _CompileCache:
-    """The county entries of site_build/cache.py's Cache (`<key>.pickle`, with `<key>.json` beside it)."""
+    """The county entries, in site_build/cache.py's Cache (`<key>.county` with `<key>.json` beside it)."""
 
     def __init__(self, folder: Path, base: str):
         from site_build.cache import Cache
-        self.store = Cache(folder, ".pickle")
+        self.store = Cache(folder, ".county")
         self.base = base
         self.parsed = 0    # county files parsed (not found in the cache)
 
@@ -959,43 +984,47 @@ class _CompileCache:
             self.parsed += 1
             return _compile_county(path, directory)
         raw, sources, key = inputs
-        if self.store.get(key) is not None:
+        facts = self.store.get(key)
+        if facts is not None:
             try:
-                with open(self.store._path(key, ".pickle"), "rb") as f:
-                    return pickle.load(f), []
-            except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError):
-                pass   # damaged: made again and stored again below
+                text = self.store._path(key, ".county").read_bytes()
+                if hashlib.sha256(text).hexdigest() == facts.pop("sha256", None):
+                    return _County(facts, text=text), []
+            except OSError:
+                pass   # gone meanwhile
+            # damaged or gone: made again and stored again below
         self.parsed += 1
         entry, problems = _compile_county(path, directory, raw, sources)
         if entry is not None and not problems:
-            self.put(key, entry, _rel(path))
+            self.put(key, entry)
         return entry, problems
 
-    def put(self, key: str, entry: dict, name: str):
+    def put(self, key: str, entry: _County):
+        text = entry.as_json()
+        if json.loads(text) != entry.county or json.loads(_dumps(entry.facts)) != entry.facts:
+            return   # not exactly what JSON gives back (a number as a key …): compiled again each time
         folder = self.store.folder
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".entry.{os.getpid()}.pickle"
+        tmp = folder / f".entry.{os.getpid()}"
         try:
-            tmp.write_bytes(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
-            self.store.put(key, tmp, {"file": name})
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(text)
+            self.store.put(key, tmp, {**entry.facts, "sha256": hashlib.sha256(text).hexdigest()})
         except OSError:
             pass   # a cache that cannot be written only costs time
         finally:
             tmp.unlink(missing_ok=True)
 
 
-last_compile: dict = {}   # the last load_catalogue's counts: files, parsed (for tests and benchmarks)
+last_compile: dict = {}   # the last compile's counts: files, parsed (for tests and benchmarks)
 
 
-def load_catalogue(directory: Path = CATALOGUE_DIR, cache="default"):
-    """Read every county; return the compiled catalogue (plain data). Raises CatalogueError.
-    `cache`: the compile cache's folder ("default": build/cache/catalogue, or as MB_BUILD_CACHE
-    says; None: no cache, every file parsed)."""
+def _compile(directory: Path = CATALOGUE_DIR, cache="default"):
+    """Every county file compiled (through the compile cache) and checked across files: (shared.yaml,
+    {code: _County} in file order). Raises CatalogueError with every problem."""
     from site_build.cache import default_folder
     folder = default_folder("catalogue") if cache == "default" else cache
-    shared_path = CATALOGUE_DIR / "shared.yaml"
     try:
-        shared_raw = shared_path.read_bytes()
+        shared_raw = (CATALOGUE_DIR / "shared.yaml").read_bytes()
     except OSError:
         shared_raw, folder = None, None   # load_shared says what is wrong
     shared = load_shared(shared_raw)
@@ -1007,16 +1036,17 @@ def load_catalogue(directory: Path = CATALOGUE_DIR, cache="default"):
         if entry is None:
             problems.extend(found)
             continue
-        code = entry["code"]
+        code = entry.facts["code"]
         if code in counties:
-            problems.append((_rel(path), entry["code_line"], "county.code", f"{code} is already used by {counties[code]['file']}"))
+            problems.append((_rel(path), entry.facts["code_line"], "county.code", f"{code} is already used by {counties[code].facts['file']}"))
             continue
         if found:
             problems.extend(found)
             continue
-        counties[code] = entry["county"]
-        for sid, excludes in entry["ids"]:
-            all_ids[sid] = (_rel(path), excludes)
+        counties[code] = entry
+        name = entry.facts["file"]
+        for sid, excludes in entry.facts["ids"]:
+            all_ids[sid] = (name, excludes)
     for sid, (name, excludes) in all_ids.items():
         for i, (service, line) in enumerate(excludes):
             if service not in all_ids:
@@ -1027,18 +1057,44 @@ def load_catalogue(directory: Path = CATALOGUE_DIR, cache="default"):
         store.store.prune()   # entries no compile used for a day (another catalogue may share the folder)
     if problems:
         raise CatalogueError(problems)
+    return shared, counties
+
+
+def _head(shared) -> dict:
+    """catalogue.json without its counties."""
     return {
         "schema": 1,
         "groups": _plain(shared["groups"]),
         "topics": _plain(shared["topics"]),
         "glossary": _plain(shared["glossary"]),
         "recognised": _plain(shared.get("recognised") or {}),
-        "counties": counties,
     }
 
 
-def write_compiled(catalogue, path: Path = COMPILED):
-    data = json.dumps(catalogue, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+def load_catalogue(directory: Path = CATALOGUE_DIR, cache="default"):
+    """Read every county; return the compiled catalogue (plain data). Raises CatalogueError.
+    `cache`: the compile cache's folder ("default": build/cache/catalogue, or as MB_BUILD_CACHE
+    says; None: no cache, every file parsed)."""
+    shared, counties = _compile(directory, cache)
+    return {**_head(shared), "counties": {code: entry.as_dict() for code, entry in counties.items()}}
+
+
+def _catalogue_json(shared, counties: dict) -> bytes:
+    """catalogue.json's bytes, the counties' JSON joined as they are: what write_compiled writes for
+    load_catalogue's dict, byte for byte, without parsing the cached counties or writing them again."""
+    head = _head(shared)
+    text = _dumps({**head, "counties": {}}).encode("utf-8")
+    start = b'{"counties":{}'
+    if not text.startswith(start) or not all(isinstance(code, str) for code in counties):
+        return _dumps({**head, "counties": {c: e.as_dict() for c, e in counties.items()}}).encode("utf-8")
+    parts = [b'{"counties":{']
+    for i, code in enumerate(sorted(counties)):
+        parts += [b"," if i else b"", _dumps(code).encode("utf-8"), b":", counties[code].as_json()]
+    parts += [b"}", text[len(start):]]
+    return b"".join(parts)
+
+
+def _write_bytes(data: bytes, path: Path) -> Path:
     try:   # the size first: at national size the file is ~200 MB, read back only when it may be the same
         same = path.stat().st_size == len(data) and path.read_bytes() == data
     except OSError:
@@ -1050,6 +1106,10 @@ def write_compiled(catalogue, path: Path = COMPILED):
     return path
 
 
+def write_compiled(catalogue, path: Path = COMPILED):
+    return _write_bytes(_dumps(catalogue).encode("utf-8"), path)
+
+
 def check_words():
     """catalogue/words.yaml, the site search's word list, checked in the same pass (its shape, with
     file, line and field; whether each `means` word is in some page is checked when the index is built)."""
@@ -1057,30 +1117,35 @@ def check_words():
     search.load_words()
 
 
-def compile_catalogue(path: Path = COMPILED):
-    catalogue = load_catalogue()
+def _stale_warnings(counties: dict) -> list:
+    return stale_documents({"counties": {code: {"file": e.facts["file"], "document": e.facts["document"]}
+                                         for code, e in counties.items()}})
+
+
+def compile_catalogue(path: Path = COMPILED, directory: Path = CATALOGUE_DIR, cache="default"):
+    shared, counties = _compile(directory, cache)
     check_words()
-    for warning in stale_documents(catalogue):
+    for warning in _stale_warnings(counties):
         print(warning, file=sys.stderr)
-    return write_compiled(catalogue, path)
+    return _write_bytes(_catalogue_json(shared, counties), path)
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     try:
-        catalogue = load_catalogue()
+        shared, counties = _compile()
         check_words()
     except CatalogueError as err:
         print(f"目录有错误 / the catalogue has errors:\n{err}", file=sys.stderr)
         return 2
-    n = sum(len(c["services"]) for c in catalogue["counties"].values())
-    for warning in stale_documents(catalogue):
+    n = sum(e.facts["services"] for e in counties.values())
+    for warning in _stale_warnings(counties):
         print(warning, file=sys.stderr)
     if "--check" in argv:
-        print(f"ok: {len(catalogue['counties'])} counties, {n} services")
+        print(f"ok: {len(counties)} counties, {n} services")
         return 0
-    out = write_compiled(catalogue)
-    print(f"wrote {_rel(out)}: {len(catalogue['counties'])} counties, {n} services")
+    out = _write_bytes(_catalogue_json(shared, counties), COMPILED)
+    print(f"wrote {_rel(out)}: {len(counties)} counties, {n} services")
     return 0
 
 

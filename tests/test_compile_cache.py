@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from site_build import catalogue as loader
-from site_build.catalogue import CatalogueError, load_catalogue, write_compiled
+from site_build.catalogue import CatalogueError, compile_catalogue, load_catalogue, write_compiled
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,9 +61,12 @@ def test_warm_compile_is_byte_identical_and_parses_nothing(work, tmp_path, parse
     warm = _text(load_catalogue(work, cache))
     assert parsed == [] and loader.last_compile["parsed"] == 0
     assert warm == cold == _text(load_catalogue(work, None))
-    # and through write_compiled, as the build writes it
-    a, b = write_compiled(load_catalogue(work, cache), tmp_path / "a.json"), write_compiled(load_catalogue(work, None), tmp_path / "b.json")
-    assert a.read_bytes() == b.read_bytes()
+    # and as the build writes it: compile_catalogue joins the cached counties' JSON as it is
+    plain = write_compiled(load_catalogue(work, None), tmp_path / "plain.json").read_bytes()
+    assert write_compiled(load_catalogue(work, cache), tmp_path / "a.json").read_bytes() == plain
+    assert compile_catalogue(tmp_path / "b.json", work, cache).read_bytes() == plain   # warm
+    assert compile_catalogue(tmp_path / "c.json", work, tmp_path / "other").read_bytes() == plain   # cold
+    assert compile_catalogue(tmp_path / "d.json", work, None).read_bytes() == plain
 
 
 def test_one_county_edit_parses_only_that_file(work, tmp_path, parsed):
@@ -109,7 +112,7 @@ def _errors(directory, cache) -> str:
 def test_problems_are_reported_as_without_the_cache(work, tmp_path, parsed):
     cache = tmp_path / "cache"
     load_catalogue(work, cache)
-    stored = len(list(cache.glob("*/*.pickle")))
+    stored = len(list(cache.glob("*/*.county")))
     # a problem in one file, an exclusion naming an unknown service (a check across files, in a file
     # that is fine by itself), and a second county with the same code (also across files)
     _edit(work / "zhejiang" / "dongyang.yaml", "per: month", "per: monthly")
@@ -128,7 +131,7 @@ def test_problems_are_reported_as_without_the_cache(work, tmp_path, parsed):
     assert _errors(work, cache) == expected      # warm: the broken file is parsed again, never stored
     assert parsed == ["dongyang.yaml"]
     # yongjia and zz/cixi are fine by themselves: stored; dongyang is not
-    assert len(list(cache.glob("*/*.pickle"))) == stored + 2
+    assert len(list(cache.glob("*/*.county"))) == stored + 2
 
 
 def test_build_cache_off(work, tmp_path, parsed, monkeypatch):
@@ -140,13 +143,13 @@ def test_build_cache_off(work, tmp_path, parsed, monkeypatch):
     assert len(parsed) == 5
     monkeypatch.setenv("MB_BUILD_CACHE", str(tmp_path / "here"))
     assert _text(load_catalogue(work)) == first
-    assert len(list((tmp_path / "here" / "catalogue").glob("*/*.pickle"))) == 5
+    assert len(list((tmp_path / "here" / "catalogue").glob("*/*.county"))) == 5
 
 
 def test_a_damaged_entry_is_made_again(work, tmp_path, parsed):
     cache = tmp_path / "cache"
     cold = _text(load_catalogue(work, cache))
-    for entry in cache.glob("*/*.pickle"):
+    for entry in cache.glob("*/*.county"):
         os.chmod(entry, 0o644)
         entry.write_bytes(b"not a pickle")
     parsed.clear()
@@ -167,7 +170,7 @@ def test_unused_entries_are_pruned_after_a_day(work, tmp_path):
     load_catalogue(work, cache)
     now = set(cache.glob("*/*.json"))
     assert len(now) == 5 and len(now - old) == 1 and len(old - now) == 1   # the old huitong entry went
-    assert len(list(cache.glob("*/*.pickle"))) == 5
+    assert len(list(cache.glob("*/*.county"))) == 5
 
 
 def test_write_compiled_touches_an_unchanged_file_and_rewrites_a_changed_one(tmp_path):
