@@ -225,30 +225,30 @@ class TokenCache:
     """tokens() of every text an earlier build cut, kept in build/cache/search/ (site_build/cache.py;
     `MB_BUILD_CACHE=off`: none): cutting with jieba is most of the index's time. The file is keyed
     by what decides the cut besides the words given to jieba (`key`: jieba's version, STOP and WORD,
-    this file's format) and holds {"names": the _Names key of the build that wrote it, "texts":
-    {sha256 of text: tokens}}; a text holding a word given to jieba then or now, not both, is cut
-    again (_teach). It is read only when a text is not in a cached part of the index (_Parts), i.e.
-    on a first build or for the texts of an edited county; save(prune=True) keeps only the texts
-    this build used (a build that cut every text), else it adds the new texts to the old ones."""
+    this file's format) and holds {"names": [_Names keys], "texts": {sha256 of text: [which of those
+    names the text was cut with, tokens]}}; a text holding a word given to jieba then or now, not
+    both, is cut again (_teach). It is read only when a text is not in a cached part of the index
+    (_Parts), i.e. on a first build or for the texts of an edited county; save(prune=True) keeps
+    only the texts this build used (a build that cut every text), else it adds the new texts to
+    the old ones."""
 
     def __init__(self, names: _Names | None = None):
         from site_build import cache as artefacts
         self.folder = artefacts.default_folder("search")
         self.names = names or _Names(None)
-        self.key = artefacts.digest("tokens-2", getattr(jieba, "__version__", ""), sorted(STOP), WORD.pattern)
+        self.key = artefacts.digest("tokens-3", getattr(jieba, "__version__", ""), sorted(STOP), WORD.pattern)
         self.path = self.folder / f"tokens-{self.key[:24]}.json" if self.folder else None
-        self.old, self.delta, self.new, self.hits, self.misses = None, frozenset(), {}, 0, 0
+        self.old, self.new, self.hits, self.misses = None, {}, 0, 0
 
     def _load(self):
         self.old = {}
         if self.path is not None:
             try:
                 data = json.loads(self.path.read_text(encoding="utf-8"))
-                self.delta = self.names.delta(data["names"])
-                self.old = data["texts"] if self.delta is not None else {}
-            except (OSError, ValueError, KeyError, TypeError):
+                keys = data["names"]
+                self.old = {h: (keys[i], found) for h, (i, found) in data["texts"].items()}
+            except (OSError, ValueError, KeyError, TypeError, IndexError):
                 self.old = {}
-        self.delta = self.delta or frozenset()
 
     def __call__(self, text: str) -> set:
         h = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
@@ -256,8 +256,9 @@ class TokenCache:
         if found is None:
             if self.old is None:
                 self._load()
-            found = self.old.get(h)
-            if found is None or (self.delta and _holds(text, self.delta)):
+            names, found = self.old.get(h, (None, None))
+            delta = self.names.delta(names) if found is not None else None
+            if delta is None or (delta and _holds(text, delta)):
                 self.misses += 1
                 found = sorted(tokens(text))
             else:
@@ -266,16 +267,17 @@ class TokenCache:
         return set(found)
 
     def save(self, prune: bool = True):
-        if self.path is None or self.old is None:
+        if self.path is None or self.old is None or (not self.misses and not prune):
             return
-        # old texts are kept only when cut with the same words (not checked against the others)
-        keep = self.new if prune or self.delta else {**self.old, **self.new}
-        if keep == self.old and not self.delta:
-            return
+        keep = {h: (self.names.key, found) for h, found in self.new.items()}
+        if not prune:   # the others as they were cut (while the words they were cut with are known)
+            keep = {**{h: e for h, e in self.old.items() if self.names.delta(e[0]) is not None}, **keep}
+        keys = sorted({k for k, _ in keep.values()})
+        index = {k: i for i, k in enumerate(keys)}
+        data = {"names": keys, "texts": {h: [index[k], found] for h, (k, found) in keep.items()}}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps({"names": self.names.key, "texts": keep}, ensure_ascii=False, separators=(",", ":")),
-                       encoding="utf-8")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
         os.replace(tmp, self.path)
 
 

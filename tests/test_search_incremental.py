@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -202,3 +203,21 @@ def test_a_new_name_recuts_the_other_counties_texts_that_hold_it(catalogue, cach
     index = site_search.load_index(out)
     number = [d[0] for d in index["docs"]].index(other["url"])
     assert any(p >> 1 == number for p in index["terms"][name.lower()])   # the other county's text, cut anew
+
+
+def test_the_token_cache_keeps_the_cuts_of_texts_that_hold_no_new_name(catalogue, tmp_path, monkeypatch):
+    """With no parts left (and no state), the texts come from the token cache: a text cut before a
+    name was given to jieba is reused if it does not hold the name, else cut again."""
+    monkeypatch.setenv("MB_BUILD_CACHE", str(tmp_path / "cache"))
+    codes = sorted(catalogue["counties"])
+    other = catalogue["counties"][codes[-1]]["services"][0]
+    name = next(other["summary"][i:i + 4] for i in range(len(other["summary"]))
+                if all("\u4e00" <= ch <= "\u9fff" for ch in other["summary"][i:i + 4]))
+    edited = copy.deepcopy(catalogue)
+    edited["counties"][codes[0]]["services"][0]["name"] = name
+    site_search.write_index(pages.Site(catalogue), tmp_path / "first")
+    shutil.rmtree(tmp_path / "cache" / "search" / "parts")
+    for state in (tmp_path / "cache" / "search").glob("index-*.pickle"):
+        state.unlink()
+    site_search.write_index(pages.Site(edited), tmp_path / "out")
+    assert files_of(tmp_path / "out") == from_nothing(edited, tmp_path / "fresh")
