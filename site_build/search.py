@@ -20,6 +20,14 @@ list for it as for any word. Ages: a service whose age condition is above 60 is 
 for every threshold t at or above its own (t from meta "ages"); the browser turns 85岁, 八十五周岁,
 九十多岁 into "#<largest threshold ≤ age>". Fillers of spoken questions (我, 今年, 能领, 什么 …) are
 taken out before any lookup (normalize(), the same in search.js).
+
+Building it (write_index, called by site_build/hooks.py): each county's documents, their words and
+the `means` words they hold are a part cached by the county's hash (_Parts, build/cache/search/);
+a build that finds the documents in the same order as the last one (a state kept per output
+folder) redoes only the counties that changed and rewrites only the word and document shards
+their postings and rows are in; otherwise the index is assembled whole from the parts. Either
+way a file is written only when its bytes change, and the bytes are those of a build from nothing
+(tests/test_search_incremental.py).
 """
 from __future__ import annotations
 
