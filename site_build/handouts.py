@@ -31,6 +31,20 @@ serial and parallel builds).
 Incremental: each PDF is stored in build/cache/pdf/ under a key that hashes exactly what it is made
 from (`pdf_key`: its rendered HTML, the fonts, the PDF date and the build version; see
 site_build/cache.py); the next build reuses every PDF whose key it finds and prints only the rest.
+Finding a PDF's key means rendering its HTML (~30 ms a county), so a build on the last one's site
+folder (`build(previous=…)`, site_build/state.py) first keys each county's handouts by what they
+read (`county_keys`: the digests of the counties Site.related names — its own and those joined to
+it by an `excludes`, tests/test_handouts_deps.py traces it — Site.shared_digest, the base address,
+and `inputs_digest`: templates, test cases, code, fonts' sources, build version). The record of
+the last build (`last_record`, kept in site/'s state) gives, for each county, that key and the
+characters its handouts use, and for each PDF its key and facts: a county whose key is unchanged
+is not rendered, and its PDFs still in site/ as that build left them are not touched; the other
+counties' handouts are rendered and keyed as above. The print footers go only into the pages
+written since (every page is written again when a county its footer reads changes: Page.deps).
+The font subset is the union of every handout's characters (a county's come from the record), so
+it is the same, byte for byte, as one made from all the handouts: an edit that adds a character no
+handout had, or removes the last use of one, changes the fonts and with them every PDF's bytes
+and key (all are printed again); any other edit leaves them as they were.
 Sharded: `python -m site_build --shard K/N` prints only every N-th province's PDFs into the cache
 (`print_shard`), `--merge` joins shard caches before a normal build (`merge_caches`).
 
@@ -62,6 +76,7 @@ from markupsafe import Markup
 from . import cache as artefacts
 from . import pages
 from . import rules as rule_sheets
+from . import state
 from .catalogue import load_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,6 +212,7 @@ class Handouts:
         self.catalogue = catalogue or load_catalogue()
         self.site = pages.Site(self.catalogue)
         self.base = site_base() if base is None else base
+        self.record = None      # render_all's record of a whole build (build(): last_record)
         self.env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                                trim_blocks=True, lstrip_blocks=True)
         self.env.filters["css_string"] = css_string
@@ -342,7 +358,7 @@ class Handouts:
 class Job:
     """One PDF: its template context, where it goes, and how it is checked."""
 
-    def __init__(self, kind, url, title, template, context, one_page=False):
+    def __init__(self, kind, url, title, template, context, one_page=False, later=None):
         self.kind, self.url, self.title, self.template, self.context = kind, url, title, template, context
         self.one_page = one_page
         self.pages = 0
@@ -350,18 +366,35 @@ class Job:
         self.fit = 0
         self.seconds = 0.0
         self.reused = False
+        self.rendered = False    # rendered this build to find its key (render_all)
+        self._later = later      # more context, made when the job is first rendered (`ready`)
 
     @property
     def name(self) -> str:
         return self.url.replace("/", "__")
 
+    def ready(self) -> "Job":
+        """The job with all its context (the 核对表's body is rendered only now)."""
+        if self._later is not None:
+            later, self._later = self._later, None
+            self.context.update(later())
+        return self
 
-def jobs(h: Handouts) -> list[Job]:
+
+def rules_job(h: Handouts, county) -> Job:
+    """rule_sheets.print_job's job (核对表 for staff: <county>/rules.pdf) with its body, the rendered
+    sheet, left to `Job.ready`: deciding what to print needs only the job's address and county."""
+    return Job("rules", rule_sheets.pdf_url(county), f"{county['name']}{rule_sheets.TITLE}", "rules.html",
+               {"county": county}, later=lambda: rule_sheets.print_job(h, county).context)
+
+
+def jobs(h: Handouts, ready: bool = True) -> list[Job]:
+    """Every PDF of the catalogue, in order; `ready=False`: the 核对表 not rendered yet (Job.ready)."""
     out = []
     for county in h.site.counties:
         out.append(Job("booklet", booklet_url(county), f"{county['name']}养老服务手册", "booklet.html",
                        {"county": county}))
-        out.append(rule_sheets.print_job(h, county))   # 核对表 for staff: <county>/rules.pdf
+        out.append(rules_job(h, county))
         for s in county["services"]:
             out.append(Job("card", card_url(s), f"{s['name']}（{county['name']}）明白卡", "card.html",
                            {"county": county, "s": s}, one_page=True))
@@ -371,6 +404,9 @@ def jobs(h: Handouts) -> list[Job]:
         if has_away_guide(county):
             out.append(Job("away", away_url(county), f"{county['name']}：住在外地的老人在哪里办", "away_guide.html",
                            {"county": county}, one_page=True))
+    if ready:
+        for job in out:
+            job.ready()
     return out
 
 
@@ -426,11 +462,8 @@ def make_fonts(text: str, out_dir: Path) -> dict:
     return out
 
 
-def cached_fonts(text: str, work: Path, folder: Path | None) -> dict:
-    """make_fonts, reusing the fonts of an earlier build with the same characters from `folder`
-    (build/cache/fonts/<key>/; key: the characters, the Noto files, fontTools, make_fonts' code)."""
-    if folder is None:
-        return make_fonts(text, work)
+def fonts_source() -> list:
+    """What make_fonts' fonts are made from besides the characters: the Noto files, fontTools, its code."""
     import inspect
 
     import fontTools
@@ -438,8 +471,15 @@ def cached_fonts(text: str, work: Path, folder: Path | None) -> dict:
     for weight, (path, index) in sorted(NOTO.items()):
         st = os.stat(path)
         noto.append(f"{weight}:{path}:{index}:{st.st_size}:{int(st.st_mtime)}")
-    key = artefacts.digest("fonts", artefacts.FORMAT, fontTools.version, noto, inspect.getsource(make_fonts),
-                           "".join(sorted(set(text))))
+    return ["fonts", artefacts.FORMAT, fontTools.version, noto, inspect.getsource(make_fonts)]
+
+
+def cached_fonts(text: str, work: Path, folder: Path | None) -> dict:
+    """make_fonts, reusing the fonts of an earlier build with the same characters from `folder`
+    (build/cache/fonts/<key>/; key: the characters, the Noto files, fontTools, make_fonts' code)."""
+    if folder is None:
+        return make_fonts(text, work)
+    key = artefacts.digest(*fonts_source(), "".join(sorted(set(text))))
     stored = folder / key[:2] / key
     names = {weight: f"mbsans-{weight}.ttf" for weight in NOTO}
     if all((stored / name).is_file() for name in names.values()):
@@ -746,45 +786,138 @@ def in_shard(h: Handouts, job: Job, shard: tuple[int, int] | None) -> bool:
     return h._province_index[job.context["county"]["province_slug"]] % shard[1] == shard[0] - 1
 
 
+# ------------------------------------------------------------------ what each handout depends on (incremental builds)
+
+RECORD_FORMAT = "1"
+# build()'s record of the PDFs it left in site_dir, for the next build (JSON-able; site_build/__main__.py
+# keeps it in site/'s state record, state.py, and hands it back as `previous["handouts"]`)
+last_record: dict | None = None
+
+
+def inputs_digest() -> str:
+    """What any handout may read besides the catalogue: the print and page templates (the 核对表 is
+    content/templates/rules.html), the test cases (the 核对表 shows them), the code that renders
+    them, the fonts' sources, the PDF build version and SOURCE_DATE_EPOCH (the PDFs' date)."""
+    parts = [RECORD_FORMAT, build_version(), fonts_source(), os.environ.get("SOURCE_DATE_EPOCH", "").strip()]
+    for folder, pattern in ((TEMPLATES, "**/*"), (pages.TEMPLATES, "**/*"), (rule_sheets.CASES_DIR, "*/*.yaml"),
+                            (ROOT / "site_build", "*.py"), (ROOT / "checker", "*.py")):
+        for f in sorted(p for p in Path(folder).glob(pattern) if p.is_file()):
+            parts += [f.relative_to(folder).as_posix(), artefacts.file_digest(f)]
+    return artefacts.digest(*parts)
+
+
+def county_keys(h: Handouts, inputs: str) -> dict:
+    """{county code: the key of everything its handouts read}: `inputs` (inputs_digest), the site's
+    base address, Site.shared_digest and the digest of each county its handouts read — Site.related,
+    as for its pages: its own, and those joined to it by an `excludes` (the 核对表 names them).
+    tests/test_handouts_deps.py renders every job with the counties' data traced."""
+    site = h.site
+    common = artefacts.digest(inputs, h.base, site.shared_digest())
+    return {c["code"]: artefacts.digest(common, [[code, site.county_digest(code)] for code in site.related(c)])
+            for c in site.counties}
+
+
 def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=print, workers: int | None = None,
-               cache: Path | None | str = "default", shard: tuple[int, int] | None = None) -> list[Job]:
+               cache: Path | None | str = "default", shard: tuple[int, int] | None = None,
+               record: dict | None = None, unchanged=lambda url: False) -> list[Job]:
     """Render every handout to HTML in `work`, then to PDF in `site_dir`. `only`: kinds to make.
     `workers`: printer processes (default `pdf_jobs()`). `cache`: the folder of stored PDFs
     (default build/cache/pdf, None: print everything). `shard` (K, N): print only the missing
     PDFs of shard K's provinces (`in_shard`), into the cache; the others are left out. `work` is replaced whole at the end, so two
-    builds at once do not trip over each other."""
-    todo = [j for j in jobs(h) if only is None or j.kind in only]
+    builds at once do not trip over each other.
+
+    `record`: `h.record` of the last build into `site_dir` (a whole build — no `only`, no `shard` —
+    sets it). A county whose key (`county_keys`) is the one recorded, with the same fonts, is not
+    rendered: each of its PDFs that `unchanged(url)` says is in site_dir as that build left it is
+    left alone (not even linked again), the others are placed from the cache by their recorded key.
+    Every other county's handouts are rendered and keyed (pdf_key) as without a record; a PDF whose
+    key is the recorded one and whose file is unchanged is left alone too. PDFs of jobs that are
+    gone are removed."""
+    todo = [j for j in jobs(h, ready=False) if only is None or j.kind in only]
+    whole = only is None and shard is None
+    old = record if whole and isinstance(record, dict) and record.get("format") == RECORD_FORMAT else None
+    old_jobs, old_counties = (old["jobs"], old["counties"]) if old else ({}, {})
     final, work = work, work.with_name(f"{work.name}.{os.getpid()}")
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    # First the HTML of everything (booklets with blank page numbers), so the font subset covers all.
-    sources = {}
+    # First the HTML (booklets with blank page numbers) of every county not known from the record:
+    # the font subset covers the characters of all handouts (a known county's are in the record).
+    by_county: dict = {}
     for job in todo:
-        sources[job.name] = h.render(job.template, job=job, fonts=None, page_of={}, **job.context)
+        by_county.setdefault(job.context["county"]["code"], []).append(job)
+    ckeys = county_keys(h, inputs_digest()) if whole else {}
+    same = {code for code, js in by_county.items() if code in old_counties and old_counties[code][0] == ckeys[code]
+            and all(j.url in old_jobs for j in js)}
+    sources, chars = {}, {}
+
+    def render(code):
+        for job in by_county[code]:
+            job.ready()
+            sources[job.name] = h.render(job.template, job=job, fonts=None, page_of={}, **job.context)
+            job.rendered = True
+        chars[code] = set().union(*(sources[j.name] for j in by_county[code]))
+
+    for code in by_county:
+        if code not in same:
+            render(code)
     save_qr_masks()
+    for code in same:
+        chars[code] = set(old["chars"]) | set(old_counties[code][1])
+    text = "".join(sorted(set().union(*chars.values())))     # make_fonts takes the set of characters
     folder = artefacts.default_folder("pdf") if cache == "default" else cache
     store = artefacts.Cache(folder) if folder else None
-    start = time.perf_counter()
-    fonts = cached_fonts("".join(sources.values()), work, Path(folder).with_name("fonts") if folder else None)
-    log(f"handouts: fonts subset and converted ({time.perf_counter() - start:.1f} s)")
-    keys = {}
-    if store is not None:
-        version = build_version()
+    fonts_folder = Path(folder).with_name("fonts") if folder else None
+    fonts_id = artefacts.digest(*fonts_source(), text)
+    fonts, fonts_digest = None, None
+    if old and (old.get("fonts") or [None])[0] == fonts_id:
+        fonts_digest = old["fonts"][1]            # the same characters: the same fonts (make_fonts is deterministic)
+        if fonts_folder is not None:              # fonts_id is cached_fonts' key: keep its entry from being pruned
+            try:
+                os.utime(fonts_folder / fonts_id[:2] / fonts_id)
+            except OSError:
+                pass
+    else:
+        start = time.perf_counter()
+        fonts = cached_fonts(text, work, fonts_folder)
         fonts_digest = artefacts.digest(*(artefacts.file_digest(work / fonts[w]) for w in sorted(fonts)))
-        keys = {job.name: pdf_key(job, sources[job.name], fonts_digest, version) for job in todo}
-    missing = []
+        log(f"handouts: fonts subset and converted ({time.perf_counter() - start:.1f} s)")
+        if old and (old.get("fonts") or [None, None])[1] != fonts_digest:
+            for code in sorted(same):        # new fonts: every PDF has a new key
+                render(code)
+            same = set()
+    version = build_version()
+    keys, missing, kept = {}, [], 0
     for job in todo:
-        facts = store.get(keys[job.name]) if store is not None else None
+        rec = old_jobs.get(job.url)
+        keys[job.name] = key = rec[0] if job.context["county"]["code"] in same else \
+            pdf_key(job, sources[job.name], fonts_digest, version)
+        if rec and rec[0] == key and unchanged(job.url):
+            job.pages, job.bytes, job.fit, job.seconds = rec[1:5]
+            job.reused = True
+            kept += 1
+            if store is not None:
+                store.used.add(key)          # prune() keeps it
+            continue
+        facts = store.get(key) if store is not None else None
         if facts is None:
             if in_shard(h, job, shard):
-                missing.append(job)
+                missing.append(job.ready())
             continue
-        store.place(keys[job.name], site_dir / job.url)
+        store.place(key, site_dir / job.url)
         job.pages, job.bytes, job.fit, job.seconds = facts["pages"], facts["bytes"], facts["fit"], facts["seconds"]
         job.reused = True
-    if store is not None:
-        log(f"handouts: {len(todo) - len(missing)} PDFs unchanged (reused from {store.folder}), {len(missing)} to print")
+    gone = 0
+    if old:
+        current = {j.url for j in todo}
+        for url in old_jobs:
+            if url not in current and (site_dir / url).is_file():
+                (site_dir / url).unlink()
+                gone += 1
+    if store is not None or old:
+        log(f"handouts: {kept} PDFs left as they were, {len(todo) - len(missing) - kept} placed from "
+            f"{store.folder if store is not None else '-'}, {len(missing)} to print"
+            + (f", {gone} removed" if gone else "") + f" ({len(todo) - len(sources)} not rendered)")
 
     def done(job, facts):
         job.pages, job.bytes, job.fit, job.seconds = facts["pages"], facts["bytes"], facts["fit"], facts["seconds"]
@@ -794,6 +927,10 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
             store.put(keys[job.name], site_dir / job.url, facts)
             store.place(keys[job.name], site_dir / job.url)
 
+    if missing and fonts is None:     # the fonts of the record's characters, to print with
+        fonts = cached_fonts(text, work, fonts_folder)
+        if artefacts.digest(*(artefacts.file_digest(work / fonts[w]) for w in sorted(fonts))) != fonts_digest:
+            raise RuntimeError("handouts: the fonts made from the recorded characters differ from the recorded ones")
     n = pdf_jobs() if workers is None else workers
     start = time.perf_counter()
     print_jobs(h, missing, fonts, work, site_dir, n, done)
@@ -802,13 +939,17 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
             f"({time.perf_counter() - start:.1f} s)")
     if store is not None and cache == "default" and only is None and shard is None:
         store.prune()
+    if whole:
+        common = set.intersection(*chars.values()) if chars else set()   # kept once, not in every county
+        h.record = {"format": RECORD_FORMAT, "fonts": [fonts_id, fonts_digest], "chars": "".join(sorted(common)),
+                    "counties": {code: [ckeys[code], "".join(sorted(chars[code] - common))] for code in by_county},
+                    "jobs": {j.url: [keys[j.name], j.pages, j.bytes, j.fit, j.seconds] for j in todo}}
     shutil.rmtree(final, ignore_errors=True)
     try:
         work.rename(final)
     except OSError:   # another build put its own there meanwhile
         shutil.rmtree(work, ignore_errors=True)
     return todo
-
 
 
 def print_shard(shard: tuple[int, int], log=print) -> list[Job]:
@@ -881,10 +1022,13 @@ def _page_source(h: Handouts, url: str):
     return "本站内容全部来自各县公开的政策文件，每页注明出处和日期。", "养老服务明白卡：内容来自各县公开的政策文件"
 
 
-def stamp_pages(site_dir: Path, h: Handouts) -> int:
-    """Add the print-only footer (address, QR code, source and date) to every HTML page."""
+def stamp_pages(site_dir: Path, h: Handouts, only=None) -> int:
+    """Add the print-only footer (address, QR code, source and date) to every HTML page, or to the
+    pages among `only` (paths relative to site_dir: the files an incremental build wrote again)."""
     n = 0
-    for path in sorted(site_dir.rglob("*.html")):
+    paths = sorted(site_dir.rglob("*.html")) if only is None else \
+        [site_dir / rel for rel in sorted(only) if rel.endswith("index.html")]
+    for path in paths:
         rel = path.relative_to(site_dir).as_posix()
         if rel == "404.html" or rel.startswith("assets/") or not rel.endswith("index.html"):
             continue
@@ -906,16 +1050,35 @@ def stamp_pages(site_dir: Path, h: Handouts) -> int:
 
 # ------------------------------------------------------------------ the build step
 
-def build(site_dir, pdf: bool = True, log=print):
+def build(site_dir, pdf: bool = True, log=print, previous: dict | None = None, h: Handouts | None = None,
+          work: Path = WORK):
+    """The footers, then the PDFs and handouts.json. `previous`: site_dir's record of the last build
+    (state.begin: the site folder as that build left it, and its `handouts` section, `last_record`),
+    or None: everything is made, as in a clean build. With it, the footer goes only into the pages
+    written since (state.changed: every other page already has the one it would get, since a page
+    is written again whenever a county its footer reads changes: Page.deps), and the PDFs of the
+    counties whose handouts' dependencies are unchanged are neither rendered nor touched
+    (render_all). Either way `last_record` is this build's record for the next one (None: no PDFs)."""
+    global last_record
+    last_record = None
     site_dir = Path(site_dir)
-    h = Handouts()
+    h = h or Handouts()
+    files = changed = None
+    if previous is not None:
+        old_files = previous.get("files") or {}
+        files = state.scan(site_dir)
+        changed = {rel for rel, st in files.items() if old_files.get(rel) != st}     # = state.changed
     start = time.perf_counter()
-    n = stamp_pages(site_dir, h)
+    n = stamp_pages(site_dir, h, changed)
     log(f"handouts: print footer and QR code in {n} pages ({time.perf_counter() - start:.1f} s)")
     if not pdf:
         return []
     start = time.perf_counter()
-    done = render_all(h, site_dir, log=log)
+    record = (previous or {}).get("handouts")
+    done = render_all(h, site_dir, work=work, log=log, record=record,
+                      unchanged=lambda url: url in files and old_files.get(url) == files[url]) if previous is not None \
+        else render_all(h, site_dir, work=work, log=log)
+    last_record = h.record
     took = time.perf_counter() - start
     # site/handouts.json holds only what the PDFs are (the same for the same sources, however built);
     # how long each took and whether it came from the cache go to build/handouts-times.json
@@ -924,7 +1087,14 @@ def build(site_dir, pdf: bool = True, log=print):
         "handouts": [{"url": j.url, "kind": j.kind, "title": j.title, "pages": j.pages, "bytes": j.bytes,
                       "fit": j.fit, "page": j.context.get("s", j.context["county"])["url"]} for j in done],
     }
-    (site_dir / "handouts.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    text = json.dumps(manifest, ensure_ascii=False, indent=1)
+    path = site_dir / "handouts.json"
+    try:
+        same = path.read_text(encoding="utf-8") == text
+    except (OSError, ValueError):
+        same = False
+    if not same:         # written only when it changes: the later steps redo only what changed
+        path.write_text(text, encoding="utf-8")
     times = {"built_seconds": round(took, 1), "workers": pdf_jobs(),
              "handouts": [{"url": j.url, "seconds": round(j.seconds, 2), "reused": j.reused} for j in done]}
     try:
