@@ -41,6 +41,7 @@ import pickle
 import re
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import jieba
@@ -580,17 +581,20 @@ class _Build:
 
     def assemble(self, entries: list):
         """(docs, {word: postings}, {doc: age}, {means word: pages}) of the whole index."""
-        wordlist, docs, terms, ages, found = self.wordlist, [], {}, {}, {}
+        wordlist, docs, lists, ages, found = self.wordlist, [], defaultdict(list), {}, {}
         for n, (url, row, in_title, in_body, age, hits) in enumerate(entries):
             docs.append(row)
+            p = n * 2 + 1
             for tok in in_title:
-                terms.setdefault(tok, []).append(n * 2 + 1)
+                lists[tok].append(p)
+            p -= 1
             for tok in in_body:
-                terms.setdefault(tok, []).append(n * 2)
+                lists[tok].append(p)
             for m, bit in hits:
                 found.setdefault(m, {})[n] = bit
             if age is not None:
                 ages[n] = age
+        terms = dict(lists)
         # the word list: a `say` word lists the pages of its `means` words (found as text, not only as
         # jieba's words) and its own
         problems, own = [], {say: list(terms.get(say, ())) for e in wordlist["words"] for say in e["say"]}
