@@ -163,6 +163,41 @@ def test_cache_keys_and_store(tmp_path):
     assert artefacts.Cache(tmp_path / "c").prune(older_than=0) == 1
 
 
+def test_a_build_with_the_last_ones_record_touches_only_what_changed(built, tmp_path):
+    """render_all given the record of the last build into the same folder (handouts.build(previous=…)):
+    with nothing changed no handout is rendered and no PDF touched; after one amount, the county's
+    handouts are rendered and only the PDFs whose key changed are replaced; the folder is then the
+    one a build from nothing makes (tests/test_handouts_deps.py tests this with a stand-in printer)."""
+    from site_build import state
+    tmp, h, _serial = built
+    site, cache, quiet = tmp_path / "site", tmp / "cache" / "pdf", (lambda *a: None)
+    first = handouts.Handouts(fixture_catalogue(tmp / "catalogue"), base="/")
+    render_all(first, site, work=tmp_path / "work", workers=1, cache=cache, log=quiet)
+    recorded = state.scan(site)          # what state.record keeps at the end of a build
+
+    def again(h2):
+        files = state.scan(site)
+        return render_all(h2, site, work=tmp_path / "work", workers=1, cache=cache, log=quiet, record=first.record,
+                          unchanged=lambda url: url in files and recorded.get(url) == files[url])
+
+    def stats():
+        return {p: (st.st_ino, st.st_size, st.st_mtime_ns) for p in sums(site) for st in [(site / p).stat()]}
+
+    before = stats()
+    done = again(handouts.Handouts(fixture_catalogue(tmp / "catalogue"), base="/"))
+    assert not any(j.rendered for j in done) and all(j.reused for j in done)
+    assert stats() == before
+    edited = handouts.Handouts(fixture_catalogue(tmp / "catalogue", more_hours), base="/")
+    done = again(edited)
+    assert all(j.rendered for j in done)
+    after = stats()
+    moved = {p for p in before if after[p] != before[p]}
+    county = "zhejiang/cixi/"
+    assert moved == {f"{county}home-care/mingbaika.pdf", f"{county}booklet.pdf", f"{county}rules.pdf"}
+    render_all(edited, tmp_path / "clean", work=tmp_path / "work", workers=1, cache=cache, log=quiet)
+    assert sums(site) == sums(tmp_path / "clean")
+
+
 def test_shards_split_the_provinces_and_merged_caches_print_nothing(built, tmp_path, monkeypatch):
     """--shard K/N takes every N-th province whole; caches joined by --merge give a build that
     prints nothing (what the shards printed is what a single build prints: same keys, same bytes)."""
