@@ -635,15 +635,15 @@ def _join_children(failed=False) -> bool:
 
 
 def _write_search(site: Path):
-    out = site / "search"
-    out.mkdir(parents=True, exist_ok=True)
+    """The search index from per-county parts (site_build/search.py write_index): only files whose
+    bytes change are written, files it no longer writes are removed."""
     try:
-        index = site_search.build_index(SITE, require_words=not os.environ.get("MB_CATALOGUE"))
+        stats = site_search.write_index(SITE, site / "search", require_words=not os.environ.get("MB_CATALOGUE"))
     except CatalogueError as err:  # e.g. catalogue/words.yaml: file, line and field, no traceback
         raise PluginError(f"目录有错误 / the catalogue has errors:\n{err}") from None
-    for name, content in index.items():
-        (out / name).write_text(json.dumps(content, ensure_ascii=False, separators=(",", ":"), sort_keys=True),
-                               encoding="utf-8")  # sorted: the same bytes on every build
+    log.info(f"site_build: search index: {stats['written']} files written, {stats['kept']} kept, "
+             f"{stats['removed']} removed, {stats['made']} county parts made"
+             + (" (assembled whole)" if stats["whole"] else ""))
 
 
 def _drop_unused_theme_scripts(site: Path, pages_use=None, pages: set = frozenset()):
