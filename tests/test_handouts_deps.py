@@ -270,3 +270,18 @@ def test_footers_go_only_into_the_pages_named(tmp_path):
     assert "mb-print-foot" in (tmp_path / "a/index.html").read_text(encoding="utf-8")
     assert (tmp_path / "b/index.html").read_text(encoding="utf-8") == page
     assert handouts.stamp_pages(tmp_path, h) == 2
+
+
+def test_an_emptied_folder_with_the_record_renders_only_what_changed(tmp_path, fake):
+    """The page structure changed, the hooks emptied site/: given the handouts' record with no files,
+    the unchanged counties' PDFs are placed from the cache by their recorded keys, not rendered."""
+    catalogue = _catalogue(CIXI, SHENGSI)
+    _done, record = _build(tmp_path, "site", catalogue)
+    edited = copy.deepcopy(catalogue)
+    edited["counties"][CIXI]["services"][0]["summary"] += "。"
+    fake.clear()
+    (tmp_path / "empty").mkdir()
+    done, record2 = _build(tmp_path, "empty", edited, {"files": {}, "handouts": record})
+    assert {j.url for j in done if j.rendered} == {j.url for j in done if j.context["county"]["code"] == CIXI}
+    assert len(fake) == 2             # the service's 明白卡 and the booklet (the 核对表 does not show a summary)
+    _same_as_clean(tmp_path, "clean", edited, "empty", record2)
