@@ -68,14 +68,16 @@ PDF_OBJECT = re.compile(rb"(?m)^(\d+) 0 obj\b(.*?)\bendobj\b", re.S)
 
 def pdf_objects(data: bytes) -> dict:
     """{object number: its bytes} of a PDF written as plain `N 0 obj … endobj` (Chromium's: no
-    object streams), with each Flate stream inflated so a difference shows as text."""
+    object streams), with each Flate stream inflated (and its /Length left out) so a difference
+    shows as text."""
     out = {}
     for m in PDF_OBJECT.finditer(data):
         body = m.group(2)
         stream = re.search(rb">>\s*stream\r?\n(.*)\r?\nendstream", body, re.S)
         if stream and b"/FlateDecode" in body[:stream.start(1)]:
             try:
-                body = body[:stream.start(1)] + b"[inflated]" + zlib.decompress(stream.group(1)) + body[stream.end(1):]
+                head = re.sub(rb"/Length \d+\s*", b"", body[:stream.start(1)])
+                body = head + b"[inflated]" + zlib.decompress(stream.group(1)) + body[stream.end(1):]
             except zlib.error:
                 pass
         out[int(m.group(1))] = body
