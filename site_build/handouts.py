@@ -27,7 +27,7 @@ or in what order: the fonts are made once before the workers start, the PDF's da
 (CreationDate, ModDate) are its source document's date and the tagged-PDF node ids are renumbered
 (`normalise_pdf`), so a build prints the same bytes every time (tests/test_incremental.py compares
 serial and parallel builds). A booklet, printed until its contents' page numbers are confirmed, is
-kept only once a second print of its final HTML gave the same bytes (`print_one`).
+kept only once two prints of its final HTML gave the same bytes (`print_one`).
 
 Incremental: each PDF is stored in build/cache/pdf/ under a key that hashes exactly what it is made
 from (`pdf_key`: its rendered HTML, the fonts, the PDF date and the build version; see
@@ -671,13 +671,10 @@ def print_one(printer: Printer, h: Handouts, job: Job, fonts: dict, work: Path, 
         if job.kind != "booklet":
             break
         keys = {s["id"]: f"{n}．{s['name']}" for n, s in h.numbered[job.context["county"]["code"]]}
-        found = _find_pages(out, keys)
-        if found != page_of:
-            alike = set()
-        elif hashlib.sha256(data).digest() in alike:
+        found, digest = _find_pages(out, keys), hashlib.sha256(data).digest()
+        if found == page_of and digest in alike:
             break
-        else:
-            alike.add(hashlib.sha256(data).digest())
+        alike = alike | {digest} if found == page_of else set()
         page_of = found
     else:
         raise RuntimeError(f"handouts: {job.url}: {prints} prints and no two alike with the page numbers "
