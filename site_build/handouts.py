@@ -26,7 +26,8 @@ how many; 1 prints in this process). A handout's bytes do not depend on which wo
 or in what order: the fonts are made once before the workers start, the PDF's dates
 (CreationDate, ModDate) are its source document's date and the tagged-PDF node ids are renumbered
 (`normalise_pdf`), so a build prints the same bytes every time (tests/test_incremental.py compares
-serial and parallel builds).
+serial and parallel builds). A booklet, printed until its contents' page numbers are confirmed, is
+kept only once two prints of its final HTML gave the same bytes (`print_one`).
 
 Incremental: each PDF is stored in build/cache/pdf/ under a key that hashes exactly what it is made
 from (`pdf_key`: its rendered HTML, the fonts, the PDF date and the build version; see
@@ -57,6 +58,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import hashlib
 import html
 import json
 import multiprocessing
@@ -672,13 +674,27 @@ def pdf_jobs() -> int:
     return max(1, min(MAX_JOBS, os.cpu_count() or 1))
 
 
+BOOKLET_PRINTS = 8      # a booklet is printed until its page numbers are confirmed and two prints agree
+
+
 def print_one(printer: Printer, h: Handouts, job: Job, fonts: dict, work: Path, out: Path) -> dict:
-    """Print one handout to `out`; its facts (pages, bytes, fit, seconds). Everything the bytes
-    depend on is in the job, the fonts and the templates: never the printer's history."""
+    """Print one handout to `out`; its facts (pages, bytes, fit, seconds, prints). Everything the
+    bytes depend on is in the job, the fonts and the templates: never the printer's history.
+
+    A booklet's contents page shows the page of each service, known only once it is printed: the
+    first print has blank numbers, the next ones the numbers the print before found (`_find_pages`).
+    The booklet is done when a print shows the numbers it was made with (a fixed point) AND an
+    earlier print of that same HTML gave the same bytes. So a booklet takes three prints (blank,
+    numbers, the same again); a print that came out different (a CI run once had one booklet
+    differ between two builds, every other PDF equal, never seen again in hundreds of prints) is
+    printed again instead of being kept, and the numbers kept are always ones a print confirmed
+    (the third print used to be kept unchecked). After BOOKLET_PRINTS prints without both, the
+    build stops: better no booklet than one whose bytes depend on the run."""
     started = time.perf_counter()
     src = work / f"{job.name}.html"
-    page_of, fit = {}, 0
-    for _attempt in range(3):
+    page_of, fit, alike, prints = {}, 0, set(), 0      # alike: digests of the prints of this page_of's HTML
+    for _attempt in range(BOOKLET_PRINTS if job.kind == "booklet" else 1):
+        prints += 1
         _write(src, h.render(job.template, job=job, fonts=fonts, page_of=page_of, **job.context))
         printer.load(src)
         if job.one_page:
@@ -695,12 +711,16 @@ def print_one(printer: Printer, h: Handouts, job: Job, fonts: dict, work: Path, 
         if job.kind != "booklet":
             break
         keys = {s["id"]: f"{n}．{s['name']}" for n, s in h.numbered[job.context["county"]["code"]]}
-        found = _find_pages(out, keys)
-        if found == page_of:
+        found, digest = _find_pages(out, keys), hashlib.sha256(data).digest()
+        if found == page_of and digest in alike:
             break
+        alike = alike | {digest} if found == page_of else set()
         page_of = found
+    else:
+        raise RuntimeError(f"handouts: {job.url}: {prints} prints and no two alike with the page numbers "
+                           f"they show confirmed (last found {page_of})")
     return {"pages": pdf_pages(data), "bytes": len(data), "fit": fit,
-            "seconds": round(time.perf_counter() - started, 2)}
+            "seconds": round(time.perf_counter() - started, 2), "prints": prints}
 
 
 def _worker(h, todo, fonts, work, site_dir, tasks, results):

@@ -11,7 +11,9 @@ Takes about 10 s (Chromium): it prints 7 PDFs three times and one PDF set again.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
+import zlib
 from pathlib import Path
 
 import pytest
@@ -61,6 +63,67 @@ def sums(site: Path) -> dict:
             for p in sorted(site.rglob("*.pdf"))}
 
 
+PDF_OBJECT = re.compile(rb"(?m)^(\d+) 0 obj\b(.*?)\bendobj\b", re.S)
+
+
+def pdf_objects(data: bytes) -> dict:
+    """{object number: its bytes} of a PDF written as plain `N 0 obj … endobj` (Chromium's: no
+    object streams), with each Flate stream inflated (and its /Length left out) so a difference
+    shows as text."""
+    out = {}
+    for m in PDF_OBJECT.finditer(data):
+        body = m.group(2)
+        stream = re.search(rb">>\s*stream\r?\n(.*)\r?\nendstream", body, re.S)
+        if stream and b"/FlateDecode" in body[:stream.start(1)]:
+            try:
+                head = re.sub(rb"/Length \d+\s*", b"", body[:stream.start(1)])
+                body = head + b"[inflated]" + zlib.decompress(stream.group(1)) + body[stream.end(1):]
+            except zlib.error:
+                pass
+        out[int(m.group(1))] = body
+    return out
+
+
+def pdf_difference(a: bytes, b: bytes, shown: int = 3) -> str:
+    """A short object-level diff: sizes, which objects differ or are missing, and for the first
+    few the bytes around where they start to differ."""
+    first, second = pdf_objects(a), pdf_objects(b)
+    differ = sorted(n for n in first.keys() & second.keys() if first[n] != second[n])
+    lines = [f"{len(a)} vs {len(b)} bytes, {len(first)} vs {len(second)} objects, {len(differ)} differ: {differ[:20]}"]
+    for label, missing in (("only in the first", first.keys() - second.keys()), ("only in the second", second.keys() - first.keys())):
+        if missing:
+            lines.append(f"{label}: {sorted(missing)[:20]}")
+    for n in differ[:shown]:
+        x, y = first[n], second[n]
+        at = next((i for i in range(min(len(x), len(y))) if x[i] != y[i]), min(len(x), len(y)))
+        lines.append(f"object {n} ({len(x)} vs {len(y)} bytes), from byte {at}:\n  {x[max(0, at - 60):at + 100]!r}\n  {y[max(0, at - 60):at + 100]!r}")
+    return "\n".join(lines)
+
+
+def mismatch_report(urls, first: Path, second: Path, keep: Path, works=()) -> str:
+    """What differs in each PDF of `urls` between two sites (copies of both kept in `keep`), and
+    whether the HTML the two builds printed last for it (in their work folders) differed too."""
+    out = []
+    for url in urls:
+        a, b = (first / url).read_bytes(), (second / url).read_bytes()
+        kept = keep / url.replace("/", "__")
+        kept.mkdir(parents=True, exist_ok=True)
+        (kept / f"1-{first.name}.pdf").write_bytes(a)
+        (kept / f"2-{second.name}.pdf").write_bytes(b)
+        out.append(f"{url} (both kept in {kept}):\n{pdf_difference(a, b)}")
+        if works:
+            name = url.replace("/", "__") + ".html"
+            html = [(w / name).read_text(encoding="utf-8").splitlines() if (w / name).exists() else None for w in works]
+            if None in html:
+                out.append(f"  printed HTML: not in {works}")
+            elif html[0] == html[1]:
+                out.append("  printed HTML: the same in both builds (so Chromium printed it differently)")
+            else:
+                i = next((i for i, (x, y) in enumerate(zip(*html)) if x != y), min(map(len, html)))
+                out.append(f"  printed HTML differs from line {i + 1}:\n  {html[0][i:i + 1]}\n  {html[1][i:i + 1]}")
+    return "\n".join(out)
+
+
 def keys(h: handouts.Handouts) -> dict:
     """{url: key} as render_all computes them (fonts and build version held fixed)."""
     return {job.url: handouts.pdf_key(job, h.render(job.template, job=job, fonts=None, page_of={}, **job.context),
@@ -72,21 +135,40 @@ def built(tmp_path_factory):
     """The fixture county printed serially into a cache, and again by two printer processes."""
     tmp = tmp_path_factory.mktemp("incremental")
     h = handouts.Handouts(fixture_catalogue(tmp / "catalogue"), base="/")
-    serial = render_all(h, tmp / "serial", work=tmp / "work", workers=1, cache=tmp / "cache" / "pdf",
-                                 log=lambda *a: None)
+    # a work folder each: the HTML each build printed last stays, for mismatch_report
+    serial = render_all(h, tmp / "serial", work=tmp / "work-serial", workers=1, cache=tmp / "cache" / "pdf",
+                        log=lambda *a: None)
     # an empty PDF cache of its own (everything printed again); the fonts come from tmp/cache/fonts
-    parallel = render_all(h, tmp / "parallel", work=tmp / "work", workers=2, cache=tmp / "cache" / "pdf2",
-                                   log=lambda *a: None)
+    parallel = render_all(h, tmp / "parallel", work=tmp / "work-parallel", workers=2, cache=tmp / "cache" / "pdf2",
+                          log=lambda *a: None)
     assert not any(j.reused for j in parallel)
     return tmp, h, serial
 
 
-def test_parallel_and_serial_pdfs_are_byte_identical(built):
+def test_parallel_and_serial_pdfs_are_byte_identical(built, tmp_path):
     tmp, _h, serial = built
     assert len(serial) == 7 and {j.kind for j in serial} == {"booklet", "rules", "card", "form", "away"}
     assert not any(j.reused for j in serial)
     a, b = sums(tmp / "serial"), sums(tmp / "parallel")
-    assert len(a) == 7 and a == b
+    assert len(a) == 7 and a.keys() == b.keys()
+    differ = [url for url in a if a[url] != b[url]]
+    assert not differ, mismatch_report(differ, tmp / "serial", tmp / "parallel", tmp_path,
+                                       works=(tmp / "work-serial", tmp / "work-parallel"))
+
+
+def test_mismatch_report_names_the_objects_that_differ(tmp_path):
+    """What the byte-identical tests print when they fail: the objects that differ and their bytes."""
+    def pdf(title, length):
+        return (b"%PDF-1.4\n1 0 obj\n<</Title (" + title + b")>>\nendobj\n2 0 obj\n<</Filter /FlateDecode /Length "
+                + str(length).encode() + b">> stream\n" + zlib.compress(b"BT /F1 12 Tf (page 3) Tj ET") + b"\nendstream\nendobj\n")
+    first, second = tmp_path / "a", tmp_path / "b"
+    for site, title in ((first, b"booklet"), (second, b"bookle7")):
+        (site / "x").mkdir(parents=True)
+        (site / "x" / "booklet.pdf").write_bytes(pdf(title, 9))
+    report = mismatch_report(["x/booklet.pdf"], first, second, tmp_path / "kept")
+    assert "1 differ: [1]" in report and "from byte 17" in report and "bookle7" in report
+    assert (tmp_path / "kept" / "x__booklet.pdf" / "1-a.pdf").read_bytes() == (first / "x" / "booklet.pdf").read_bytes()
+    assert pdf_objects(pdf(b"t", 9))[2].endswith(b"[inflated]BT /F1 12 Tf (page 3) Tj ET\nendstream\n")
 
 
 def test_pdf_normalisation():
@@ -103,6 +185,49 @@ def test_pdf_normalisation():
     start = out.index(b"2 0 obj")
     assert b"%010d 00000 n \n" % start in out
     assert out.rstrip().endswith(b"startxref\n%d\n%%%%EOF" % out.index(b"xref\n"))
+
+
+class FlakyPrinter:
+    """Stands in for handouts.Printer: a print is the hash of the HTML loaded, except the prints
+    numbered in `odd`, which come out different each time (and, if `moves`, with the page numbers
+    moved)."""
+    pages = {"330282-home-care": 3, "330282-paid-care": 6}
+
+    def __init__(self, odd=(), moves=False):
+        self.odd, self.moves, self.n, self.html = set(odd), moves, 0, b""
+
+    def load(self, path):
+        self.html = path.read_bytes()
+
+    def pdf(self, out, date):
+        self.n += 1
+        data = b"%PDF " + hashlib.sha256(self.html).hexdigest().encode() + (b" odd %d" % self.n if self.n in self.odd else b"")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        return data
+
+    def found(self, pdf, keys):
+        odd = b" odd " in pdf.read_bytes() and self.moves
+        return {sid: page + odd for sid, page in self.pages.items()}
+
+
+@pytest.mark.parametrize("odd, moves, prints", [((), False, 3), ((3,), False, 4), ((2,), True, 5), ((3,), True, 6),
+                                                ((2, 4), True, 7)])
+def test_a_booklet_is_kept_only_when_two_prints_agree(tmp_path, monkeypatch, odd, moves, prints):
+    """print_one keeps a booklet once its page numbers are confirmed and the same HTML printed
+    twice gave the same bytes: a print that came out different is printed again, never kept."""
+    h = handouts.Handouts(fixture_catalogue(tmp_path / "catalogue"), base="/")
+    booklet = next(j for j in handouts.jobs(h) if j.kind == "booklet")
+    printer = FlakyPrinter(odd, moves)
+    monkeypatch.setattr(handouts, "_find_pages", printer.found)
+    out = tmp_path / "booklet.pdf"
+    facts = handouts.print_one(printer, h, booklet, {400: "r.ttf", 700: "b.ttf"}, tmp_path, out)
+    html = h.render(booklet.template, job=booklet, fonts={400: "r.ttf", 700: "b.ttf"}, page_of=FlakyPrinter.pages,
+                    **booklet.context)
+    assert out.read_bytes() == b"%PDF " + hashlib.sha256(html.encode("utf-8")).hexdigest().encode()
+    assert facts["prints"] == printer.n == prints
+    with pytest.raises(RuntimeError, match="no two alike"):
+        handouts.print_one(FlakyPrinter(range(1, 99)), h, booklet, {400: "r.ttf", 700: "b.ttf"}, tmp_path, out)
 
 
 def test_one_amount_reprints_exactly_the_pdfs_that_show_it(built):
@@ -216,7 +341,10 @@ def test_shards_split_the_provinces_and_merged_caches_print_nothing(built, tmp_p
     assert handouts.merge_caches([tmp / "cache"], log=lambda *a: None) > 0
     done = render_all(h, tmp_path / "site", work=tmp_path / "work", log=lambda *a: None)
     assert len(done) == 7 and all(j.reused for j in done)
-    assert sums(tmp_path / "site") == {url: digest for url, digest in sums(tmp / "parallel").items()}
+    merged, parallel = sums(tmp_path / "site"), sums(tmp / "parallel")
+    assert merged.keys() == parallel.keys()
+    differ = [url for url in merged if merged[url] != parallel[url]]
+    assert not differ, mismatch_report(differ, tmp_path / "site", tmp / "parallel", tmp_path / "kept")
 
 
 # ------------------------------------------------------------ pages (site_build/hooks.py: page cache)
