@@ -97,14 +97,17 @@ def main(argv=None) -> int:
         print(f"网页生成失败（见上面 mkdocs 的消息）/ mkdocs failed (exit {err.returncode}; its message is above)",
               file=sys.stderr)
         return 2
+    handouts_previous = previous
     if previous is not None and (previous.get("pages") or {}).get("structure") != (pages.get("state") or {}).get("structure"):
-        previous = None                # the hooks emptied site/: the steps below start from nothing
+        # the hooks emptied site/: the steps below start from nothing, but the handouts of counties
+        # whose inputs are the same are placed from the PDF cache by their recorded keys, unrendered
+        previous, handouts_previous = None, {"files": {}, "handouts": previous.get("handouts")}
     print(f"site_build: {len(pages.get('written', ()))} pages drawn, {pages.get('reused', 0)} from the cache, "
           f"{pages.get('kept', 0)} left as they were", flush=True)
     step("checker (wheel, Pyodide)", checker_assets.build, SITE)
     step("batch screening (stdlib, build.json)", screen_assets.build, SITE)
     # The print footer (address, QR code, source) goes into every page; --no-pdf skips only the PDFs.
-    step("print footers" + (" and handouts (PDF)" if pdf else ""), _call, handouts.build, SITE, pdf, previous)
+    step("print footers" + (" and handouts (PDF)" if pdf else ""), _call, handouts.build, SITE, pdf, handouts_previous)
     step("offline cache (service worker)", _call, offline.build, SITE, None, previous)
     step("precompressed .br and .gz (reused from build/precompress/)", _call, precompress.build, SITE, None, previous)
     state.record(SITE, version, pages=pages.get("state") or {},

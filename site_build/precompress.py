@@ -42,10 +42,13 @@ SUFFIXES = {".html", ".css", ".js", ".mjs", ".json", ".xml", ".svg", ".txt", ".c
             ".wasm", ".zip", ".whl", ".ico", ".webmanifest"}
 MIN_BYTES = 512            # below this a compressed response saves less than its headers cost
 MAX_RATIO = 0.9            # keep a compressed file only if it is at most 90 % of the original
-ENCODINGS = {".br": lambda data: brotli.compress(data, quality=11, lgwin=22),
-             ".gz": lambda data: gzip.compress(data, compresslevel=9, mtime=0)}
+# Above BIG bytes, quality 11 takes minutes (≈ 1 MB/s: the checker's wheel holds the whole
+# catalogue, 200 MB at national size, and changes with every edit): brotli 5 and gzip 6 instead.
+BIG = 16 << 20
+ENCODINGS = {".br": lambda data: brotli.compress(data, quality=11 if len(data) < BIG else 5, lgwin=22),
+             ".gz": lambda data: gzip.compress(data, compresslevel=9 if len(data) < BIG else 6, mtime=0)}
 DECODE = {".br": brotli.decompress, ".gz": gzip.decompress}
-VERSIONS = f"brotli-{brotli.version}-q11-w22/zlib-{zlib.ZLIB_RUNTIME_VERSION}-9"
+VERSIONS = f"brotli-{brotli.version}-q11-w22/zlib-{zlib.ZLIB_RUNTIME_VERSION}-9/big-{BIG}-q5-6"
 
 
 def _suffix(rel: str) -> str:
