@@ -48,7 +48,8 @@ BIG = 16 << 20
 ENCODINGS = {".br": lambda data: brotli.compress(data, quality=11 if len(data) < BIG else 5, lgwin=22),
              ".gz": lambda data: gzip.compress(data, compresslevel=9 if len(data) < BIG else 6, mtime=0)}
 DECODE = {".br": brotli.decompress, ".gz": gzip.decompress}
-VERSIONS = f"brotli-{brotli.version}-q11-w22/zlib-{zlib.ZLIB_RUNTIME_VERSION}-9/big-{BIG}-q5-6"
+VERSIONS = f"brotli-{brotli.version}-q11-w22/zlib-{zlib.ZLIB_RUNTIME_VERSION}-9"
+BIG_VERSIONS = f"{VERSIONS}/above-{BIG}-q5-6"      # the key of a big file's results
 
 
 def _suffix(rel: str) -> str:
@@ -63,7 +64,7 @@ def candidates(site: Path) -> list[Path]:
 
 
 def _key(data: bytes) -> str:
-    return hashlib.sha256(VERSIONS.encode() + b"\0" + data).hexdigest()
+    return hashlib.sha256((VERSIONS if len(data) < BIG else BIG_VERSIONS).encode() + b"\0" + data).hexdigest()
 
 
 def _cached(data: bytes, ext: str, cache: Path | None, key: str | None = None) -> bytes:
