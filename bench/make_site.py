@@ -6,9 +6,11 @@ command in a child process, its steps' times as it prints them, its wall and CPU
 included: mkdocs, its page writers, Chromium) and the peak memory of its largest process.
 
 PDFs: printing every county's handouts once takes hours at national size (≈ 3 s of Chromium a
-county), so by default the builds run with --no-pdf; with --pdf they print everything. What the
-PDF step adds after an edit (deciding what to print from the record, printing one county's
-handouts) is measured on its own: BENCHMARKS.md says how.
+county), so by default the builds run with --no-pdf; with --pdf they print everything. With
+--pdf-placeholders the whole build renders, keys and records every handout but writes a one-page
+placeholder instead of printing it; the builds after it are real — an edit then prints the edited
+county's changed PDFs with Chromium and leaves every other as the record has it, which is exactly
+what it would do after a whole build that printed them.
 
 Run: .venv/bin/python -m bench.make_site [--counties 2850] [--work DIR] [--keep] [--pdf]
 """
@@ -72,9 +74,28 @@ def edit_one_county(project: Path) -> str:
     return path.relative_to(project).as_posix()
 
 
-def site_build(project: Path, *args) -> dict:
+# --pdf-placeholders: the whole build's printer writes this one-page PDF instead of starting Chromium
+# (the handouts are still rendered, keyed and recorded as in a real build); later builds print for real.
+PLACEHOLDER = """
+import hashlib
+from site_build import handouts as _h
+_PDF = (b"%PDF-1.4\\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj "
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\\ntrailer<</Root 1 0 R>>\\n%%EOF\\n")
+class _Printer:
+    def close(self): pass
+def _print_one(printer, h, job, fonts, work, out):
+    out.parent.mkdir(parents=True, exist_ok=True)
+    data = _PDF + b"%" + hashlib.sha256(job.url.encode()).hexdigest().encode() + b"\\n"
+    out.write_bytes(data)
+    return {"pages": 1, "bytes": len(data), "fit": 0, "seconds": 0.0, "prints": 0}
+_h.Printer, _h.print_one = _Printer, _print_one
+"""
+
+
+def site_build(project: Path, *args, placeholders: bool = False) -> dict:
     """`python -m site_build` in the copy: wall, CPU (with children), peak memory, its steps."""
     code = ("import resource, runpy, sys, time\n"
+            + (PLACEHOLDER if placeholders else "") +
             "sys.argv = ['site_build', *sys.argv[1:]]\n"
             "t = time.perf_counter(); code = 0\n"
             "try: runpy.run_module('site_build', run_name='__main__')\n"
@@ -112,22 +133,26 @@ def main(argv=None) -> dict:
     parser.add_argument("--work", help="the project copy's folder (default: a temp folder); reused if it has a site/")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--pdf", action="store_true", help="print the PDFs too (hours at national size)")
+    parser.add_argument("--pdf-placeholders", action="store_true",
+                        help="PDFs too, but the whole build writes placeholders instead of printing (the handouts "
+                             "are rendered, keyed and recorded); the builds after it print for real")
+    parser.add_argument("--skip-whole", action="store_true", help="the copy in --work is built already")
     parser.add_argument("--write", help="write the results (JSON) to this file")
     args = parser.parse_args(argv)
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="mb-bench-make-site-"))
-    flags = [] if args.pdf else ["--no-pdf"]
-    out: dict = {"counties": args.counties, "pdf": args.pdf, "cores": os.cpu_count()}
+    pdf = args.pdf or args.pdf_placeholders
+    flags = [] if pdf else ["--no-pdf"]
+    out: dict = {"counties": args.counties, "pdf": pdf, "placeholders": args.pdf_placeholders, "cores": os.cpu_count()}
     try:
         project = work / "project"
-        if not (project / "site").is_dir():
-            if project.exists():
-                shutil.rmtree(project)
+        if not project.is_dir():
             start = time.perf_counter()
             project_copy(project, args.counties, max(PER_PROVINCE, -(-args.counties // args.provinces)))
             out["generate_s"] = time.perf_counter() - start
             print(f"{args.counties} counties generated in {out['generate_s']:.0f} s", flush=True)
-            out["whole"] = site_build(project, *flags)
-            show("whole build", out["whole"])
+        if not args.skip_whole:
+            out["whole"] = site_build(project, *flags, placeholders=args.pdf_placeholders)
+            show("whole build" + (" (placeholder PDFs)" if args.pdf_placeholders else ""), out["whole"])
         out["again"] = site_build(project, *flags)
         show("nothing changed", out["again"])
         out["edited_file"] = edit_one_county(project)
