@@ -463,8 +463,10 @@ def build(site_dir, previous: dict | None = None) -> dict:
         if rel not in out_facts:
             out_facts[rel] = [*listing[rel], digest_of(rel), size_before(rel), listing[rel][0], None,
                               refset_ids.setdefault(tuple(page_refs[rel]), len(refset_ids))]
-    _save_facts(site, {"format": FACTS_FORMAT, "counties": counties, "grouped": sorted(grouped_set),
-                       "refsets": [list(r) for r in refset_ids], "files": out_facts})
+    facts = {"format": FACTS_FORMAT, "counties": counties, "grouped": sorted(grouped_set),
+             "refsets": [list(r) for r in refset_ids], "files": out_facts}
+    if facts != old_facts:
+        _save_facts(site, facts)
     return {"cache": cache, "files": len(files), "bytes": sum(listing[r][0] for r in files),
             "precache_bytes": sum(listing[r][0] for r in base), "county_groups": len(grouped_counties),
             "search_on_demand": len(on_demand),
