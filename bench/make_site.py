@@ -66,30 +66,16 @@ def project_copy(dest: Path, n: int, per_province: int) -> Path:
 
 
 def edit_one_county(project: Path) -> str:
-    """One amount in the first county's YAML: its first number in an `amount` text + 1."""
+    """One amount in the first county's YAML, as an official's edit: its first `yuan: N` and the N in
+    the amount's text both become N + 1."""
     path = sorted((project / "catalogue").glob("p*/*.yaml"))[0]
     text = path.read_text(encoding="utf-8")
-    m = re.search(r"(amount:.*?text: [^}\n]*?)(\d+)", text)
-    path.write_text(text[:m.start(2)] + str(int(m.group(2)) + 1) + text[m.end(2):], encoding="utf-8")
+    m = re.search(r"(\n\s+yuan: )(\d+)\n((?:\s+\w+: .*\n){0,3}?\s+text: )([^\n]*)", text)
+    n = int(m.group(2))
+    amount_text = m.group(4).replace(str(n), str(n + 1), 1)
+    path.write_text(text[:m.start()] + f"{m.group(1)}{n + 1}\n{m.group(3)}{amount_text}" + text[m.end():],
+                    encoding="utf-8")
     return path.relative_to(project).as_posix()
-
-
-# --pdf-placeholders: the whole build's printer writes this one-page PDF instead of starting Chromium
-# (the handouts are still rendered, keyed and recorded as in a real build); later builds print for real.
-PLACEHOLDER = """
-import hashlib
-from site_build import handouts as _h
-_PDF = (b"%PDF-1.4\\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj "
-        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\\ntrailer<</Root 1 0 R>>\\n%%EOF\\n")
-class _Printer:
-    def close(self): pass
-def _print_one(printer, h, job, fonts, work, out):
-    out.parent.mkdir(parents=True, exist_ok=True)
-    data = _PDF + b"%" + hashlib.sha256(job.url.encode()).hexdigest().encode() + b"\\n"
-    out.write_bytes(data)
-    return {"pages": 1, "bytes": len(data), "fit": 0, "seconds": 0.0, "prints": 0}
-_h.Printer, _h.print_one = _Printer, _print_one
-"""
 
 
 def site_build(project: Path, *args, placeholders: bool = False) -> dict:
