@@ -187,6 +187,23 @@ def test_pdf_normalisation():
     assert out.rstrip().endswith(b"startxref\n%d\n%%%%EOF" % out.index(b"xref\n"))
 
 
+def test_pdf_idtree_in_id_order():
+    """Chromium lists the IDTree in its DOM node order, which varies between prints of the same page
+    (a 明白卡's two header cells came out in either order): normalised, the ids are in their order."""
+    def pdf(names: bytes):
+        body = (b"%%PDF-1.4\n1 0 obj\n<</T (node00000777) /U (node00000555)>>\nendobj\n"
+                b"2 0 obj\n<</Limits [(node00000555) (node00000777)] /Names [%s]>>\nendobj\n" % names)
+        xref = len(body)
+        return body + (b"xref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n%010d 00000 n \ntrailer\n<</Size 3>>\n"
+                       b"startxref\n%d\n%%%%EOF\n" % (body.index(b"2 0 obj"), xref))
+    one = pdf(b"(node00000555) 28 0 R (node00000777) 130 0 R")
+    other = pdf(b"(node00000777) 130 0 R (node00000555) 28 0 R")
+    a, b = handouts.normalise_pdf(one, "20231228"), handouts.normalise_pdf(other, "20231228")
+    assert a == b and len(a) == len(one)
+    # 777 appears first in the file: it is 1
+    assert b"/Limits [(node00000001) (node00000002)] /Names [(node00000001) 130 0 R (node00000002) 28 0 R]" in a
+
+
 class FlakyPrinter:
     """Stands in for handouts.Printer: a print is the hash of the HTML loaded, except the prints
     numbered in `odd`, which come out different each time (and, if `moves`, with the page numbers
