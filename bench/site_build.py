@@ -21,6 +21,7 @@ offline cache. Plus the real site's build time and first visit.
 Run: .venv/bin/python -m bench.site_build [--counties 30,300,2850] [--skip-real] [--stages ...]
      .venv/bin/python -m bench.site_build --search-only --counties 5,300   (search index and queries only, no mkdocs)
      .venv/bin/python -m bench.site_build --shards 3 --counties 300       (merged shards = single build?)
+     .venv/bin/python -m bench.site_build --shards 3 --counties 300 --pdf (the same with every PDF: ~2 printings)
 """
 from __future__ import annotations
 
@@ -216,35 +217,100 @@ def stages(work: Path, catalogue_dir: Path, compiled: Path, site_dir: Path, want
     return out
 
 
-def shard_comparison(n: int, shards: int, work: Path, per_province: int) -> dict:
-    """The sharded build against the single one, pages and offline step (no PDFs: print_shard and
-    merge_caches do those, tests/test_incremental.py): the synthetic catalogue of n counties drawn
-    in `shards` shards (MB_PAGE_SHARD, each its own page cache), the caches joined, the merging
-    build; and one build without any cache. Every file of the two sites is compared."""
+PDF_OBJECT = re.compile(rb"(?<![0-9])(\d+) 0 obj\b(.*?)\bendobj", re.S)
+
+
+def pdf_difference(a: Path, b: Path) -> str:
+    """What differs between two PDFs, object by object (Chromium writes plain, uncompressed object
+    dictionaries; streams are compared as bytes): the objects that differ, each with its first words,
+    and whether the only difference is the order of the tagged-PDF IDTree's names (its entries
+    sorted by Chromium by the DOM node numbers, which normalise_pdf renumbers but does not re-sort)."""
+    objects = [{int(m[1]): m[2] for m in PDF_OBJECT.finditer(f.read_bytes())} for f in (a, b)]
+    differ = sorted(n for n in objects[0].keys() | objects[1].keys() if objects[0].get(n) != objects[1].get(n))
+    if not differ:
+        return "same objects, other bytes (header, cross-reference table or trailer)"
+
+    def names(body):
+        return sorted(re.findall(rb"\((node\d+)\) (\d+ 0 R)", body))
+    order_only = all(b"/Names [" in (objects[0].get(n) or b"") and objects[1].get(n) is not None
+                     and names(objects[0][n]) == names(objects[1][n]) for n in differ)
+    shown = "; ".join(f"obj {n}: {(objects[0].get(n) or b'(none)')[:60]!r} / {(objects[1].get(n) or b'(none)')[:60]!r}"
+                      for n in differ[:3])
+    return (f"{len(differ)} objects differ" + (" (only the order of the IDTree names)" if order_only else "")
+            + f": {shown}")
+
+
+def shard_comparison(n: int, shards: int, work: Path, per_province: int, pdf: bool = False) -> dict:
+    """The sharded build against the single one: the synthetic catalogue of n counties drawn in
+    `shards` shards (MB_PAGE_SHARD, each its own build cache), the caches joined, the merging build;
+    and one build without any cache. Every file of the two sites is compared.
+
+    With `pdf`, the handouts too, as a CI matrix does (site_build/__main__.py `--shard K/N`, then
+    `--merge`): each shard prints its provinces' PDFs into its own cache (handouts.print_shard) before
+    drawing its pages, the caches are joined (handouts.merge_caches), the merging build places every
+    PDF from the joined cache (handouts.build: it must print none) and the single build prints them
+    all into an empty cache; PDFs and handouts.json are compared with everything else. Without it,
+    the pages and the offline step only (tests/test_incremental.py shows the PDFs on the real catalogue)."""
     import filecmp
     from site_build import handouts, offline
     compiled = synthetic_catalogue(n, work / "catalogue", per_province)
+    out = {"counties": n, "shards": shards, "pdf": pdf}
+    # Handouts() reads the project's YAML (site_build.catalogue.load_catalogue): in the children that
+    # print, it reads this synthetic catalogue's compiled JSON instead (what the pages are built from)
+    handouts_of = (f"from checker.catalogue import load_catalogue as L; from site_build import handouts as H; "
+                   f"H.load_catalogue = lambda: L({str(compiled)!r})")
+
+    def pdf_step(name, code, cache):
+        r = run_child(f"{handouts_of}; from pathlib import Path; {code}",
+                      {"MB_CATALOGUE": str(compiled), "NO_MKDOCS_2_WARNING": "1", "MB_BUILD_CACHE": str(cache)})
+        out[name] = r
+        return r
+
     env_before = dict(os.environ)
-    out = {"counties": n, "shards": shards}
     try:
         for k in range(1, shards + 1):
-            os.environ["MB_PAGE_SHARD"] = f"{k}/{shards}"
             (work / f"shard{k}").mkdir(parents=True, exist_ok=True)   # a shard of no province: an empty cache
+            if pdf:   # `--shard K/N`: its PDFs first, into its cache
+                r = pdf_step(f"shard{k}_pdf", f"mine = H.print_shard(({k}, {shards}), log=lambda *a: None); "
+                                              f"[len(mine), sum(not j.reused for j in mine), sum(j.bytes for j in mine)]",
+                             work / f"shard{k}")
+                print(f"  shard {k}/{shards}: {r['result'][0]} PDFs ({r['result'][1]} printed, {r['result'][2] / 1e6:.0f} MB), "
+                      f"{r['wall_s']:.0f} s ({r['cpu_s']:.0f} s CPU, peak {r['peak_mb']:.0f} MB)", flush=True)
+            os.environ["MB_PAGE_SHARD"] = f"{k}/{shards}"
             r = mkdocs_build(work / f"shard{k}-site", compiled, work / f"shard{k}")
+            del os.environ["MB_PAGE_SHARD"]
             out[f"shard{k}"] = r
             print(f"  shard {k}/{shards}: {r['written']} pages drawn, {r['build_s']:.1f} s ({r['cpu_s']:.1f} s CPU)", flush=True)
             subprocess.run(["rm", "-rf", str(work / f"shard{k}-site")], check=True)
-        del os.environ["MB_PAGE_SHARD"]
         os.environ["MB_BUILD_CACHE"] = str(work / "merged")
-        handouts.merge_caches([work / f"shard{k}" for k in range(1, shards + 1)], log=lambda *a: None)
+        t = time.perf_counter()
+        joined = handouts.merge_caches([work / f"shard{k}" for k in range(1, shards + 1)], log=lambda *a: None)
+        out["join"] = {"wall_s": time.perf_counter() - t, "files": joined}
+        print(f"  caches joined: {joined} files, {out['join']['wall_s']:.1f} s", flush=True)
         out["merge"] = r = mkdocs_build(work / "merged-site", compiled, work / "merged")
         print(f"  merging build: {r['written']} pages drawn, {r['reused']} from the shards, {r['build_s']:.1f} s "
               f"({r['cpu_s']:.1f} s CPU)", flush=True)
+        if pdf:   # print footers, then every PDF from the joined cache: none printed
+            r = pdf_step("merge_pdf", f"done = H.build(Path({str(work / 'merged-site')!r}), pdf=True, log=lambda *a: None); "
+                                      f"[len(done), sum(not j.reused for j in done), sum(j.bytes for j in done)]",
+                         work / "merged")
+            out["merge_printed"] = r["result"][1]
+            print(f"  merging build's handouts: {r['result'][0]} PDFs, {r['result'][1]} printed, {r['wall_s']:.1f} s "
+                  f"({r['cpu_s']:.1f} s CPU)", flush=True)
         out["single"] = r = mkdocs_build(work / "single-site", compiled, None)
         print(f"  single build: {r['written']} pages, {r['build_s']:.1f} s ({r['cpu_s']:.1f} s CPU)", flush=True)
+        if pdf:   # everything printed, the build cache empty
+            (work / "single-cache").mkdir(parents=True, exist_ok=True)
+            r = pdf_step("single_pdf", f"done = H.build(Path({str(work / 'single-site')!r}), pdf=True, log=lambda *a: None); "
+                                       f"[len(done), sum(not j.reused for j in done), sum(j.bytes for j in done)]",
+                         work / "single-cache")
+            print(f"  single build's handouts: {r['result'][0]} PDFs, {r['result'][1]} printed, {r['wall_s']:.0f} s "
+                  f"({r['cpu_s']:.0f} s CPU, peak {r['peak_mb']:.0f} MB)", flush=True)
         os.environ["MB_CATALOGUE"] = str(compiled)
+        t = time.perf_counter()
         for name in ("merged-site", "single-site"):
             offline.build(work / name)
+        out["offline_both_s"] = time.perf_counter() - t
     finally:
         os.environ.clear()
         os.environ.update(env_before)
@@ -252,8 +318,15 @@ def shard_comparison(n: int, shards: int, work: Path, per_province: int) -> dict
     names = sorted({p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file()}
                    | {p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()})
     differ = [x for x in names if not ((a / x).is_file() and (b / x).is_file() and filecmp.cmp(a / x, b / x, shallow=False))]
-    out.update(files=len(names), differ=differ[:20], n_differ=len(differ))
-    print(f"  merged vs single: {len(names)} files, {len(differ)} differ {differ[:5]}", flush=True)
+    pdfs = [x for x in names if x.endswith(".pdf")]
+    out.update(files=len(names), pdfs=len(pdfs), differ=differ[:20], n_differ=len(differ),
+               pdfs_differ=sum(x.endswith(".pdf") for x in differ))
+    out["pdf_differences"] = {x: pdf_difference(a / x, b / x) for x in differ
+                              if x.endswith(".pdf") and (a / x).is_file() and (b / x).is_file()}
+    print(f"  merged vs single: {len(names)} files ({len(pdfs)} PDFs), {len(differ)} differ "
+          f"({out['pdfs_differ']} PDFs) {differ[:5]}", flush=True)
+    for x, why in out["pdf_differences"].items():
+        print(f"    {x}: {why}", flush=True)
     return out
 
 
@@ -348,17 +421,21 @@ def main(argv=None) -> int:
     parser.add_argument("--stage-timeout", type=float, default=None, help="stop a stage (not mkdocs) after this many seconds")
     parser.add_argument("--shards", type=int, default=0,
                         help="instead: the sharded build (pages, offline) of each size against the single one")
+    parser.add_argument("--pdf", action="store_true", help="with --shards: the handouts too (each printed twice: heavy)")
+    parser.add_argument("--keep", default="", help="with --shards: work in this folder and keep it (to look at what differs)")
     args = parser.parse_args(argv)
     wanted = set(args.stages.split(","))
     results = {}
     if args.shards:
         with tempfile.TemporaryDirectory(prefix="mb-bench-shards-") as tmp:
             for n in (int(x) for x in args.counties.split(",") if x):
-                print(f"{n} counties in {args.shards} shards:", flush=True)
-                results[f"shards_{n}"] = shard_comparison(n, args.shards, Path(tmp) / f"s{n}",
-                                                          args.per_province or max(PER_PROVINCE, -(-n // args.provinces)))
+                print(f"{n} counties in {args.shards} shards" + (" with their PDFs:" if args.pdf else ":"), flush=True)
+                results[f"shards_{n}"] = shard_comparison(n, args.shards, Path(args.keep or tmp) / f"s{n}",
+                                                          args.per_province or max(PER_PROVINCE, -(-n // args.provinces)),
+                                                          pdf=args.pdf)
         print(json.dumps(results, ensure_ascii=False, indent=1))
-        return 0 if all(not r["n_differ"] for r in results.values()) else 1
+        # a failure too: a merging build that printed (the shards' caches did not hold every PDF)
+        return 0 if all(not r["n_differ"] and not r.get("merge_printed") for r in results.values()) else 1
     if args.search_only:
         with tempfile.TemporaryDirectory(prefix="mb-bench-search-") as tmp:
             real = len(loader.load_catalogue()["counties"])
