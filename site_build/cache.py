@@ -1,7 +1,10 @@
 """Artefact keys and the build cache: an artefact (every PDF handout, every page mkdocs writes) is
 stored under a hash of exactly what it is made from, and a later build that computes the same key
-reuses it instead of making it again. Pages: site_build/hooks.py (`page_key`), in build/cache/pages/;
-the words jieba cut from each search text: site_build/search.py (`TokenCache`), in build/cache/search/.
+reuses it instead of making it again. Pages: site_build/hooks.py (`input_key`, `page_key`), in
+build/cache/pages/; each county file's compiled entry: site_build/catalogue.py, in build/cache/catalogue/;
+the search index's per-county parts and the words jieba cut: site_build/search.py, in build/cache/search/;
+what the offline step knows of each file: build/cache/offline/; and the record of what the last build
+left in each site folder: site_build/state.py, in build/cache/state/.
 
 A PDF's key (site_build/handouts.py `pdf_key`) hashes:
   - the handout's HTML as the templates render it from the catalogue (so its catalogue entries,
