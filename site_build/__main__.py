@@ -104,10 +104,14 @@ def main(argv=None) -> int:
         previous, handouts_previous = None, {"files": {}, "handouts": previous.get("handouts")}
     print(f"site_build: {len(pages.get('written', ()))} pages drawn, {pages.get('reused', 0)} from the cache, "
           f"{pages.get('kept', 0)} left as they were", flush=True)
-    step("checker (wheel, Pyodide)", checker_assets.build, SITE)
+    # the compiled catalogue, read once for the steps below (at national size each read is seconds)
+    import json
+    compiled = json.loads(catalogue.COMPILED.read_text(encoding="utf-8"))
+    step("checker (wheel, Pyodide)", checker_assets.build, SITE, compiled)
     step("batch screening (stdlib, build.json)", screen_assets.build, SITE)
     # The print footer (address, QR code, source) goes into every page; --no-pdf skips only the PDFs.
-    step("print footers" + (" and handouts (PDF)" if pdf else ""), _call, handouts.build, SITE, pdf, handouts_previous)
+    step("print footers" + (" and handouts (PDF)" if pdf else ""), lambda: handouts.build(
+        SITE, pdf, previous=handouts_previous, h=handouts.Handouts(compiled)))
     step("offline cache (service worker)", _call, offline.build, SITE, None, previous)
     step("precompressed .br and .gz (reused from build/precompress/)", _call, precompress.build, SITE, None, previous)
     state.record(SITE, version, pages=pages.get("state") or {},

@@ -337,7 +337,9 @@ def build_py(out_dir: Path, keep: list[str] | None = None, compiled: bool | None
             "package": DIST_NAME}
 
 
-def build(site_dir) -> dict:
+def build(site_dir, catalogue: dict | None = None) -> dict:
+    """The checker's files in site_dir; `catalogue`: the compiled catalogue if the caller has it
+    loaded already (else checker/catalogue.json is read)."""
     site = Path(site_dir)
     version = pyodide_version()
     # Every file is written only if its bytes differ (write_if_changed): on a kept site folder the
@@ -361,8 +363,10 @@ def build(site_dir) -> dict:
     }
     write_if_changed(checker_dir / "build.json", json.dumps(config, indent=1).encode("utf-8"))
     preload(site, "checker/index.html", "assets/checker/", config)
-    from checker import engine
-    form = form_data(engine().catalogue)
+    if catalogue is None:                      # the JSON alone: form_data needs no compiled engine
+        from checker.catalogue import load_catalogue
+        catalogue = load_catalogue()
+    form = form_data(catalogue)
     form["build"] = build_id
     write_if_changed(checker_dir / "form.json", json.dumps(form, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     return config

@@ -79,7 +79,7 @@ from . import cache as artefacts
 from . import pages
 from . import rules as rule_sheets
 from . import state
-from .catalogue import load_catalogue
+from checker.catalogue import load_catalogue as compiled_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "content" / "templates" / "print"
@@ -211,7 +211,10 @@ class Handouts:
     """Everything the print templates need, from the compiled catalogue and the site's helpers."""
 
     def __init__(self, catalogue=None, base: str | None = None):
-        self.catalogue = catalogue or load_catalogue()
+        # the compiled JSON, as the pages read it: the same order of every mapping (an amount's cases)
+        # on the page and on paper, whatever the compile cache held (site_build.catalogue keeps the
+        # YAML's order when it parses a file, the JSON's when it joins cached entries)
+        self.catalogue = catalogue or compiled_catalogue()
         self.site = pages.Site(self.catalogue)
         self.base = site_base() if base is None else base
         self.record = None      # render_all's record of a whole build (build(): last_record)

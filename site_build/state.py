@@ -91,13 +91,13 @@ def forget(site_dir: Path):
 
 def scan(site_dir: Path) -> dict:
     """{path relative to site_dir: [size, mtime_ns]} of every file under it."""
-    out, stack = {}, [(Path(site_dir), "")]
+    out, stack = {}, [(os.fspath(site_dir), "")]     # strings: a Path per folder (every page has one) costs seconds
     while stack:
         folder, prefix = stack.pop()
         with os.scandir(folder) as entries:
             for e in entries:
                 if e.is_dir(follow_symlinks=False):
-                    stack.append((Path(e.path), f"{prefix}{e.name}/"))
+                    stack.append((e.path, prefix + e.name + "/"))
                 elif e.is_file(follow_symlinks=False):
                     st = e.stat(follow_symlinks=False)
                     out[prefix + e.name] = [st.st_size, st.st_mtime_ns]
