@@ -105,27 +105,18 @@ def main(argv=None) -> int:
     print(f"site_build: {len(pages.get('written', ()))} pages drawn, {pages.get('reused', 0)} from the cache, "
           f"{pages.get('kept', 0)} left as they were", flush=True)
     # the compiled catalogue, read once for the steps below (at national size each read is seconds)
-    import json
-    compiled = json.loads(catalogue.COMPILED.read_text(encoding="utf-8"))
+    from checker.catalogue import load_catalogue
+    compiled = load_catalogue(catalogue.COMPILED)
     step("checker (wheel, Pyodide)", checker_assets.build, SITE, compiled)
     step("batch screening (stdlib, build.json)", screen_assets.build, SITE)
     # The print footer (address, QR code, source) goes into every page; --no-pdf skips only the PDFs.
     step("print footers" + (" and handouts (PDF)" if pdf else ""), lambda: handouts.build(
         SITE, pdf, previous=handouts_previous, h=handouts.Handouts(compiled)))
-    step("offline cache (service worker)", _call, offline.build, SITE, None, previous)
-    step("precompressed .br and .gz (reused from build/precompress/)", _call, precompress.build, SITE, None, previous)
+    step("offline cache (service worker)", lambda: offline.build(SITE, previous=previous))
+    step("precompressed .br and .gz (reused from build/precompress/)", lambda: precompress.build(SITE, previous=previous))
     state.record(SITE, version, pages=pages.get("state") or {},
                  handouts=getattr(handouts, "last_record", None) if pdf else (previous or {}).get("handouts"))
     return 0
-
-
-def _call(fn, site, pdf, previous):
-    """A step given the last build's record if it takes one (its `previous` argument)."""
-    import inspect
-    args = (site,) if pdf is None else (site, pdf)
-    if "previous" in inspect.signature(fn).parameters:
-        return fn(*args, previous=previous)
-    return fn(*args)
 
 
 if __name__ == "__main__":

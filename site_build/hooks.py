@@ -333,14 +333,8 @@ def _write_page(page, config, doc_files, nav, env, dirty=False, excluded=False):
     usable = not excluded and not dirty
     if usable:
         inputs = input_key(page, nav, run["version"])
-    previous = run.get("previous") or {}
     if inputs is not None:
-        run["keys"][rel] = inputs
-        if run.get("keep") and (previous.get("pages") or {}).get("keys", {}).get(rel) == inputs \
-                and site_state.unchanged(Path(config["site_dir"]), previous, rel):
-            STATS["kept"] += 1                           # the last build's file, footer and all: left as it is
-            if rel in run["theme_js_pages"]:
-                STATS["theme_js"] = True
+        if _kept(rel, inputs, config):
             page.content = None
             return
         key = _alias(cache, inputs) if cache is not None else None
@@ -356,15 +350,9 @@ def _write_page(page, config, doc_files, nav, env, dirty=False, excluded=False):
             page.active = False
         if inputs is not None:
             _set_alias(cache, inputs, key)
-        else:
-            run["keys"][rel] = key
-            if run.get("keep") and (previous.get("pages") or {}).get("keys", {}).get(rel) == key \
-                    and site_state.unchanged(Path(config["site_dir"]), previous, rel):
-                STATS["kept"] += 1
-                if rel in run["theme_js_pages"]:
-                    STATS["theme_js"] = True
-                page.content = None
-                return
+        elif _kept(rel, key, config):
+            page.content = None
+            return
         if _place(cache, key, dest, rel):
             page.content = None
             return
@@ -378,6 +366,21 @@ def _write_page(page, config, doc_files, nav, env, dirty=False, excluded=False):
         cache.put(key, dest, {"url": page.url, "theme_js": STATS["theme_js"]})
     STATS["theme_js"] = STATS["theme_js"] or theme_js
     page.content = None                                  # written: mkdocs has no more use for it
+
+
+def _kept(rel: str, key: str, config) -> bool:
+    """Note `key` as the page's; True if the last build recorded the same key for it and its file is
+    unchanged since: the last build's file, footer and all, is left as it is."""
+    run = _RUN
+    run["keys"][rel] = key
+    previous = run.get("previous") or {}
+    if not (run.get("keep") and (previous.get("pages") or {}).get("keys", {}).get(rel) == key
+            and site_state.unchanged(Path(config["site_dir"]), previous, rel)):
+        return False
+    STATS["kept"] += 1
+    if rel in run["theme_js_pages"]:
+        STATS["theme_js"] = True
+    return True
 
 
 def _place(cache, key: str, dest: Path, rel: str) -> bool:

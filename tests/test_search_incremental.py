@@ -185,18 +185,25 @@ def test_the_bytes_do_not_depend_on_the_hash_seed(catalogue, tmp_path):
     assert outs[0] == outs[1] and len(outs[0]) > 3
 
 
-def test_a_new_name_recuts_the_other_counties_texts_that_hold_it(catalogue, cache, tmp_path):
-    """A service renamed to words another county's text holds: jieba is given the new name, so that
-    text is cut anew (a part is kept only while none of its texts holds a word given to jieba then
-    or now, not both); the rest is reused."""
-    out = tmp_path / "search"
-    site_search.write_index(pages.Site(catalogue), out)
+def renamed_to_anothers_words(catalogue):
+    """The first county's first service renamed to four Chinese characters of the last county's first
+    service's summary: (county codes, that other service, the name, the edited catalogue)."""
     codes = sorted(catalogue["counties"])
     other = catalogue["counties"][codes[-1]]["services"][0]
     name = next(other["summary"][i:i + 4] for i in range(len(other["summary"]))
                 if all("\u4e00" <= ch <= "\u9fff" for ch in other["summary"][i:i + 4]))
     edited = copy.deepcopy(catalogue)
     edited["counties"][codes[0]]["services"][0]["name"] = name
+    return codes, other, name, edited
+
+
+def test_a_new_name_recuts_the_other_counties_texts_that_hold_it(catalogue, cache, tmp_path):
+    """A service renamed to words another county's text holds: jieba is given the new name, so that
+    text is cut anew (a part is kept only while none of its texts holds a word given to jieba then
+    or now, not both); the rest is reused."""
+    out = tmp_path / "search"
+    site_search.write_index(pages.Site(catalogue), out)
+    codes, other, name, edited = renamed_to_anothers_words(catalogue)
     stats = site_search.write_index(pages.Site(edited), out)
     assert files_of(out) == from_nothing(edited, tmp_path / "fresh")
     assert 2 <= stats["made"] < len(codes) + 1
@@ -209,12 +216,7 @@ def test_the_token_cache_keeps_the_cuts_of_texts_that_hold_no_new_name(catalogue
     """With no parts left (and no state), the texts come from the token cache: a text cut before a
     name was given to jieba is reused if it does not hold the name, else cut again."""
     monkeypatch.setenv("MB_BUILD_CACHE", str(tmp_path / "cache"))
-    codes = sorted(catalogue["counties"])
-    other = catalogue["counties"][codes[-1]]["services"][0]
-    name = next(other["summary"][i:i + 4] for i in range(len(other["summary"]))
-                if all("\u4e00" <= ch <= "\u9fff" for ch in other["summary"][i:i + 4]))
-    edited = copy.deepcopy(catalogue)
-    edited["counties"][codes[0]]["services"][0]["name"] = name
+    codes, other, name, edited = renamed_to_anothers_words(catalogue)
     site_search.write_index(pages.Site(catalogue), tmp_path / "first")
     shutil.rmtree(tmp_path / "cache" / "search" / "parts")
     for state in (tmp_path / "cache" / "search").glob("index-*.pickle"):
