@@ -255,10 +255,10 @@ def shard_comparison(n: int, shards: int, work: Path, per_province: int, pdf: bo
     from site_build import handouts, offline
     compiled = synthetic_catalogue(n, work / "catalogue", per_province)
     out = {"counties": n, "shards": shards, "pdf": pdf}
-    # Handouts() reads the project's YAML (site_build.catalogue.load_catalogue): in the children that
-    # print, it reads this synthetic catalogue's compiled JSON instead (what the pages are built from)
+    # Handouts() reads the project's compiled catalogue (checker/catalogue.json): in the children that
+    # print, it reads this synthetic catalogue's instead (what the pages are built from)
     handouts_of = (f"from checker.catalogue import load_catalogue as L; from site_build import handouts as H; "
-                   f"H.load_catalogue = lambda: L({str(compiled)!r})")
+                   f"H.compiled_catalogue = lambda: L({str(compiled)!r})")
 
     def pdf_step(name, code, cache):
         r = run_child(f"{handouts_of}; from pathlib import Path; {code}",
