@@ -77,8 +77,16 @@ class Facts:
 
 # ---------------------------------------------------------------- conditions
 
+def briefs(catalogue) -> dict:
+    """{code: {code, name, prefecture, province, …}} of every county of the catalogue: its `index`
+    when it is the browser's catalogue (checker/catalogue.py `split`: the counties' entries are
+    added as they are fetched), else its counties themselves."""
+    return catalogue.get("index") or catalogue["counties"]
+
+
 def _county_names(catalogue, codes):
-    names = [catalogue["counties"][c]["name"] if c in catalogue["counties"] else c for c in codes]
+    known = briefs(catalogue)
+    names = [known[c]["name"] if c in known else c for c in codes]
     return "或".join(names)
 
 
@@ -114,7 +122,7 @@ def _field_label(cond) -> str:
 
 
 def _province_names(catalogue, prefixes):
-    names = {c["code"][:2]: c["province"] for c in catalogue["counties"].values()}
+    names = {c["code"][:2]: c["province"] for c in briefs(catalogue).values()}
     return "或".join(names.get(p, f"省级代码{p}") for p in prefixes)
 
 
@@ -552,33 +560,90 @@ def _tier_changes(service, f: Facts):
 
 # ---------------------------------------------------------------- the engine
 
+class CountyNotLoaded(RuntimeError):
+    """A profile needs a county whose entry has not been added (the browser adds each county's entry
+    as it is fetched: `Engine.wanted` says which; checker/catalogue.py `split`)."""
+
+
 class Engine:
-    """Holds the compiled catalogue with its conditions turned into functions."""
+    """Holds the compiled catalogue with its conditions turned into functions.
+
+    `catalogue` is the whole compiled catalogue, or the browser's index of it (checker/catalogue.py
+    `split`: every county's name and province, none of its services) to which `add_counties` adds
+    each county's entry as it arrives. Either way a profile is answered the same, once the counties
+    `wanted` names are added."""
 
     def __init__(self, catalogue: dict):
         self.catalogue = catalogue
+        self.briefs = briefs(catalogue)
+        self.rank = {code: i for i, code in enumerate(self.briefs)}   # the catalogue's order of counties
         self.services = {}
         self.by_county = {}
-        exclusive = {}
-        for code, county in catalogue["counties"].items():
+        self.exclusive = {}
+        self._documents = {}
+        counties = catalogue["counties"]
+        if counties is not self.briefs:
+            catalogue["counties"] = {}
+        self.add_counties(counties)
+
+    def add_counties(self, counties: dict):
+        """Compile these counties' entries ({code: entry}) and add them."""
+        added = []
+        for code, county in counties.items():
+            if code in self.by_county:
+                continue
+            if code not in self.rank:
+                raise ValueError(f"county {code} is not in the catalogue's index")
+            if self.catalogue["counties"] is not self.briefs:
+                self.catalogue["counties"][code] = county
             compiled = []
-            for s in county["services"]:
-                conds = [compile_condition(c, catalogue) for c in s["conditions"]]
-                entry = {"s": s, "county": county, "conds": conds, "when": {}, "index": len(self.services)}
-                self._compile_choose(s.get("amount"), catalogue, entry["when"])
+            for i, s in enumerate(county["services"]):
+                conds = [compile_condition(c, self.catalogue) for c in s["conditions"]]
+                entry = {"s": s, "county": county, "conds": conds, "when": {}, "index": (self.rank[code], i)}
+                self._compile_choose(s.get("amount"), self.catalogue, entry["when"])
                 compiled.append(entry)
                 self.services[s["id"]] = entry
+            self.by_county[code] = compiled
+            added.extend(compiled)
+            for d in [county.get("document") or {}] + (county.get("documents") or []):
+                if d.get("file"):
+                    self._documents[d["file"]] = f"《{d['title']}》，{d.get('date') or d.get('date_text') or '文件未注明日期'}"
+        if not added:
+            return
+        if self.catalogue["counties"] is not self.briefs:   # the catalogue's order, whatever the order of arrival
+            self.catalogue["counties"] = dict(sorted(self.catalogue["counties"].items(), key=lambda kv: self.rank[kv[0]]))
+            self.by_county = dict(sorted(self.by_county.items(), key=lambda kv: self.rank[kv[0]]))
+        # Which services exclude which, in the catalogue's order (so the same, in the same order, as
+        # from the whole catalogue, whatever order the counties came in): a service's `exclusive_with`
+        # names the services of the counties added so far (`wanted` adds a county's related ones with it).
+        exclusive = {}
+        for compiled in self.by_county.values():
+            for entry in compiled:
+                s = entry["s"]
                 for ex in s.get("excludes") or []:
                     exclusive.setdefault(s["id"], {})[ex["service"]] = ex["text"]
                     exclusive.setdefault(ex["service"], {}).setdefault(s["id"], ex["text"])
-            self.by_county[code] = compiled
         self.exclusive = exclusive
-        self._documents = {d["file"]: f"《{d['title']}》，{d.get('date') or d.get('date_text') or '文件未注明日期'}"
-                           for county in catalogue["counties"].values()
-                           for d in [county.get("document") or {}] + (county.get("documents") or []) if d.get("file")}
-        for entry in self.services.values():
+        redo = {id(e): e for e in added}
+        redo.update((id(self.services[sid]), self.services[sid]) for sid in exclusive if sid in self.services)
+        for entry in redo.values():
             entry["static"] = self._static(entry)
             entry["month_start"] = any(c.get("age", {}).get("month_start") for c in entry["s"]["conditions"] if "age" in c)
+
+    def wanted(self, profile: dict | None) -> list:
+        """The codes of the counties a profile's answer reads that are not added yet: its 户籍 and
+        residence counties (every county when it names neither), and the counties whose services
+        exclude theirs or are excluded by them (the index's `related`). `profile`: the raw profile,
+        or None for every county."""
+        codes = [c for c in ((profile or {}).get("hukou"), (profile or {}).get("residence")) if isinstance(c, str) and c in self.briefs]
+        if profile is None or not any((profile or {}).get(k) for k in ("hukou", "residence")):
+            codes = list(self.briefs)
+        out = []
+        for code in codes:
+            for c in [code, *(self.briefs[code].get("related") or ())]:
+                if c in self.briefs and c not in self.by_county and c not in out:
+                    out.append(c)
+        return out
 
     @staticmethod
     def _compile_choose(amount, catalogue, when):
@@ -599,9 +664,12 @@ class Engine:
 
     def counties_for(self, profile) -> list:
         codes = [c for c in (profile.get("hukou"), profile.get("residence")) if c]
-        known = [c for c in dict.fromkeys(codes) if c in self.by_county]
+        known = [c for c in dict.fromkeys(codes) if c in self.briefs]
         if not codes:
-            return list(self.by_county)
+            known = list(self.briefs)
+        missing = [c for c in known if c not in self.by_county]
+        if missing:
+            raise CountyNotLoaded(f"the entries of {', '.join(missing)} have not been added (Engine.wanted)")
         return known
 
     def evaluate(self, profile: dict) -> dict:
@@ -630,10 +698,10 @@ class Engine:
         notes = []
         for key in ("hukou", "residence"):
             code = profile.get(key)
-            if code and code not in self.by_county:
+            if code and code not in self.briefs:
                 shown = "" if code == "other" else f" {code}"
                 notes.append(f"{FIELDS[key][1]}{shown} 不在本目录收录的县（市）中：本目录只收录 "
-                             + "、".join(c["name"] for c in self.catalogue["counties"].values()) + "。")
+                             + "、".join(c["name"] for c in self.briefs.values()) + "。")
         if notes:
             answer["notes"] = notes
         return answer

@@ -1,18 +1,30 @@
-"""The in-browser checker's files: the `checker` package as a pure-Python wheel (with the compiled
-catalogue inside), a one-entry Pyodide lock file, a trimmed standard library, the Pyodide runtime
-copied from npm under a versioned path, and the JSON the form is generated from.
+"""The in-browser checker's files: the `checker` package as a pure-Python wheel, the compiled
+catalogue in parts (an index, and each county's entry in its county's folder), a one-entry Pyodide
+lock file, a trimmed standard library, the Pyodide runtime copied from npm under a versioned path,
+and the JSON the form is generated from.
 
 `build(site_dir)` is called by `python -m site_build` after mkdocs. Layout in the site:
 
     assets/pyodide/<npm version>/   pyodide.mjs, pyodide.asm.mjs, pyodide.asm.wasm (verbatim from npm)
     assets/checker/py/              python_stdlib-<hash>.zip, checker-lock-<hash>.json,
-                                    <hash>/yanglao_checker-<version>-py3-none-any.whl
+                                    <hash>/yanglao_checker-<version>-py3-none-any.whl,
+                                    catalogue-<hash>.json (the index: checker/catalogue.py `split`)
+    <county folder>/checker-<hash>.json   that county's entry (zhejiang/yongjia/checker-….json)
     assets/checker/build.json       where the worker finds all of the above (paths relative to it)
     assets/checker/form.json        the form's fields, labels and choices (from checker/profile.py)
                                     and the counties (from the catalogue)
 
 Everything that changes with the content carries a content hash in its path, so a browser or the
 service worker never mixes files of two builds.
+
+The catalogue is not in the wheel: at national size it is 200 MB, which no phone should download
+(and every edit of one county would make a new one). The worker reads the index at its start and
+fetches a county's entry when a profile needs it (checker.wanted_json). While all the counties'
+entries together stay under ALL_AT_START_BELOW (today's five: 0.2 MB) it fetches them all at its
+start instead, so no request depends on a profile (the server learns nothing of where the elder
+lives) and the start-up snapshot holds them. Above it, a request for a county's entry tells the
+server which county was asked about, as opening that county's page does; "出门前下载" on the county's
+pages keeps the entry on the device (it is in the county's offline group, site_build/offline.py).
 
 The standard library is cut down to the modules the checker really imports on Pyodide, listed
 in site_build/pyodide_stdlib.txt. Regenerate that list after changing what the checker imports:
@@ -108,15 +120,12 @@ def checker_version() -> str:
 
 
 def wheel_bytes() -> tuple[str, bytes]:
-    """The checker as a pure-Python wheel (file name, bytes): checker/*.py and catalogue.json."""
-    catalogue = CHECKER_DIR / "catalogue.json"
-    if not catalogue.exists():
-        raise FileNotFoundError("checker/catalogue.json is missing: run `python -m site_build.catalogue` first")
+    """The checker as a pure-Python wheel (file name, bytes): checker/*.py (the catalogue comes in
+    parts: catalogue_parts)."""
     version = checker_version()
     dist = DIST_NAME.replace("-", "_")
     info_dir = f"{dist}-{version}.dist-info"
     files = {f"checker/{p.name}": p.read_bytes() for p in sorted(CHECKER_DIR.glob("*.py"))}
-    files["checker/catalogue.json"] = catalogue.read_bytes()
     files[f"{info_dir}/METADATA"] = (
         f"Metadata-Version: 2.1\nName: {DIST_NAME}\nVersion: {version}\n"
         "Summary: 养老服务明白卡 eligibility checker (standard library only)\nRequires-Python: >=3.10\n").encode()
@@ -154,6 +163,44 @@ def lock_contents(wheel_path: str, sha256: str) -> dict:
             }
         },
     }
+
+
+# ---------------------------------------------------------------- the catalogue in parts
+
+ALL_AT_START_BELOW = 2 * 2**20   # bytes of all counties' entries: below it the worker fetches them all at its start
+PART_NAME = "checker-{hash}.json"
+
+
+def _json_bytes(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def catalogue_parts(catalogue: dict) -> tuple[bytes, dict, bool]:
+    """(index bytes, {path from the site's root: county entry bytes}, all_at_start): the compiled
+    catalogue as the worker fetches it (checker/catalogue.py `split`). Each county's entry is at
+    `<its folder>checker-<hash>.json`, which the index names."""
+    from checker.catalogue import split
+    entries = {code: _json_bytes(c) for code, c in catalogue["counties"].items()}
+    files = {code: f"{catalogue['counties'][code]['url']}{PART_NAME.format(hash=_sha256(data)[:12])}"
+             for code, data in entries.items()}
+    index, _ = split(catalogue, files.get)
+    all_at_start = sum(len(d) for d in entries.values()) < ALL_AT_START_BELOW
+    return _json_bytes(index), {files[code]: data for code, data in entries.items()}, all_at_start
+
+
+def write_parts(out_dir: Path, root: Path, catalogue: dict) -> dict:
+    """The index in out_dir and each county's entry under `root`; each county folder keeps only its
+    current entry. Returns {"catalogue": index path relative to out_dir, "all_at_start": bool}."""
+    index, parts, all_at_start = catalogue_parts(catalogue)
+    index_rel = f"catalogue-{_sha256(index)[:12]}.json"
+    write_if_changed(out_dir / index_rel, index)
+    for rel, data in parts.items():
+        path = root / rel
+        if not path.is_file():        # a new entry (its name is its hash): the county's last one goes
+            for old in path.parent.glob(PART_NAME.format(hash="*")):
+                old.unlink()
+            write_if_changed(path, data)
+    return {"catalogue": index_rel, "all_at_start": all_at_start}
 
 
 # ---------------------------------------------------------------- the standard library
@@ -312,12 +359,19 @@ def case_profiles() -> list[dict]:
 
 # ---------------------------------------------------------------- build
 
-def build_py(out_dir: Path, keep: list[str] | None = None, compiled: bool | None = None) -> dict:
-    """Write the wheel, its lock file and the trimmed stdlib into out_dir; return their paths
-    relative to out_dir (for build.json, the Node test and the benchmark). The stdlib is compiled to
-    bytecode (compiled_stdlib) unless `compiled` is false; by default only the real one, not a
-    `keep` list of a trace (which records the sources' names)."""
+def build_py(out_dir: Path, keep: list[str] | None = None, compiled: bool | None = None,
+             catalogue: dict | None = None, root: Path | None = None) -> dict:
+    """Write the wheel, its lock file, the trimmed stdlib and the catalogue's index into out_dir,
+    and each county's entry under `root` (default: out_dir); return their paths relative to out_dir
+    (for build.json, the Node test and the benchmark). The stdlib is compiled to bytecode
+    (compiled_stdlib) unless `compiled` is false; by default only the real one, not a `keep` list of
+    a trace (which records the sources' names). `catalogue`: the compiled catalogue, if the caller
+    has it loaded (else checker/catalogue.json is read)."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    if catalogue is None:
+        from checker.catalogue import load_catalogue
+        catalogue = load_catalogue()
+    parts = write_parts(out_dir, out_dir if root is None else root, catalogue)
     wheel_name, wheel = wheel_bytes()
     wheel_sha = _sha256(wheel)
     wheel_rel = f"{wheel_sha[:12]}/{wheel_name}"
@@ -334,7 +388,7 @@ def build_py(out_dir: Path, keep: list[str] | None = None, compiled: bool | None
     stdlib_rel = f"python_stdlib-{_sha256(stdlib)[:12]}.zip"
     write_if_changed(out_dir / stdlib_rel, stdlib)
     return {"wheel": wheel_rel, "wheel_sha256": wheel_sha, "lock": lock_rel, "stdlib": stdlib_rel,
-            "package": DIST_NAME}
+            "package": DIST_NAME, **parts}
 
 
 def build(site_dir, catalogue: dict | None = None) -> dict:
@@ -350,9 +404,13 @@ def build(site_dir, catalogue: dict | None = None) -> dict:
     keep_only(site / "assets" / "pyodide", {f"{version}/{name}" for name in PYODIDE_FILES})
     checker_dir = site / "assets" / "checker"
     py_dir = checker_dir / "py"
-    files = build_py(py_dir)
-    keep_only(py_dir, {files["wheel"], files["lock"], files["stdlib"]})
-    build_id = _sha256("".join((version, files["wheel_sha256"], files["lock"], files["stdlib"])).encode())[:16]
+    if catalogue is None:                      # the JSON alone: form_data needs no compiled engine
+        from checker.catalogue import load_catalogue
+        catalogue = load_catalogue()
+    files = build_py(py_dir, catalogue=catalogue, root=site)
+    keep_only(py_dir, {files["wheel"], files["lock"], files["stdlib"], files["catalogue"]})
+    build_id = _sha256("".join((version, files["wheel_sha256"], files["lock"], files["stdlib"],
+                                files["catalogue"], str(files["all_at_start"]))).encode())[:16]
     config = {
         "build": build_id,
         "pyodide": {"version": version, "index": f"../pyodide/{version}/"},
@@ -360,12 +418,12 @@ def build(site_dir, catalogue: dict | None = None) -> dict:
         "lock": f"py/{files['lock']}",
         "wheel": f"py/{files['wheel']}",
         "package": DIST_NAME,
+        "catalogue": f"py/{files['catalogue']}",      # the index (checker/catalogue.py split)
+        "root": "../../",                              # the site's root: the index names county files from it
+        "all_at_start": files["all_at_start"],
     }
     write_if_changed(checker_dir / "build.json", json.dumps(config, indent=1).encode("utf-8"))
     preload(site, "checker/index.html", "assets/checker/", config)
-    if catalogue is None:                      # the JSON alone: form_data needs no compiled engine
-        from checker.catalogue import load_catalogue
-        catalogue = load_catalogue()
     form = form_data(catalogue)
     form["build"] = build_id
     write_if_changed(checker_dir / "form.json", json.dumps(form, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))

@@ -8,8 +8,13 @@ so the download after a first visit does not grow with the number of counties (�
   offline.json; a page of the county asks for it (its script tag carries data-offline-group). While
   all the counties' pages together stay under ALL_COUNTIES_BELOW (today's five counties: ~2.5 MB
   raw, ~0.6 MB compressed) they are simply precached with the shell, so a cadre who only opened
-  the checker can still read every service page offline. The checker itself never asks for a
-  county: a request that depended on the profile would tell the server where the elder lives;
+  the checker can still read every service page offline. A county's folder also holds its
+  catalogue entry for the checker (checker-<hash>.json, site_build/checker_assets.py). While the
+  checker's worker fetches every entry at its start (build.json `all_at_start`: a small catalogue,
+  today's), the entries join the checker and screening groups too, so the tools start offline after
+  "出门前下载" however the county pages are cached, and no request depends on a profile; above it
+  the worker fetches a county's entry when a profile names the county (as a reader opening that
+  county's page tells the server the county), and the entry is kept with the county's group;
 - the search index's word and document shards (search/t<i>.json, d<k>.json, site_build/search.py)
   once the whole index reaches ALL_SEARCH_BELOW (national size: ≈ 50 MB in 5,300 files, which
   every reader's first visit would download): then only meta.json and hints.json are precached, and
@@ -17,7 +22,7 @@ so the download after a first visit does not grow with the number of counties (�
   serves from the network), so a search done once online works offline. "出门前下载" then keeps no
   shards either;
 - the heavy files of the in-browser tools (Pyodide's runtime, the trimmed stdlib, the lock file and
-  the wheel with the catalogue — ~4 MB compressed) form groups cached when a tool page asks
+  the wheel and the catalogue's index — ~4 MB compressed) form groups cached when a tool page asks
   (GROUP_PAGES), so a reader who only opens a guide page does not download Pyodide;
 - "出门前下载，没有网络也能查" (offline.js, on the home, checker and screening pages): one tap keeps the
   shell and the PREPARE groups, file by file with progress (sw.js's SIZES: raw and brotli bytes from
@@ -107,6 +112,22 @@ def county_dirs(site: Path) -> list[str]:
     from checker.catalogue import load_catalogue
     catalogue = load_catalogue(os.environ.get("MB_CATALOGUE") or None)
     return sorted(c["url"] for c in catalogue["counties"].values() if (site / c["url"]).is_dir())
+
+
+ENTRY_RE = re.compile(r"checker-[0-9a-f]{12}\.json")   # a county's catalogue entry (site_build/checker_assets.py)
+GROUPS_WITH_ENTRIES = ("checker", "screen")
+
+
+def catalogue_entries(site: Path, files, county_set) -> set:
+    """The counties' catalogue entries, when the checker's worker fetches them all at its start
+    (assets/checker/build.json `all_at_start`): then its group (and screening's) holds them too."""
+    try:
+        config = json.loads((site / "assets" / "checker" / "build.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not config.get("all_at_start"):
+        return set()
+    return {r for r in files if ENTRY_RE.fullmatch(r.rsplit("/", 1)[-1]) and _county_of(r, county_set)}
 
 
 def _county_of(rel: str, counties) -> str | None:
@@ -408,7 +429,9 @@ def build(site_dir, previous: dict | None = None) -> dict:
         {r for r in files if SEARCH_INDEX.fullmatch(r) and r not in SEARCH_ALWAYS}
     base = [r for r in files if not r.startswith(GROUPED) and not _county_of(r, grouped_set) and r not in on_demand]
     urls = [url_of(r) for r in base]
-    grouped = {name: [url_of(r) for r in files if r.startswith(prefixes)] for name, prefixes in GROUPS.items()}
+    entries = catalogue_entries(site, files, county_set)
+    grouped = {name: [url_of(r) for r in files if r.startswith(prefixes) or (name in GROUPS_WITH_ENTRIES and r in entries)]
+               for name, prefixes in GROUPS.items()}
 
     # "prepare" sizes: raw and brotli bytes of each file (the pages that offer it: `unfilled`)
     prepare_urls = sorted(set(urls).union(*(grouped[name] for name in PREPARE)))

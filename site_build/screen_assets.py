@@ -145,6 +145,11 @@ def build(site_dir) -> dict:
         "extra_stdlib": extra_rel,
         "lock": "../checker/" + checker_config["lock"],
         "package": checker_config["package"],
+        # the catalogue's index and the site's root, as the checker's (a register may name any
+        # county, so this worker adds every county's entry at its start)
+        "catalogue": "../checker/" + checker_config["catalogue"],
+        "root": checker_config["root"],
+        "all_at_start": True,
     }
     if checker_config.get("wheel"):
         config["wheel"] = "../checker/" + checker_config["wheel"]

@@ -660,3 +660,52 @@ def test_a_share_link_opened_in_an_open_checker_is_followed(context, server):
     wait_answer(page)
     assert {k: v["status"] for k, v in shown(page).items()} == {r["service"]: r["status"] for r in want["results"]}
     assert page.input_value("[data-part=year]") == "1940"
+
+
+# ---------------------------------------------------------------- a large catalogue: a county when it is named
+
+def test_a_large_catalogue_fetches_only_the_counties_a_profile_names(built_site, browser, tmp_path):
+    """Above ALL_AT_START_BELOW (the national catalogue: build.json all_at_start false) the worker
+    starts from the catalogue's index alone and fetches a county's entry when a profile first names
+    it (boot.mjs startCatalogue): no other county's entry is asked for, the answer is the whole
+    catalogue's, and an entry that cannot be fetched is said in plain words, never answered empty."""
+    site = tmp_path / "site"
+    shutil.copytree(built_site, site)
+    config_path = site / "assets" / "checker" / "build.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config.update(all_at_start=False, build=config["build"] + "-large")
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    index = json.loads((site / "assets" / "checker" / config["catalogue"]).read_text(encoding="utf-8"))["index"]
+    dongyang = next(c for c, b in index.items() if b["name"] == "东阳市")
+    (site / index[dongyang]["file"]).unlink()          # as if the phone were offline for this one
+    srv = SiteServer(site)
+    ctx = browser.new_context(viewport=PHONE, device_scale_factor=1, locale="zh-CN", service_workers="block")
+    try:
+        page = open_checker(ctx, srv)
+        wait_ready(page)
+
+        files = {"/" + b["file"]: code for code, b in index.items()}
+
+        def entries():   # the county entries asked for, but the start-up snapshot's test profile's (worker.mjs PROBE)
+            return [files[e["path"]] for e in srv.log if e["path"] in files and files[e["path"]] != "330324"]
+        assert entries() == []
+        profiles = [{"as_of": "2026-11-23", "hukou": "330922", "birth_date": "1940-03-01"},
+                    {"as_of": "2026-11-23", "hukou": "330922", "residence": "330282", "age": 88, "economic": "dibao"},
+                    {"as_of": "2026-11-23", "hukou": "330922", "age": 70}]
+        got = page.evaluate("""async (profiles) => {
+            const out = [];
+            for (const p of profiles) out.push(await window.yanglaoChecker.evaluate(p));
+            return out;
+        }""", profiles)
+        assert entries() == ["330922", "330282"]
+        for profile, answer in zip(profiles, got):
+            assert answer == json.loads(json.dumps(checker.check(profile), ensure_ascii=False)), profile
+        refused = page.evaluate("""async (p) => {
+            try { await window.yanglaoChecker.evaluate(p); return null; }
+            catch (e) { return {field: e.field, zh: e.zh}; }
+        }""", {"as_of": "2026-11-23", "hukou": dongyang, "age": 80})
+        assert refused and refused["field"] == "hukou" and "没有下载下来" in refused["zh"], refused
+        assert not page.errors
+    finally:
+        ctx.close()
+        srv.stop()

@@ -1,5 +1,6 @@
 """The checker on Pyodide's Python, in Node (npm `pyodide`), with exactly the files the browser gets:
-the wheel (catalogue inside), the one-entry lock file and the trimmed standard library. Every YAML
+the wheel, the catalogue in parts (the index and each county's entry, added as the worker adds
+them), the one-entry lock file and the trimmed standard library. Every YAML
 case and generated profiles give the same answer as on CPython; the trimmed stdlib still holds every
 module the checker imports; nothing can be fetched (the run is inside `unshare -rn`).
 """
@@ -79,6 +80,20 @@ def test_yaml_cases_and_generated_profiles_on_pyodide_match_cpython(py_files):
                 assert results[sid]["from"] == want["from"], f"{case['name']}: {sid}"
 
 
+def test_counties_are_read_only_when_a_profile_needs_them(py_files):
+    """Above ALL_AT_START_BELOW (the national catalogue) the worker adds a county's entry when a
+    profile first names it: the answers are the same, and no other county's entry is read."""
+    directory, files = py_files
+    codes = sorted(checker.engine().by_county)
+    profiles = [{"hukou": codes[1], "birth_date": "1940-03-01"}, {"hukou": "110101", "age": 80},
+                {"hukou": codes[1], "residence": codes[3], "age": 90}, {"hukou": codes[1], "economic": "dibao"}]
+    out = checker_assets.run_node({"dir": str(directory), **files, "all_at_start": False, "profiles": profiles})
+    index = json.loads((directory / files["catalogue"]).read_text(encoding="utf-8"))["index"]
+    assert out["read_files"] == [index[codes[1]]["file"], index[codes[3]]["file"]]
+    for profile, got in zip(profiles, out["answers"]):
+        assert got == json.loads(checker.check_json(json.dumps(profile))), profile
+
+
 def test_trimmed_stdlib_holds_every_module_the_checker_imports():
     used = set(checker_assets.trace(n_generated=120))
     kept = set(checker_assets.stdlib_keep())
@@ -87,7 +102,7 @@ def test_trimmed_stdlib_holds_every_module_the_checker_imports():
                          "`.venv/bin/python -m site_build.checker_assets --trace`")
 
 
-def test_wheel_is_pure_python_with_the_catalogue_and_a_matching_lock(py_files):
+def test_wheel_is_pure_python_with_a_matching_lock_and_the_catalogue_in_parts(py_files):
     directory, files = py_files
     wheel = directory / files["wheel"]
     assert wheel.name.endswith("-py3-none-any.whl")
@@ -99,11 +114,20 @@ def test_wheel_is_pure_python_with_the_catalogue_and_a_matching_lock(py_files):
     assert entry["file_name"] == files["wheel"] and entry["imports"] == ["checker"] and entry["depends"] == []
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
-        assert "checker/catalogue.json" in names
+        assert "checker/catalogue.json" not in names      # it comes in parts, below
         for py in (ROOT / "checker").glob("*.py"):
             assert f"checker/{py.name}" in names
         assert all(n.startswith(("checker/", "yanglao_checker-")) for n in names), names
-        assert json.loads(zf.read("checker/catalogue.json")) == checker.engine().catalogue
+    # the index and the counties' entries make the whole catalogue again
+    whole = checker.engine().catalogue
+    index = json.loads((directory / files["catalogue"]).read_text(encoding="utf-8"))
+    assert files["catalogue"] == f"catalogue-{hashlib.sha256((directory / files['catalogue']).read_bytes()).hexdigest()[:12]}.json"
+    assert list(index["index"]) == list(whole["counties"]) and index["counties"] == {}
+    for code, brief in index["index"].items():
+        assert brief["file"] == f"{whole['counties'][code]['url']}checker-{hashlib.sha256((directory / brief['file']).read_bytes()).hexdigest()[:12]}.json"
+        assert json.loads((directory / brief["file"]).read_text(encoding="utf-8")) == whole["counties"][code]
+    assert {k: v for k, v in index.items() if k not in ("counties", "index")} == {k: v for k, v in whole.items() if k != "counties"}
+    assert files["all_at_start"] is True          # today's catalogue: every county at the worker's start
     # the same sources give the same bytes (so the service worker cache only changes when they do)
     assert checker_assets.wheel_bytes()[1] == data
 

@@ -75,10 +75,9 @@ def test_the_command_line_answers_for_as_of_from_another_catalogue(compiled, day
 @pytest.mark.skipif(not shutil.which("node") or not (checker_assets.PYODIDE_NPM / "pyodide.mjs").exists(),
                     reason="node or node_modules/pyodide is missing: run scripts/setup.sh")
 def test_pyodide_answers_the_same_dated_change(compiled, tmp_path):
-    files = checker_assets.build_py(tmp_path)
+    files = checker_assets.build_py(tmp_path, catalogue=json.loads(compiled.read_text(encoding="utf-8")))
     profiles = [{"as_of": day, **ELDER} for day in sorted(DAYS)]
-    out = checker_assets.run_node({"dir": str(tmp_path), **files, "profiles": profiles,
-                                   "catalogue": compiled.read_text(encoding="utf-8")})
+    out = checker_assets.run_node({"dir": str(tmp_path), **files, "profiles": profiles})
     for day, got in zip(sorted(DAYS), out["answers"]):
         assert got["ok"], got
         assert statuses(got["answer"]) == DAYS[day]

@@ -1,10 +1,10 @@
 // Runs the checker wheel inside Pyodide (npm `pyodide`) in Node: the same files the browser gets.
 // Usage: node tests/node/checker_in_pyodide.mjs JOB.json OUT.json
-//   JOB: {dir, wheel, lock, stdlib, package, profiles: [...], trace: bool, catalogue?: JSON text of
-//        another compiled catalogue to answer from}
-//        (dir holds the files written by site_build.checker_assets.build_py)
+//   JOB: {dir, wheel, lock, stdlib, package, catalogue, all_at_start, root?, profiles: [...], trace: bool}
+//        (dir holds the files written by site_build.checker_assets.build_py: `catalogue` is the
+//        index's name there, and the counties' entries are under `root`, default dir)
 //   OUT: {answers: [check_json output parsed, one per profile], loaded: [...], modules: [...],
-//         python: "3.14.2", ms_per_check: number}
+//         python: "3.14.2", ms_per_check: number, read_files: [county entries read, in order]}
 // Run it under `unshare -rn` (pytest does): with no network, a package that is not found locally
 // cannot quietly come from a CDN. A package that does not load is an error here, never a warning.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -35,20 +35,27 @@ if (!loaded.some((p) => p.name === job.package)) {
   process.exit(3);
 }
 pyodide.runPython("import checker, sys");
-let checkJson = pyodide.globals.get("checker").check_json;
-if (job.catalogue) {
-  // another compiled catalogue (e.g. a test fixture with dated values), answered by the same code
-  pyodide.FS.writeFile("/tmp/catalogue.json", job.catalogue);
-  checkJson = pyodide.runPython(`
-import json
-_other = checker.engine("/tmp/catalogue.json")
-def _check_other(text):
-    try:
-        return json.dumps({"ok": True, "answer": _other.check(json.loads(text))}, ensure_ascii=False)
-    except checker.ProfileError as err:
-        return json.dumps({"ok": False, "error": {"field": err.field, "zh": err.zh, "en": err.en}}, ensure_ascii=False)
-_check_other`);
+// The catalogue in parts, as content/pages/assets/checker/boot.mjs startCatalogue adds it: the index,
+// then before each profile the counties checker.wanted_json names (every county at the start when
+// job.all_at_start), read from job.root (default: job.dir) where the browser would fetch them.
+const checker = pyodide.pyimport("checker");
+checker.start(readFileSync(join(job.dir, job.catalogue), "utf8"));
+const partsRoot = job.root || job.dir;
+const readFiles = [];
+function ensure(profileJSON) {
+  const wanted = JSON.parse(checker.wanted_json(profileJSON ?? "null"));   // JS null is not Python None
+  if (!wanted.length) return;
+  const texts = wanted.map(([code, file]) => {
+    readFiles.push(file);
+    return JSON.stringify(code) + ":" + readFileSync(join(partsRoot, file), "utf8");
+  });
+  checker.add_counties_json("{" + texts.join(",") + "}");
 }
+if (job.all_at_start) ensure(null);
+const checkJson = (text) => {
+  ensure(text);
+  return checker.check_json(text);
+};
 const answers = [];
 const start = performance.now();
 for (const profile of job.profiles) {
@@ -76,5 +83,6 @@ writeFileSync(outPath, JSON.stringify({
   modules,
   python: pyodide.runPython("import sys; sys.version.split()[0]"),
   ms_per_check: msPerCheck,
+  read_files: readFiles,
   messages,
 }));

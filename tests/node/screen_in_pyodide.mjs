@@ -36,7 +36,15 @@ if (job.extra) {  // the standard-library files screening needs beyond the check
   pyodide.FS.writeFile(job.extra_zip_path, readFileSync(join(job.dir, job.extra)));
   pyodide.runPython(job.extra_path_code);
 }
-pyodide.runPython("import checker.screen, checker; checker.engine()");
+pyodide.runPython("import checker.screen, checker");
+{
+  // the catalogue in parts, every county at the start (as screen-worker.mjs: boot.mjs startCatalogue)
+  const checker = pyodide.pyimport("checker");
+  checker.start(readFileSync(join(job.dir, job.catalogue), "utf8"));
+  const wanted = JSON.parse(checker.wanted_json("null"));
+  checker.add_counties_json("{" + wanted.map(([code, file]) =>
+    JSON.stringify(code) + ":" + readFileSync(join(job.root || job.dir, file), "utf8")).join(",") + "}");
+}
 const screenBytes = pyodide.runPython(`
 import json
 from checker.screen import screen_bytes

@@ -1,6 +1,6 @@
 // Starts Pyodide with the checker wheel inside a tool's Web Worker (the checker, batch screening).
 // Every file comes from this site: `build.json` beside the worker names the Pyodide runtime, the
-// trimmed standard library, the lock file and the wheel.
+// trimmed standard library, the lock file, the wheel and the catalogue's index (startCatalogue).
 //
 // startPyodide(configURL, report, {snapshots}) → {pyodide, config, at, restored, snapshots};
 // report(stage) is called with "runtime", then "packages", before each stage; the caller reports
@@ -104,6 +104,34 @@ export async function startPyodide(configURL, report, options = {}) {
     throw new Error(`${config.package} did not load: ${failures.join("; ")}`);
   }
   return { pyodide, config, at, restored: false, snapshots };
+}
+
+// The catalogue in parts (checker/catalogue.py split; site_build/checker_assets.py writes them):
+// build.json names the index, which names each county's entry (a path from the site's root). The
+// engine starts from the index (unless a restored snapshot holds it already); the function returned,
+// ensure(profileJSON), fetches and adds the entries that profile's answer needs (checker.wanted_json),
+// every county's for null. With config.all_at_start (a small catalogue: today's) every entry is added
+// here, at the start, so no request ever depends on a profile.
+export async function startCatalogue(pyodide, config, at) {
+  const checker = pyodide.pyimport("checker");
+  if (!checker.started()) {
+    const response = await fetch(at(config.catalogue));
+    if (!response.ok) throw new Error(`${config.catalogue}: HTTP ${response.status}`);
+    checker.start(await response.text());
+  }
+  const root = at(config.root);     // the site's root, from build.json's folder
+  const ensure = async (profileJSON) => {
+    const wanted = JSON.parse(checker.wanted_json(profileJSON ?? "null"));   // JS null is not Python None
+    if (!wanted.length) return;
+    const texts = await Promise.all(wanted.map(async ([code, file]) => {
+      const response = await fetch(new URL(file, root));
+      if (!response.ok) throw new Error(`${file}: HTTP ${response.status}`);
+      return JSON.stringify(code) + ":" + (await response.text());
+    }));
+    checker.add_counties_json("{" + texts.join(",") + "}");   // one JSON object: added (and compiled) at once
+  };
+  if (config.all_at_start) await ensure(null);
+  return ensure;
 }
 
 // Call once the tool is ready: later console warnings no longer count as a failed start.
@@ -213,7 +241,7 @@ export class SnapshotStore {
     }
     return (async () => {
       try {
-        const probe = await sha256(probeAnswer());
+        const probe = await sha256(await probeAnswer());
         const packed = await new Response(chunks(bytes).pipeThrough(new CompressionStream("gzip"))).blob();
         bytes = null;
         const cache = await caches.open(CACHE);
@@ -232,7 +260,7 @@ export class SnapshotStore {
 
   // After a restore: the same answer to the test profile as when the copy was made?
   async verify(probe, probeAnswer) {
-    return !!probe && probe === await sha256(probeAnswer());
+    return !!probe && probe === await sha256(await probeAnswer());
   }
 
   async drop() {

@@ -18,16 +18,20 @@
 //   out: {id, rows: [...], summary, register}  |  {id, error: {zh, en}}   (screening's own message)
 //   The first such request loads what the checker's start does not need: the screening page's small
 //   extra standard-library zip (csv, xml.etree, GB18030; named in ../screen/build.json) — so the
-//   checker's first visit does not grow — and, after a start from a snapshot, the wheel's files.
+//   checker's first visit does not grow —, every county's catalogue entry not added yet, and, after
+//   a start from a snapshot, the wheel's files.
 // Every file comes from this site (assets/checker/build.json says which): nothing else is fetched.
+// The catalogue comes in parts (boot.mjs startCatalogue): a county's entry is fetched before the first
+// profile that names the county (all of them at the start while the catalogue is small).
 // The worker's name "checker:no-snapshot" (api.js) starts without snapshots (tests, benchmarks).
 
-import { STAGES, markStarted, startPyodide, addExtraStdlib, takeBytes } from "./boot.mjs";
+import { STAGES, markStarted, startPyodide, startCatalogue, addExtraStdlib, takeBytes } from "./boot.mjs";
 
 // A fixed test profile: its answer must be the same from a restored snapshot as from a normal start.
 const PROBE = JSON.stringify({ as_of: "2026-01-01", hukou: "330324", birth_date: "1936-05-04", economic: "dibao", care_level: "severe" });
 
 let checkJson = null;
+let ensure = null;       // ensure(profileJSON): the counties that profile needs are added (boot.mjs startCatalogue)
 let started = null;      // what startPyodide returned
 let repaired = false;    // a restored start that needed the wheel's files after all (see onmessage)
 let stage = "config";
@@ -49,9 +53,13 @@ const ready = (async () => {
   const { pyodide, config, snapshots } = started;
 
   report("checker");
-  pyodide.runPython("import checker\nchecker.engine()");  // reads the catalogue, compiles conditions
+  pyodide.runPython("import checker");
+  ensure = await startCatalogue(pyodide, config, started.at);   // the index (and, if small, every county)
   checkJson = pyodide.globals.get("checker").check_json;
-  const probeAnswer = () => checkJson(PROBE);
+  const probeAnswer = async () => {
+    await ensure(PROBE);
+    return checkJson(PROBE);
+  };
   if (started.restored && !(await snapshots.verify(started.probe, probeAnswer))) {
     await snapshots.drop();
     throw Object.assign(new Error("snapshot: a different answer to the test profile"), { retry: true });
@@ -75,15 +83,15 @@ ready.catch((err) => {
 // A restored snapshot holds the imported checker but not the wheel's files: should an answer need a
 // module the snapshot did not import, install the wheel as a normal start does, forget the
 // snapshot, and answer again.
-async function answer(profile) {
+async function answer(text) {
   try {
-    return JSON.parse(checkJson(JSON.stringify(profile)));
+    return JSON.parse(checkJson(text));
   } catch (err) {
     if (!started.restored || repaired) throw err;
     repaired = true;
     await started.snapshots.drop();
     await started.pyodide.loadPackage(started.config.package, { checkIntegrity: true, messageCallback: () => {} });
-    return JSON.parse(checkJson(JSON.stringify(profile)));
+    return JSON.parse(checkJson(text));
   }
 }
 
@@ -98,6 +106,7 @@ function loadVisits() {
 
 async function loadVisitsOnce() {
   const { pyodide } = started;
+  await ensure(null);    // a register may name any county of the catalogue
   const screenConfigURL = new URL("../screen/build.json", import.meta.url);
   const response = await fetch(screenConfigURL, { cache: "no-cache" });
   if (!response.ok) throw new Error(`screen/build.json: HTTP ${response.status}`);
@@ -167,9 +176,17 @@ onmessage = async (event) => {
     postMessage({ id, error: { field: null, zh: "查询程序没有启动成功。", en: String(err && err.message || err) } });
     return;
   }
+  const text = JSON.stringify(profile);
+  try {
+    await ensure(text);    // the entries of the counties this profile names, if not here yet
+  } catch (err) {
+    postMessage({ id, error: { field: "hukou", zh: "这个县（市）的服务目录没有下载下来：请联网后再查一次。要在没有网络的地方查，先在有网络时打开一次这个县（市）的页面，手机会把它存下来。",
+                               en: `the county's catalogue entry could not be fetched: ${String(err && err.message || err)}` } });
+    return;
+  }
   let reply;
   try {
-    reply = await answer(profile);
+    reply = await answer(text);
   } catch (err) {
     postMessage({ id, error: { field: null, zh: "查询时出错了。", en: String(err && err.message || err) } });
     return;

@@ -11,7 +11,7 @@
 // Python does the work (checker.screen.screen_json); only JSON text and bytes cross the boundary.
 // Nothing is fetched from anywhere but this site, and nothing is sent anywhere.
 
-import { STAGES, addExtraStdlib, markStarted, startPyodide, takeBytes } from "../checker/boot.mjs";
+import { STAGES, addExtraStdlib, markStarted, startCatalogue, startPyodide, takeBytes } from "../checker/boot.mjs";
 
 let pyodide = null;
 let screenJson = null;
@@ -29,7 +29,8 @@ const ready = (async () => {
 
   report("checker");
   if (config.extra_stdlib) await addExtraStdlib(pyodide, at(config.extra_stdlib));
-  pyodide.runPython("import checker, checker.screen\nchecker.engine()");
+  pyodide.runPython("import checker, checker.screen");
+  await startCatalogue(pyodide, config, at);   // every county's entry (build.json: all_at_start): a register may name any
   screenJson = pyodide.pyimport("checker.screen").screen_json;
   markStarted();
   const python = pyodide.runPython("import sys; sys.version.split()[0]");
