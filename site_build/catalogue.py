@@ -740,7 +740,12 @@ def _plain(obj, local=None):
                 resolved["law"] = law  # a shared definition from national law, not the county document's words
             resolved.update({k: _plain(v, local) for k, v in obj.items() if k != "ref"})
             return resolved
-        return {(("true" if k else "false") if isinstance(k, bool) else k): _plain(v, local) for k, v in obj.items()}
+        out = {(("true" if k else "false") if isinstance(k, bool) else k): _plain(v, local) for k, v in obj.items()}
+        if "field" in out and isinstance(out.get("cases"), dict):
+            # an amount's `by`: catalogue.json sorts every mapping's keys, so the document's order of
+            # its cases (重度, 中度, 轻度 …) is kept beside them, for the pages and the rules sheet
+            out["order"] = list(out["cases"])
+        return out
     if isinstance(obj, list):
         return [_plain(v, local) for v in obj]
     return obj
@@ -871,7 +876,7 @@ def stale_documents(catalogue, today: dt.date | None = None) -> list:
 # back to the same values (a number as a mapping key would not); a file with problems never: its
 # messages are made again each time, exactly as without the cache.
 
-COMPILE_FORMAT = "2"     # bump when what an entry holds changes
+COMPILE_FORMAT = "3"     # bump when what an entry holds changes (3: an amount's `by` has its `order`)
 # the modules whose code decides what a county compiles to (beside this file)
 _CODE_MODULES = ("checker.engine", "checker.profile")
 

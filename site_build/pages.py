@@ -388,7 +388,8 @@ class Site:
 
             def walk(by, prefix):
                 values = FIELDS[by["field"]][2]
-                for key, case in by["cases"].items():
+                for key in by.get("order") or by["cases"]:     # the document's order of the cases
+                    case = by["cases"][key]
                     label = str(values.get(key, key)) if values else str(key)
                     label = f"{prefix}，{label}" if prefix else label
                     if case.get("by"):

@@ -162,7 +162,8 @@ def amount_node(amount, catalogue, per=None) -> dict | None:
         by = amount["by"]
         _, label, values = FIELDS[by["field"]]
         cases = []
-        for key, case in by["cases"].items():
+        for key in by.get("order") or by["cases"]:     # the document's order of the cases
+            case = by["cases"][key]
             if values:
                 shown = next((str(v) for k, v in values.items() if str(k) == str(key)), str(key))
             else:

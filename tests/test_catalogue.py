@@ -145,3 +145,39 @@ def test_the_valid_fixture_loads():
         target.parent.mkdir()
         target.write_text((ROOT / "tests" / "fixtures" / "valid-county.yaml").read_text().replace("SLUG", "sample"))
         assert load_county(target)["services"][0]["id"] == "330324-11"
+
+
+def test_an_amounts_cases_keep_the_documents_order():
+    """catalogue.json sorts every mapping's keys; an amount's `by` keeps the YAML's (the document's)
+    order of its cases in `order`, and the pages list the cases in that order (永嘉 照料护理: 重度失能
+    first, as the document, not 能力完好 first, as the alphabet of the keys)."""
+    import yaml
+    from checker.catalogue import load_catalogue as compiled
+    from site_build import pages
+
+    def bys(node, out):
+        if isinstance(node, dict):
+            if isinstance(node.get("by"), dict) and isinstance(node["by"].get("cases"), dict):
+                out.append(node["by"])
+            for v in node.values():
+                bys(v, out)
+        elif isinstance(node, list):
+            for v in node:
+                bys(v, out)
+        return out
+
+    catalogue = compiled()
+    checked = 0
+    for path in county_files():
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        code = str(raw["county"]["code"])
+        want = [[("true" if k else "false") if isinstance(k, bool) else str(k) for k in by["cases"]]
+                for by in bys(raw.get("services"), [])]
+        got = [by["order"] for by in bys(catalogue["counties"][code]["services"], [])]
+        assert got == want, path
+        checked += len(got)
+    assert checked >= 3
+    site = pages.Site(catalogue)
+    care = next(s for s in catalogue["counties"]["330324"]["services"] if s["name"] == "照料护理")
+    labels = [label for label, _ in site.amount_rows(care["amount"])]
+    assert labels[0] == "集中供养（机构），重度失能" and labels[3] == "集中供养（机构），能力完好", labels
