@@ -191,6 +191,19 @@ def test_axe_keyboard_and_printing_only_the_things_to_do(phone, server):
     assert shown and shown[0] == "养老服务明白卡", shown
     assert any(s.startswith("要去办的事") for s in shown), shown
     assert not any(s.startswith("不用申请") or s.startswith("可能可以") for s in shown), shown
+    page.evaluate("document.documentElement.classList.remove('yl-print-todo')")
+    # the button: the view stays as printed until the print is over (afterprint) or the next touch,
+    # however long a phone's print preview takes to open — no timer takes it away
+    page.evaluate("window.yanglaoNoPrintDialog = true")
+    page.click("#yl-print-todo")
+    page.wait_for_timeout(1500)
+    assert page.evaluate("document.documentElement.classList.contains('yl-print-todo')")
+    page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    assert not page.evaluate("document.documentElement.classList.contains('yl-print-todo')")
+    page.click("#yl-print-todo")
+    page.wait_for_timeout(100)
+    page.mouse.click(5, 5)
+    assert not page.evaluate("document.documentElement.classList.contains('yl-print-todo')")
     # the full 明白卡 follows the same order: 要去办的事 before 不用申请
     card = page.evaluate("document.getElementById('yl-card').textContent")
     assert card.index("要去办的事") < card.index("不用申请，自动享受")

@@ -651,11 +651,26 @@ function todoText(answer, byId) {
 }
 
 function printTodo() {
-  document.documentElement.classList.add("yl-print-todo");
-  const done = () => { document.documentElement.classList.remove("yl-print-todo"); window.removeEventListener("afterprint", done); };
+  const root = document.documentElement;
+  root.classList.add("yl-print-todo");
+  let restored = false;
+  const done = () => {
+    if (restored) return;
+    restored = true;
+    root.classList.remove("yl-print-todo");
+    window.removeEventListener("afterprint", done);
+    document.removeEventListener("pointerdown", done, true);
+    document.removeEventListener("keydown", done, true);
+  };
+  // back to the whole 明白卡 after the print, or at the next touch or key: a phone's print preview
+  // may open after window.print() returns, so no timer takes the view away before it is printed
+  // (as the 走访 list's print: visits-ui.js)
   window.addEventListener("afterprint", done);
-  window.print();
-  setTimeout(done, 1000);
+  setTimeout(() => {
+    document.addEventListener("pointerdown", done, true);
+    document.addEventListener("keydown", done, true);
+  }, 0);
+  if (!window.yanglaoNoPrintDialog) window.print();
 }
 
 async function shareTodo(answer, byId) {
