@@ -471,6 +471,10 @@ def on_env(env, config, files):
     STATS.update(written=0, reused=0, kept=0, theme_js=False)
     WRITTEN.clear()
     _RUN["doc_pages"] = {f.abs_dest_path for f in files.documentation_pages()}
+    # the other HTML files of the site (the theme's 404.html, any static one): what
+    # _drop_unused_theme_scripts reads, instead of walking the whole folder (150,000 files nationally)
+    _RUN["other_html"] = sorted({f.abs_dest_path for f in files if f.dest_uri.endswith(".html") and not f.is_documentation_page()}
+                                | {str(Path(config["site_dir"]) / "404.html")})
     if os.environ.get("MB_PAGE_SHARD"):
         from site_build.handouts import parse_shard
         _RUN["shard"] = parse_shard(os.environ["MB_PAGE_SHARD"])
@@ -579,7 +583,7 @@ def on_post_build(config):
     site = Path(config["site_dir"])
     searched = _join_children()
     _drop_unused_theme_scripts(site, None if _RUN.get("doc_pages") is None else STATS["theme_js"],
-                               _RUN.get("doc_pages") or set())
+                               _RUN.get("doc_pages") or set(), _RUN.get("other_html"))
     if not searched and not _RUN.get("shard"):
         _write_search(site)
     cache = _RUN.get("cache")
@@ -649,15 +653,18 @@ def _write_search(site: Path):
              + (" (assembled whole)" if stats["whole"] else ""))
 
 
-def _drop_unused_theme_scripts(site: Path, pages_use=None, pages: set = frozenset()):
+def _drop_unused_theme_scripts(site: Path, pages_use=None, pages: set = frozenset(), others=None):
     """Material copies its JS bundle, lunr and search worker into every build; no page of ours loads
     them (content/overrides/main.html drops the bundle, we have our own search). Removed, so the
     site holds no script that even names a CDN. `pages_use`: whether one of the pages mkdocs wrote
-    (their paths in `pages`) loads them, as on_post_page saw them; the other HTML files are read."""
+    (their paths in `pages`) loads them, as on_post_page saw them; the other HTML files (`others`,
+    else every HTML file of the site not in `pages`) are read."""
     scripts = site / "assets" / "javascripts"
     if not scripts.is_dir():
         return
-    if pages_use or any("assets/javascripts/" in page.read_text(encoding="utf-8")
-                        for page in site.rglob("*.html") if pages_use is None or str(page) not in pages):
+    if pages_use is None or others is None:
+        others = [str(page) for page in site.rglob("*.html") if pages_use is None or str(page) not in pages]
+    if pages_use or any("assets/javascripts/" in Path(page).read_text(encoding="utf-8")
+                        for page in others if Path(page).is_file()):
         return  # a page does load the theme's scripts: keep them
     shutil.rmtree(scripts)
