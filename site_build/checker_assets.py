@@ -426,6 +426,8 @@ def build(site_dir, catalogue: dict | None = None) -> dict:
     preload(site, "checker/index.html", "assets/checker/", config)
     form = form_data(catalogue)
     form["build"] = build_id
+    if not files["all_at_start"]:      # the page says that a county's list is fetched when chosen
+        form["county_on_demand"] = True
     write_if_changed(checker_dir / "form.json", json.dumps(form, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     return config
 

@@ -675,6 +675,11 @@ def test_a_large_catalogue_fetches_only_the_counties_a_profile_names(built_site,
     config = json.loads(config_path.read_text(encoding="utf-8"))
     config.update(all_at_start=False, build=config["build"] + "-large")
     config_path.write_text(json.dumps(config), encoding="utf-8")
+    form_path = site / "assets" / "checker" / "form.json"
+    form = json.loads(form_path.read_text(encoding="utf-8"))
+    assert "county_on_demand" not in form          # today's catalogue: every county at the start
+    form["county_on_demand"] = True                # as site_build/checker_assets.py writes it then
+    form_path.write_text(json.dumps(form, ensure_ascii=False), encoding="utf-8")
     index = json.loads((site / "assets" / "checker" / config["catalogue"]).read_text(encoding="utf-8"))["index"]
     dongyang = next(c for c, b in index.items() if b["name"] == "东阳市")
     (site / index[dongyang]["file"]).unlink()          # as if the phone were offline for this one
@@ -689,6 +694,9 @@ def test_a_large_catalogue_fetches_only_the_counties_a_profile_names(built_site,
         def entries():   # the county entries asked for, but the start-up snapshot's test profile's (worker.mjs PROBE)
             return [files[e["path"]] for e in srv.log if e["path"] in files and files[e["path"]] != "330324"]
         assert entries() == []
+        # the page says, beside its promise that nothing is sent, that the county is asked for
+        note = page.locator("#yl-on-demand")
+        assert note.is_visible() and "知道查的是哪个县" in note.inner_text()
         profiles = [{"as_of": "2026-11-23", "hukou": "330922", "birth_date": "1940-03-01"},
                     {"as_of": "2026-11-23", "hukou": "330922", "residence": "330282", "age": 88, "economic": "dibao"},
                     {"as_of": "2026-11-23", "hukou": "330922", "age": 70}]

@@ -935,6 +935,13 @@ async function start() {
   const response = await fetch(new URL("form.json", HERE), { cache: "no-cache" });
   form = await response.json();
   counties = new Map(form.counties.map((c) => [c.code, c]));
+  if (form.county_on_demand) {
+    // a large catalogue (site_build/checker_assets.py): a county's list is fetched when it is chosen,
+    // and the page says so next to its promise that nothing is sent
+    const lead = document.querySelector(".yl-lead");
+    if (lead) lead.after(h("p", { class: "yl-hint", id: "yl-on-demand" },
+      "第一次查一个县（市）时，手机要从本网站下载这个县（市）的服务清单：网站因此知道查的是哪个县（市），但不知道老人的任何情况。"));
+  }
   const core = $("yl-core");
   core.append(
     control("hukou"), control("birth"), control("residence"),
