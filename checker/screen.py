@@ -23,6 +23,7 @@ import itertools
 import os
 import re
 
+from .engine import briefs
 from .idcard import IdCardError, parse_id
 from .profile import FIELDS, OTHER_COUNTY, ProfileError, age_on, is_county_code, parse_profile
 from .tables import TableError, open_table, read_table, table_bytes, table_format, write_table_to
@@ -283,15 +284,16 @@ class Counties:
 
     def __init__(self, catalogue):
         self.catalogue = catalogue
+        self.briefs = briefs(catalogue)     # every county's name, also those whose entries are not added yet
         self.exact, self.full, self.short = {}, {}, {}
-        for code, c in catalogue["counties"].items():
+        for code, c in self.briefs.items():
             name = c["name"]
             short = name[:-1] if len(name) > 2 and name[-1] in "县市区" else name
             for spelling in (name, short, c.get("prefecture", "") + name, c.get("province", "") + c.get("prefecture", "") + name):
                 self.exact[norm_text(spelling)] = code
             self.full[name] = code
             self.short[short] = code
-        self.known = "、".join(c["name"] for c in catalogue["counties"].values())
+        self.known = "、".join(c["name"] for c in self.briefs.values())
         self._cache = {}
 
     def resolve(self, label: str, text: str) -> str:
@@ -317,7 +319,7 @@ class Counties:
         return code
 
     def name(self, code) -> str:
-        c = self.catalogue["counties"].get(code)
+        c = self.briefs.get(code)
         return c["name"] if c else code
 
 

@@ -101,3 +101,15 @@ def test_the_worker_calls(monkeypatch):
     assert reply["ok"] and {r["county"] for r in reply["answer"]["results"]} == {"330324", "330282"}
     assert checker.wanted_json("{not json") == "[]"
     assert not json.loads(checker.check_json("{not json"))["ok"]
+
+
+def test_screening_reads_every_county_name_from_the_index():
+    """A register's county cells are read against every county of the index, also those whose
+    entries are not added yet (the names are in the index)."""
+    from checker.screen import Counties
+    index, parts = split(load_catalogue())
+    counties = Counties(Engine(copy.deepcopy(index)).catalogue)
+    for code, entry in parts.items():
+        assert counties.resolve("户籍", entry["name"]) == code
+        assert counties.name(code) == entry["name"]
+    assert set(counties.known.split("、")) == {e["name"] for e in parts.values()}
