@@ -338,7 +338,7 @@ def _write_page(page, config, doc_files, nav, env, dirty=False, excluded=False):
             page.content = None
             return
         key = _alias(cache, inputs) if cache is not None else None
-        if key is not None and _place(cache, key, dest, rel):
+        if key is not None and (_same_content(rel, key, config) or _place(cache, key, dest, rel)):
             page.content = None
             return
     _content(page)
@@ -350,6 +350,9 @@ def _write_page(page, config, doc_files, nav, env, dirty=False, excluded=False):
             page.active = False
         if inputs is not None:
             _set_alias(cache, inputs, key)
+            if _same_content(rel, key, config):
+                page.content = None
+                return
         elif _kept(rel, key, config):
             page.content = None
             return
@@ -373,9 +376,29 @@ def _kept(rel: str, key: str, config) -> bool:
     unchanged since: the last build's file, footer and all, is left as it is."""
     run = _RUN
     run["keys"][rel] = key
-    previous = run.get("previous") or {}
-    if not (run.get("keep") and (previous.get("pages") or {}).get("keys", {}).get(rel) == key
-            and site_state.unchanged(Path(config["site_dir"]), previous, rel)):
+    previous = (run.get("previous") or {}).get("pages") or {}
+    if not (run.get("keep") and previous.get("keys", {}).get(rel) == key
+            and site_state.unchanged(Path(config["site_dir"]), run["previous"], rel)):
+        return False
+    content = (previous.get("content") or {}).get(rel)
+    if content is not None:
+        run["content"][rel] = content
+    STATS["kept"] += 1
+    if rel in run["theme_js_pages"]:
+        STATS["theme_js"] = True
+    return True
+
+
+def _same_content(rel: str, key: str, config) -> bool:
+    """Note content key `key` as the page's; True if the last build left this very content in its
+    file, unchanged since (a page that reads every county, after one county's edit that does not
+    show on it: the 31 province pages, the comparisons, 人户分离): left as it is, footer and all,
+    so the later steps (print footer, offline, precompress) do not take it for a new page."""
+    run = _RUN
+    run["content"][rel] = key
+    previous = (run.get("previous") or {}).get("pages") or {}
+    if not (run.get("keep") and (previous.get("content") or {}).get(rel) == key
+            and site_state.unchanged(Path(config["site_dir"]), run["previous"], rel)):
         return False
     STATS["kept"] += 1
     if rel in run["theme_js_pages"]:
@@ -454,7 +477,7 @@ def on_env(env, config, files):
     _RUN.clear()
     _RUN.update(command=command, nav=nav, original=original, version=build_version(config), me=0, share=None,
                 cache=artefacts.Cache(folder, ".html") if folder else None, children={}, stats=[],
-                previous=previous, keys={}, structure=structure_digest(nav, files))
+                previous=previous, keys={}, content={}, structure=structure_digest(nav, files))
     if clean is not None:
         import mkdocs.utils
         mkdocs.utils.clean_directory = clean
@@ -544,7 +567,8 @@ def _fork(jobs, config, files, env):
             for f in doc_files:
                 _write_page(f.page, config, doc_files, _RUN["nav"], env, False, f.inclusion.is_excluded())
             return {"written": STATS["written"], "reused": STATS["reused"], "kept": STATS["kept"], "urls": WRITTEN,
-                    "theme_js": STATS["theme_js"], "keys": _RUN["keys"], "theme_js_pages": sorted(_RUN["theme_js_pages"]),
+                    "theme_js": STATS["theme_js"], "keys": _RUN["keys"], "content": _RUN["content"],
+                    "theme_js_pages": sorted(_RUN["theme_js_pages"]),
                     "used": sorted(_RUN["cache"].used) if _RUN["cache"] else []}
         return work
 
@@ -598,6 +622,7 @@ def on_post_build(config):
         Path(os.environ["MB_PAGES_REPORT"]).write_text(json.dumps(
             {"written": sorted(WRITTEN), "reused": STATS["reused"], "kept": STATS["kept"],
              "state": {"structure": _RUN.get("structure"), "keys": _RUN.get("keys", {}),
+                       "content": _RUN.get("content", {}),
                        "theme_js": sorted(_RUN.get("theme_js_pages", ()))}},
             ensure_ascii=False), encoding="utf-8")
 
@@ -627,6 +652,7 @@ def _join_children(failed=False) -> bool:
         STATS["reused"] += result.get("reused", 0)
         STATS["kept"] += result.get("kept", 0)
         _RUN.setdefault("keys", {}).update(result.get("keys", {}))
+        _RUN.setdefault("content", {}).update(result.get("content", {}))
         _RUN.setdefault("theme_js_pages", set()).update(result.get("theme_js_pages", ()))
         WRITTEN.extend(result.get("urls", ()))
         STATS["theme_js"] = STATS["theme_js"] or result.get("theme_js", False)
