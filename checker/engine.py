@@ -638,8 +638,14 @@ class Engine:
         codes = [c for c in ((profile or {}).get("hukou"), (profile or {}).get("residence")) if isinstance(c, str) and c in self.briefs]
         if profile is None or not any((profile or {}).get(k) for k in ("hukou", "residence")):
             codes = list(self.briefs)
+        return self.wanted_codes(codes)
+
+    def wanted_codes(self, codes) -> list:
+        """Those of `codes` (and their related counties) whose entries are not added yet."""
         out = []
         for code in codes:
+            if code not in self.briefs:          # a county outside the catalogue: nothing to add
+                continue
             for c in [code, *(self.briefs[code].get("related") or ())]:
                 if c in self.briefs and c not in self.by_county and c not in out:
                     out.append(c)

@@ -556,10 +556,34 @@ class Screener:
         if ("lives_outside_hukou_town" not in raw and h_town and r_town
                 and raw.get("residence", raw.get("hukou")) == raw.get("hukou")):
             raw["lives_outside_hukou_town"] = norm_text(h_town) != norm_text(r_town)
-        known = self.engine.by_county
+        known = self.engine.briefs     # every county of the catalogue, added to the engine yet or not
         if not errors and "hukou" in raw and raw["hukou"] not in known and raw.get("residence", raw["hukou"]) not in known:
             errors.append(f"户籍和常住地都不在本目录收录的县（市）中（本目录只收录 {self.counties.known}），无法排摸")
         return raw, errors, card
+
+    def counties_named(self, lines):
+        """The codes of the counties a register's rows name (户籍, 常住地; the --county default for a
+        row without), in the order first named; None when a row that can be screened names none (its
+        answer reads every county). What screening the register reads of the catalogue: the browser
+        fetches those counties' entries first (wanted_json). Rows that cannot be read need nothing."""
+        _, header, _, rest = find_header(lines, _looks_like_register_header)
+        mapping = map_columns(header)
+        fields = {i: key for i, (kind, key) in mapping.items() if kind == "field"}
+        carried = {key: i for i, (kind, key) in mapping.items() if kind == "carried"}
+        codes: dict = {}
+        for _, cells in rest:
+            if not "".join(cells).strip():
+                continue
+            if "".join(cells[:4]).lstrip()[:1] in _TOTAL_FIRST and _is_total_row(cells):
+                continue
+            raw, errors, _ = self.read_row(cells, fields, carried)
+            if errors:
+                continue
+            named = [raw[k] for k in ("hukou", "residence") if isinstance(raw.get(k), str)]
+            if not named:
+                return None
+            codes.update(dict.fromkeys(named))
+        return list(codes)
 
     def screen_row(self, cells, fields, carried):
         raw, errors, card = self.read_row(cells, fields, carried)
@@ -1037,6 +1061,26 @@ def screen_bytes(data, name="register.csv", as_of=None, *, out_format="csv", ann
 # ~60 of XLSX, ~230 of XLS): 200,000 rows still screen in Pyodide (61 s to XLSX), but their CSV result
 # is 760 MB, held two or three times in the tab's memory (BENCHMARKS.md).
 BROWSER_LIMIT = {"csv": 10_000_000, "xlsx": 6_000_000, "xls": 24_000_000}  # each about 100,000 elders
+
+
+def wanted_json(data, options_json: str) -> str:
+    """For the browser workers, before screening a register or opening it as the visit list (options
+    as screen_json's): [[code, file], …] of the counties its rows need whose entries the shared
+    engine has not been given (checker.wanted_json's form; every county's when a row names none).
+    A file that cannot be read wants nothing: screening it then says what is wrong."""
+    import json
+    from . import engine as shared_engine
+    try:
+        options = json.loads(options_json)
+        if hasattr(data, "to_bytes"):  # a JavaScript Uint8Array
+            data = data.to_bytes()
+        eng = shared_engine()
+        table = open_table(bytes(data), str(options.get("name") or "register.csv"))
+        codes = Screener(eng, options.get("as_of"), options.get("county")).counties_named(table.rows)
+    except (TableError, ProfileError, ValueError, MemoryError):
+        return "[]"
+    wanted = eng.wanted(None) if codes is None else eng.wanted_codes(codes)
+    return json.dumps([[code, eng.briefs[code].get("file")] for code in wanted])
 
 
 def screen_json(data, options_json: str, progress=None) -> str:

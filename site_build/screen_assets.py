@@ -145,11 +145,12 @@ def build(site_dir) -> dict:
         "extra_stdlib": extra_rel,
         "lock": "../checker/" + checker_config["lock"],
         "package": checker_config["package"],
-        # the catalogue's index and the site's root, as the checker's (a register may name any
-        # county, so this worker adds every county's entry at its start)
+        # the catalogue's index and the site's root, as the checker's: every county's entry at the
+        # worker's start while the catalogue is small, else those a register's rows name, before it
+        # is screened (checker/screen.py wanted_json)
         "catalogue": "../checker/" + checker_config["catalogue"],
         "root": checker_config["root"],
-        "all_at_start": True,
+        "all_at_start": checker_config["all_at_start"],
     }
     if checker_config.get("wheel"):
         config["wheel"] = "../checker/" + checker_config["wheel"]

@@ -113,3 +113,45 @@ def test_screening_reads_every_county_name_from_the_index():
         assert counties.resolve("户籍", entry["name"]) == code
         assert counties.name(code) == entry["name"]
     assert set(counties.known.split("、")) == {e["name"] for e in parts.values()}
+
+
+def _register_bytes(rows_of):
+    from registers import make_register
+    from checker.tables import csv_bytes
+    header, rows, _ = make_register(150, seed=11)
+    return csv_bytes(header, rows_of(header, rows))
+
+
+def test_a_registers_counties_are_added_before_it_is_screened(monkeypatch):
+    """Above ALL_AT_START_BELOW the screening worker asks screen.wanted_json which counties a register
+    names, adds those, and screens: the result is byte for byte the whole catalogue's. A register
+    that names only 会同 wants only 会同; one with a row naming no county wants every county."""
+    from checker.screen import screen_bytes, wanted_json
+    from checker.tables import csv_bytes
+    index, parts = split(load_catalogue(), lambda code: f"x/{code}.json")
+    options = json.dumps({"name": "register.csv", "as_of": "2026-11-23"})
+    data = _register_bytes(lambda header, rows: rows)
+    full = screen_bytes(data, "register.csv", "2026-11-23", out_format="csv", annex1_format="csv", engine=Engine(load_catalogue()))
+
+    monkeypatch.setattr(checker, "_engine", None)
+    checker.start(json.dumps(index, ensure_ascii=False))
+    wanted = json.loads(wanted_json(data, options))
+    assert {code for code, _ in wanted} == set(parts)        # this register names every county
+    checker.add_counties_json(json.dumps({code: parts[code] for code, _ in wanted}, ensure_ascii=False))
+    assert json.loads(wanted_json(data, options)) == []
+    got = screen_bytes(data, "register.csv", "2026-11-23", out_format="csv", annex1_format="csv")
+    assert got["output"] == full["output"] and got["annex1"] == full["annex1"]
+
+    # only 会同's rows: only 会同 is wanted
+    checker.start(json.dumps(index, ensure_ascii=False))
+    huitong = _register_bytes(lambda header, rows: [r for r in rows if "会同" in r[header.index("户籍")]
+                                                     and r[header.index("常住地")] in ("", "会同", "会同县", "431225")])
+    assert json.loads(wanted_json(huitong, options)) == [["431225", "x/431225.json"]]
+    # a row that names no county reads every county: all are wanted
+    header = ["姓名", "出生日期", "经济状况"]
+    nameless = csv_bytes(header, [["王秀英", "1940-03-01", "低保"]])
+    assert {code for code, _ in json.loads(wanted_json(nameless, options))} == set(parts)
+    # with the --county default, that row names it
+    assert json.loads(wanted_json(nameless, json.dumps({"name": "r.csv", "county": "会同县"}))) == [["431225", "x/431225.json"]]
+    # a file that is not a register wants nothing (screening says what is wrong with it)
+    assert wanted_json(b"\x00\x01garbage", options) == "[]"

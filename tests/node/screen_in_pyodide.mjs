@@ -37,14 +37,20 @@ if (job.extra) {  // the standard-library files screening needs beyond the check
   pyodide.runPython(job.extra_path_code);
 }
 pyodide.runPython("import checker.screen, checker");
-{
-  // the catalogue in parts, every county at the start (as screen-worker.mjs: boot.mjs startCatalogue)
-  const checker = pyodide.pyimport("checker");
-  checker.start(readFileSync(join(job.dir, job.catalogue), "utf8"));
-  const wanted = JSON.parse(checker.wanted_json("null"));
-  checker.add_counties_json("{" + wanted.map(([code, file]) =>
-    JSON.stringify(code) + ":" + readFileSync(join(job.root || job.dir, file), "utf8")).join(",") + "}");
+// The catalogue in parts, as screen-worker.mjs adds it (boot.mjs startCatalogue): every county at the
+// start with job.all_at_start, else before each register the counties its rows name (screen.wanted_json).
+const checker = pyodide.pyimport("checker");
+checker.start(readFileSync(join(job.dir, job.catalogue), "utf8"));
+const readFiles = [];
+function addWanted(wanted) {
+  if (!wanted.length) return;
+  checker.add_counties_json("{" + wanted.map(([code, file]) => {
+    readFiles.push(file);
+    return JSON.stringify(code) + ":" + readFileSync(join(job.root || job.dir, file), "utf8");
+  }).join(",") + "}");
 }
+if (job.all_at_start) addWanted(JSON.parse(checker.wanted_json("null")));
+const wantedJson = pyodide.pyimport("checker.screen").wanted_json;
 const screenBytes = pyodide.runPython(`
 import json
 from checker.screen import screen_bytes
@@ -58,6 +64,7 @@ const results = [];
 for (const file of job.files) {
   const data = new Uint8Array(Buffer.from(file.b64, "base64"));
   const start = performance.now();
+  if (!job.all_at_start) addWanted(JSON.parse(wantedJson(data, JSON.stringify({ name: file.name, as_of: job.as_of }))));
   const py = screenBytes(file.name, data, job.as_of, job.out_ext || "csv", !!job.annex1);
   const ms = performance.now() - start;
   const result = py.toJs({ dict_converter: Object.fromEntries });
@@ -65,6 +72,7 @@ for (const file of job.files) {
   results.push({
     name: file.name,
     ms,
+    read_files: readFiles.splice(0),
     summary: JSON.parse(result.summary),
     output_b64: Buffer.from(result.output).toString("base64"),
     annex1_b64: result.annex1 ? Buffer.from(result.annex1).toString("base64") : null,

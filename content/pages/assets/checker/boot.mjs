@@ -110,7 +110,7 @@ export async function startPyodide(configURL, report, options = {}) {
 // build.json names the index, which names each county's entry (a path from the site's root). The
 // engine starts from the index (unless a restored snapshot holds it already); the function returned,
 // ensure(profileJSON), fetches and adds the entries that profile's answer needs (checker.wanted_json),
-// every county's for null. With config.all_at_start (a small catalogue: today's) every entry is added
+// every county's for null; ensure([[code, file], …]) those named (a register's: screen.wanted_json). With config.all_at_start (a small catalogue: today's) every entry is added
 // here, at the start, so no request ever depends on a profile.
 export async function startCatalogue(pyodide, config, at) {
   const checker = pyodide.pyimport("checker");
@@ -120,8 +120,8 @@ export async function startCatalogue(pyodide, config, at) {
     checker.start(await response.text());
   }
   const root = at(config.root);     // the site's root, from build.json's folder
-  const ensure = async (profileJSON) => {
-    const wanted = JSON.parse(checker.wanted_json(profileJSON ?? "null"));   // JS null is not Python None
+  const ensure = async (what) => {
+    const wanted = Array.isArray(what) ? what : JSON.parse(checker.wanted_json(what ?? "null"));   // JS null is not Python None
     if (!wanted.length) return;
     const texts = await Promise.all(wanted.map(async ([code, file]) => {
       const response = await fetch(new URL(file, root));

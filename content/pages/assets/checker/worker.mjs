@@ -106,7 +106,6 @@ function loadVisits() {
 
 async function loadVisitsOnce() {
   const { pyodide } = started;
-  await ensure(null);    // a register may name any county of the catalogue
   const screenConfigURL = new URL("../screen/build.json", import.meta.url);
   const response = await fetch(screenConfigURL, { cache: "no-cache" });
   if (!response.ok) throw new Error(`screen/build.json: HTTP ${response.status}`);
@@ -138,6 +137,18 @@ async function visitsRequest(id, msg) {
   } catch (err) {
     postMessage({ id, error: { zh: "导出导入的程序没有加载成功（第一次使用要联网，或先在“出门前下载”）。",
                                en: String(err && err.message || err) } });
+    return;
+  }
+  try {
+    // the counties the visits (or the register's rows) name, if not here yet (boot.mjs startCatalogue)
+    if (msg.export) {
+      for (const v of msg.export.visits || []) await ensure(JSON.stringify((v && v.profile) || {}));
+    } else {
+      const { bytes, name = "register.csv", as_of = null, county = null } = msg.import;
+      await ensure(JSON.parse(started.pyodide.pyimport("checker.screen").wanted_json(new Uint8Array(bytes), JSON.stringify({ name, as_of, county }))));
+    }
+  } catch (err) {
+    postMessage({ id, error: { zh: "有的县（市）的服务清单没有下载下来：请联网后再试一次。", en: String(err && err.message || err) } });
     return;
   }
   if (msg.export) {

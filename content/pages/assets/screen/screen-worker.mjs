@@ -15,6 +15,9 @@ import { STAGES, addExtraStdlib, markStarted, startCatalogue, startPyodide, take
 
 let pyodide = null;
 let screenJson = null;
+let wantedJson = null;   // screen.wanted_json: the counties a register names (a large catalogue)
+let ensure = null;       // boot.mjs startCatalogue
+let allAtStart = true;
 let stage = "config";
 const t0 = performance.now();
 
@@ -30,7 +33,11 @@ const ready = (async () => {
   report("checker");
   if (config.extra_stdlib) await addExtraStdlib(pyodide, at(config.extra_stdlib));
   pyodide.runPython("import checker, checker.screen");
-  await startCatalogue(pyodide, config, at);   // every county's entry (build.json: all_at_start): a register may name any
+  // the catalogue in parts: every county's entry now while the catalogue is small (build.json
+  // all_at_start), else, before each register, the entries of the counties its rows name
+  ensure = await startCatalogue(pyodide, config, at);
+  allAtStart = !!config.all_at_start;
+  wantedJson = pyodide.pyimport("checker.screen").wanted_json;
   screenJson = pyodide.pyimport("checker.screen").screen_json;
   markStarted();
   const python = pyodide.runPython("import sys; sys.version.split()[0]");
@@ -59,6 +66,15 @@ onmessage = async (event) => {
       name: msg.name, as_of: msg.as_of || null, out_format: msg.out_format || "xlsx",
       annex1_format: msg.annex1_format || null,
     });
+    if (!allAtStart) {
+      try {
+        await ensure(JSON.parse(wantedJson(new Uint8Array(msg.bytes), options)));
+      } catch (err) {
+        postMessage({ id, error: { zh: "登记表里有的县（市）的服务清单没有下载下来：请联网后再排摸一次。",
+                                   en: `a county's catalogue entry could not be fetched: ${String((err && err.message) || err)}` } });
+        return;
+      }
+    }
     reply = JSON.parse(screenJson(new Uint8Array(msg.bytes), options, progress));
   } catch (err) {
     postMessage({ id, error: { zh: "排摸时出错了。", en: String((err && err.message) || err) } });
