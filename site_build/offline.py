@@ -26,7 +26,7 @@ so the download after a first visit does not grow with the number of counties (�
   (GROUP_PAGES), so a reader who only opens a guide page does not download Pyodide;
 - "出门前下载，没有网络也能查" (offline.js, on the home, checker and screening pages): one tap keeps the
   shell and the PREPARE groups, file by file with progress (sw.js's SIZES: raw and brotli bytes from
-  the build, whose total the pages show as "约 N MB"); nothing is prefetched without that tap. Left out: source maps, sitemaps, the theme's own
+  the build, whose total the pages show as "约 N MB"); nothing is prefetched without that tap. Left out: source maps, sitemaps, handouts.json (no page reads it), the theme's own
 scripts no page references, and PDFs (kept by the service worker once opened). The cache name is a
 hash of every cached file, so a new build replaces the old cache as a whole.
 
@@ -49,7 +49,9 @@ from pathlib import Path
 TEMPLATE = Path(__file__).with_name("sw.template.js")
 REGISTER = "assets/offline.js"
 SKIP_SUFFIXES = (".map", ".gz", ".br", ".pdf", ".xlsx")   # .gz, .br: precompressed copies (precompress.py)
-SKIP_NAMES = {"sitemap.xml", "sw.js"}
+# handouts.json: the list of every PDF for people and tools (site_build/handouts.py), read by no page:
+# 28 KB today, 15 MB nationally, rewritten by every edit (its brotli size alone took 19 s to measure)
+SKIP_NAMES = {"sitemap.xml", "sw.js", "handouts.json"}
 THEME_DIRS = ("assets/javascripts/", "assets/stylesheets/")   # mkdocs-material's: only what pages use
 # on-demand groups: files (by path prefix) a tool page needs, cached when that page asks
 GROUPS = {

@@ -47,6 +47,24 @@ def test_todays_counties_are_all_precached_with_the_shell():
     assert county["services"][0]["url"] in precache_of(SITE)
 
 
+def test_the_checkers_catalogue_goes_with_the_tools_and_handouts_json_stays_online():
+    """While the checker's worker fetches every county's catalogue entry at its start (today), the
+    entries are in the checker's and screening's groups (出门前下载 keeps them); handouts.json, which no
+    page reads, is in no list (15 MB nationally)."""
+    sw = (SITE / "sw.js").read_text(encoding="utf-8")
+    groups = json.loads(re.search(r"const GROUPS = (\{.*?\});", sw, re.S).group(1))
+    config = json.loads((SITE / "assets" / "checker" / "build.json").read_text(encoding="utf-8"))
+    assert config["all_at_start"]
+    index = json.loads((SITE / "assets" / "checker" / config["catalogue"]).read_text(encoding="utf-8"))["index"]
+    entries = {brief["file"] for brief in index.values()}
+    assert len(entries) == len(checker.engine().by_county)
+    for name in ("checker", "screen"):
+        assert entries | {"assets/checker/" + config["catalogue"]} <= set(groups[name]), name
+    assert entries <= set(precache_of(SITE))           # with their counties' pages, in the shell today
+    listed = set(precache_of(SITE)).union(*groups.values())
+    assert "handouts.json" not in listed and (SITE / "handouts.json").is_file()
+
+
 def test_over_the_budget_county_pages_leave_the_precache_for_their_own_lists(grouped_site):
     precache = precache_of(grouped_site)
     for county in checker.engine().catalogue["counties"].values():
@@ -55,6 +73,8 @@ def test_over_the_budget_county_pages_leave_the_precache_for_their_own_lists(gro
         assert {s["url"] for s in county["services"]} <= set(listed)
         page = (grouped_site / county["services"][0]["url"] / "index.html").read_text(encoding="utf-8")
         assert f'data-offline-group="county/{county["url"]}"' in page
+        # the county's catalogue entry for the checker goes with its pages
+        assert any(re.fullmatch(re.escape(county["url"]) + r"checker-[0-9a-f]{12}\.json", u) for u in listed)
     assert "./" in precache and "checker/" in precache and "glossary/" in precache
 
 
