@@ -42,11 +42,13 @@ SUFFIXES = {".html", ".css", ".js", ".mjs", ".json", ".xml", ".svg", ".txt", ".c
             ".wasm", ".zip", ".whl", ".ico", ".webmanifest"}
 MIN_BYTES = 512            # below this a compressed response saves less than its headers cost
 MAX_RATIO = 0.9            # keep a compressed file only if it is at most 90 % of the original
-# Above BIG bytes, quality 11 takes minutes (≈ 1 MB/s: the checker's wheel holds the whole
-# catalogue, 200 MB at national size, and changes with every edit): brotli 5 and gzip 6 instead.
+# Above BIG bytes, quality 11 takes minutes (≈ 1 MB/s): brotli 5 and gzip 6 instead. So too for
+# FAST_NAMES at any size: files no page reads, rewritten by every edit (handouts.json, the list of
+# every PDF: 15 MB nationally, 19 s at quality 11 after each one-county edit).
 BIG = 16 << 20
-ENCODINGS = {".br": lambda data: brotli.compress(data, quality=11 if len(data) < BIG else 5, lgwin=22),
-             ".gz": lambda data: gzip.compress(data, compresslevel=9 if len(data) < BIG else 6, mtime=0)}
+FAST_NAMES = {"handouts.json"}
+ENCODINGS = {".br": lambda data, fast=False: brotli.compress(data, quality=5 if fast or len(data) >= BIG else 11, lgwin=22),
+             ".gz": lambda data, fast=False: gzip.compress(data, compresslevel=6 if fast or len(data) >= BIG else 9, mtime=0)}
 DECODE = {".br": brotli.decompress, ".gz": gzip.decompress}
 VERSIONS = f"brotli-{brotli.version}-q11-w22/zlib-{zlib.ZLIB_RUNTIME_VERSION}-9"
 BIG_VERSIONS = f"{VERSIONS}/above-{BIG}-q5-6"      # the key of a big file's results
@@ -63,14 +65,14 @@ def candidates(site: Path) -> list[Path]:
     return sorted(p for p in Path(site).rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
 
 
-def _key(data: bytes) -> str:
-    return hashlib.sha256((VERSIONS if len(data) < BIG else BIG_VERSIONS).encode() + b"\0" + data).hexdigest()
+def _key(data: bytes, fast: bool = False) -> str:
+    return hashlib.sha256((BIG_VERSIONS if fast or len(data) >= BIG else VERSIONS).encode() + b"\0" + data).hexdigest()
 
 
-def _cached(data: bytes, ext: str, cache: Path | None, key: str | None = None) -> bytes:
+def _cached(data: bytes, ext: str, cache: Path | None, key: str | None = None, fast: bool = False) -> bytes:
     if cache is None:
-        return ENCODINGS[ext](data)
-    key = key or _key(data)
+        return ENCODINGS[ext](data, fast)
+    key = key or _key(data, fast)
     entry = cache / key[:2] / (key + ext)
     try:
         out = entry.read_bytes()
@@ -78,7 +80,7 @@ def _cached(data: bytes, ext: str, cache: Path | None, key: str | None = None) -
         return out
     except OSError:
         pass
-    out = ENCODINGS[ext](data)
+    out = ENCODINGS[ext](data, fast)
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
@@ -93,11 +95,12 @@ def _one(path: Path, cache: Path | None) -> dict:
     data = path.read_bytes()
     stat = path.stat()
     out = {"raw": len(data)}
+    fast = path.name in FAST_NAMES
     if len(data) >= MIN_BYTES and cache is not None:
-        out["key"] = _key(data)
+        out["key"] = _key(data, fast)
     for ext in ENCODINGS:
         target = path.with_name(path.name + ext)
-        packed = _cached(data, ext, cache, out.get("key")) if len(data) >= MIN_BYTES else None
+        packed = _cached(data, ext, cache, out.get("key"), fast) if len(data) >= MIN_BYTES else None
         if packed is not None and len(packed) <= MAX_RATIO * len(data):
             if not (target.is_file() and target.read_bytes() == packed):
                 target.write_bytes(packed)

@@ -62,6 +62,11 @@ def test_precompression_is_lossless_reproducible_and_only_where_it_pays(tmp_path
     assert (again / "a" / "index.html.gz").read_bytes() == gz
     precompress.build(site, cache=tmp_path / "cache")
     assert (site / "a" / "index.html.br").read_bytes() == br
+    # handouts.json (no page reads it, every edit rewrites it) is compressed fast, not at quality 11
+    (site / "handouts.json").write_bytes(text)
+    precompress.build(site, cache=tmp_path / "cache")
+    fast = (site / "handouts.json.br").read_bytes()
+    assert brotli.decompress(fast) == text and fast == brotli.compress(text, quality=5, lgwin=22) != br
 
 
 def test_the_built_site_is_precompressed_and_every_copy_is_its_source(site_dir):
