@@ -120,7 +120,9 @@ export async function startCatalogue(pyodide, config, at) {
     checker.start(await response.text());
   }
   const root = at(config.root);     // the site's root, from build.json's folder
+  let complete = false;   // every county added: nothing more to ask Python for
   const ensure = async (what) => {
+    if (complete) return;
     const wanted = Array.isArray(what) ? what : JSON.parse(checker.wanted_json(what ?? "null"));   // JS null is not Python None
     if (!wanted.length) return;
     const texts = await Promise.all(wanted.map(async ([code, file]) => {
@@ -130,7 +132,10 @@ export async function startCatalogue(pyodide, config, at) {
     }));
     checker.add_counties_json("{" + texts.join(",") + "}");   // one JSON object: added (and compiled) at once
   };
-  if (config.all_at_start) await ensure(null);
+  if (config.all_at_start) {
+    await ensure(null);
+    complete = JSON.parse(checker.wanted_json("null")).length === 0;
+  }
   return ensure;
 }
 
