@@ -582,7 +582,8 @@ class Engine:
         self.exclusive = {}
         self._documents = {}
         counties = catalogue["counties"]
-        if counties is not self.briefs:
+        self._in_parts = counties is not self.briefs      # the browser's index: entries come later
+        if self._in_parts:
             catalogue["counties"] = {}
         self.add_counties(counties)
 
@@ -594,7 +595,7 @@ class Engine:
                 continue
             if code not in self.rank:
                 raise ValueError(f"county {code} is not in the catalogue's index")
-            if self.catalogue["counties"] is not self.briefs:
+            if self._in_parts:
                 self.catalogue["counties"][code] = county
             compiled = []
             for i, s in enumerate(county["services"]):
@@ -610,7 +611,7 @@ class Engine:
                     self._documents[d["file"]] = f"《{d['title']}》，{d.get('date') or d.get('date_text') or '文件未注明日期'}"
         if not added:
             return
-        if self.catalogue["counties"] is not self.briefs:   # the catalogue's order, whatever the order of arrival
+        if self._in_parts:   # the catalogue's order, whatever the order of arrival
             self.catalogue["counties"] = dict(sorted(self.catalogue["counties"].items(), key=lambda kv: self.rank[kv[0]]))
             self.by_county = dict(sorted(self.by_county.items(), key=lambda kv: self.rank[kv[0]]))
         # Which services exclude which, in the catalogue's order (so the same, in the same order, as
@@ -635,10 +636,7 @@ class Engine:
         residence counties (every county when it names neither), and the counties whose services
         exclude theirs or are excluded by them (the index's `related`). `profile`: the raw profile,
         or None for every county."""
-        codes = [c for c in ((profile or {}).get("hukou"), (profile or {}).get("residence")) if isinstance(c, str) and c in self.briefs]
-        if profile is None or not any((profile or {}).get(k) for k in ("hukou", "residence")):
-            codes = list(self.briefs)
-        return self.wanted_codes(codes)
+        return self.wanted_codes(self._named(profile or {}))
 
     def wanted_codes(self, codes) -> list:
         """Those of `codes` (and their related counties) whose entries are not added yet."""
@@ -668,11 +666,16 @@ class Engine:
         profile = parse_profile(raw_profile, today)
         return self.evaluate(profile)
 
-    def counties_for(self, profile) -> list:
+    def _named(self, profile) -> list:
+        """The counties a profile's answer reads: its 户籍 and residence counties that are in the
+        catalogue, or every county when it names neither (a raw profile or a parsed one)."""
         codes = [c for c in (profile.get("hukou"), profile.get("residence")) if c]
-        known = [c for c in dict.fromkeys(codes) if c in self.briefs]
         if not codes:
-            known = list(self.briefs)
+            return list(self.briefs)
+        return [c for c in dict.fromkeys(c for c in codes if isinstance(c, str)) if c in self.briefs]
+
+    def counties_for(self, profile) -> list:
+        known = self._named(profile)
         missing = [c for c in known if c not in self.by_county]
         if missing:
             raise CountyNotLoaded(f"the entries of {', '.join(missing)} have not been added (Engine.wanted)")

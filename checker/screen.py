@@ -567,9 +567,7 @@ class Screener:
         answer reads every county). What screening the register reads of the catalogue: the browser
         fetches those counties' entries first (wanted_json). Rows that cannot be read need nothing."""
         _, header, _, rest = find_header(lines, _looks_like_register_header)
-        mapping = map_columns(header)
-        fields = {i: key for i, (kind, key) in mapping.items() if kind == "field"}
-        carried = {key: i for i, (kind, key) in mapping.items() if kind == "carried"}
+        fields, carried = _columns_read(map_columns(header))
         codes: dict = {}
         for _, cells in rest:
             if not "".join(cells).strip():
@@ -756,6 +754,13 @@ def _also_text(item) -> str:
     return str(item)
 
 
+def _columns_read(mapping):
+    """(fields, carried) of a register's column mapping (map_columns): {column: profile field} and
+    {carried cell: column}, as Screener.read_row takes them."""
+    return ({i: key for i, (kind, key) in mapping.items() if kind == "field"},
+            {key: i for i, (kind, key) in mapping.items() if kind == "carried"})
+
+
 class _Run:
     """One streaming screening: `rows` (a generator), then `summary` and `annex_sections()`."""
 
@@ -766,8 +771,7 @@ class _Run:
         mapping = map_columns(header)
         self.mapping = mapping
         self.width = len(header)
-        self.fields = {i: key for i, (kind, key) in mapping.items() if kind == "field"}
-        self.carried = {key: i for i, (kind, key) in mapping.items() if kind == "carried"}
+        self.fields, self.carried = _columns_read(mapping)
         self.out_header = [ROW_COLUMN, *header, *RESULT_COLUMNS]
         self.lines, self.progress, self.total = lines, progress, total
         self.annex1 = annex1

@@ -338,7 +338,7 @@ def _write_page(page, config, doc_files, nav, env, dirty=False, excluded=False):
             page.content = None
             return
         key = _alias(cache, inputs) if cache is not None else None
-        if key is not None and (_same_content(rel, key, config) or _place(cache, key, dest, rel)):
+        if key is not None and (_kept(rel, key, config, "content") or _place(cache, key, dest, rel)):
             page.content = None
             return
     _content(page)
@@ -350,7 +350,7 @@ def _write_page(page, config, doc_files, nav, env, dirty=False, excluded=False):
             page.active = False
         if inputs is not None:
             _set_alias(cache, inputs, key)
-            if _same_content(rel, key, config):
+            if _kept(rel, key, config, "content"):
                 page.content = None
                 return
         elif _kept(rel, key, config):
@@ -371,35 +371,21 @@ def _write_page(page, config, doc_files, nav, env, dirty=False, excluded=False):
     page.content = None                                  # written: mkdocs has no more use for it
 
 
-def _kept(rel: str, key: str, config) -> bool:
-    """Note `key` as the page's; True if the last build recorded the same key for it and its file is
-    unchanged since: the last build's file, footer and all, is left as it is."""
+def _kept(rel: str, key: str, config, kind: str = "keys") -> bool:
+    """Note `key` as the page's (`kind`: "keys", its input key, or for a hand-written page its
+    content key; "content", a catalogue page's content key); True if the last build recorded the
+    same key of that kind for it and its file is unchanged since: the last build's file, footer and
+    all, is left as it is. By content: a page whose inputs changed but not its bytes (the 31
+    province pages, the comparisons, 人户分离 after one county's edit that does not show on them), so
+    the later steps (print footer, offline, precompress) do not take it for a new page."""
     run = _RUN
-    run["keys"][rel] = key
+    run[kind][rel] = key
     previous = (run.get("previous") or {}).get("pages") or {}
-    if not (run.get("keep") and previous.get("keys", {}).get(rel) == key
+    if not (run.get("keep") and (previous.get(kind) or {}).get(rel) == key
             and site_state.unchanged(Path(config["site_dir"]), run["previous"], rel)):
         return False
-    content = (previous.get("content") or {}).get(rel)
-    if content is not None:
-        run["content"][rel] = content
-    STATS["kept"] += 1
-    if rel in run["theme_js_pages"]:
-        STATS["theme_js"] = True
-    return True
-
-
-def _same_content(rel: str, key: str, config) -> bool:
-    """Note content key `key` as the page's; True if the last build left this very content in its
-    file, unchanged since (a page that reads every county, after one county's edit that does not
-    show on it: the 31 province pages, the comparisons, 人户分离): left as it is, footer and all,
-    so the later steps (print footer, offline, precompress) do not take it for a new page."""
-    run = _RUN
-    run["content"][rel] = key
-    previous = (run.get("previous") or {}).get("pages") or {}
-    if not (run.get("keep") and (previous.get("content") or {}).get(rel) == key
-            and site_state.unchanged(Path(config["site_dir"]), run["previous"], rel)):
-        return False
+    if kind == "keys" and (previous.get("content") or {}).get(rel) is not None:
+        run["content"][rel] = previous["content"][rel]
     STATS["kept"] += 1
     if rel in run["theme_js_pages"]:
         STATS["theme_js"] = True
