@@ -648,13 +648,19 @@ def test_a_share_link_opened_in_an_open_checker_is_followed(context, server):
     page = open_checker(context, server, as_of="2026-11-23")
     wait_ready(page)
     page.evaluate("location.hash = 'hukou=330324&birth_date=1936-05-04&economic=dibao'")
-    wait_answer(page)
     want = checker.check({"as_of": "2026-11-23", "hukou": "330324", "birth_date": "1936-05-04", "economic": "dibao"})
-    assert {k: v["status"] for k, v in shown(page).items()} == {r["service"]: r["status"] for r in want["results"]}
+    statuses = {r["service"]: r["status"] for r in want["results"]}
+    # the hashchange handler starts the answer some time after the hash is set (under CI's load more
+    # than wait_answer's 150 ms): wait until an answer is drawn, then for it to settle
+    wait_until(page, "(n) => document.querySelectorAll('#yl-groups [data-service]').length === n", len(statuses))
+    wait_answer(page)
+    assert {k: v["status"] for k, v in shown(page).items()} == statuses
     assert page.input_value("[data-part=year]") == "1936"
     page.evaluate("location.hash = 'hukou=330783&birth_date=1940-01-02'")     # a second link replaces the first
-    wait_answer(page)
     want = checker.check({"as_of": "2026-11-23", "hukou": "330783", "birth_date": "1940-01-02"})
+    wait_until(page, "(ids) => ids.every((id) => document.querySelector(`#yl-groups [data-service='${id}']`))",
+               [r["service"] for r in want["results"]])
+    wait_answer(page)
     assert {k: v["status"] for k, v in shown(page).items()} == {r["service"]: r["status"] for r in want["results"]}
     page.evaluate("location.hash = 'mb-main'")     # an in-page link (the skip link) keeps the answers
     wait_answer(page)
