@@ -97,21 +97,22 @@ _h.Printer, _h.print_one = _Printer, _print_one
 
 
 def site_build(project: Path, *args, placeholders: bool = False) -> dict:
-    """`python -m site_build` in the copy: wall, CPU (with children), peak memory, its steps."""
-    code = ("import resource, runpy, sys, time\n"
-            + (PLACEHOLDER if placeholders else "") +
-            "sys.argv = ['site_build', *sys.argv[1:]]\n"
-            "t = time.perf_counter(); code = 0\n"
-            "try: runpy.run_module('site_build', run_name='__main__')\n"
-            "except SystemExit as e: code = e.code or 0\n"
-            "s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-            "print(f'MAKESITE {time.perf_counter() - t} {s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime} '\n"
-            "      f'{max(s.ru_maxrss, c.ru_maxrss)} {code}', flush=True)\n")
+    """`python -m site_build` in the copy: wall, CPU (with children), peak memory, its steps. A small
+    process runs it and reports what it cost (site_build ends with os._exit: site_build/exit.py)."""
+    inner = ((PLACEHOLDER if placeholders else "")
+             + "import runpy, sys\n"
+               "sys.argv = ['site_build', *sys.argv[1:]]\n"
+               "runpy.run_module('site_build', run_name='__main__')\n")
+    outer = ("import resource, subprocess, sys, time\n"
+             "t = time.perf_counter()\n"
+             "code = subprocess.run([sys.executable, '-c', *sys.argv[1:]]).returncode\n"
+             "c = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+             "print(f'MAKESITE {time.perf_counter() - t} {c.ru_utime + c.ru_stime} {c.ru_maxrss} {code}', flush=True)\n")
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     for name in ("MB_BUILD_CACHE", "MB_SITE_DIR", "MB_CATALOGUE"):
         env.pop(name, None)
     load = os.getloadavg()[0]
-    done = subprocess.run([sys.executable, "-c", code, *args], cwd=project, env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", outer, inner, *args], cwd=project, env=env, capture_output=True, text=True)
     out = done.stdout + done.stderr
     line = next((ln for ln in out.splitlines() if ln.startswith("MAKESITE ")), None)
     if done.returncode or not line or line.split()[-1] != "0":

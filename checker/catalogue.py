@@ -12,6 +12,7 @@ entries a profile needs (`checker.start`, `checker.wanted_json`, `checker.add_co
 """
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -22,6 +23,19 @@ REBUILD = "make catalogue（或 .venv/bin/python -m site_build.catalogue）"
 
 class CatalogueMissing(RuntimeError):
     """No usable catalogue: missing, unreadable, or older than the YAML it is compiled from."""
+
+
+def read_json(text: str):
+    """json.loads with the cycle collector paused: parsing makes only acyclic objects, and at national
+    size (200 MB, millions of lists and dicts) the collector's passes over them while they are made
+    took three times the parse itself (2.2 s against 0.6 s). Objects are still freed as usual."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads(text)
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def stale() -> bool:
@@ -42,7 +56,7 @@ def load_catalogue(path=None) -> dict:
             raise CatalogueMissing(f"目录 catalogue/ 改过了，编译好的 checker/catalogue.json 已过时，请运行 {REBUILD}。 / "
                                    "checker/catalogue.json is older than catalogue/*.yaml: run `make catalogue`")
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        return read_json(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise CatalogueMissing(f"无法读取编译好的目录 {path}，请重新运行 {REBUILD}。 / "
                                f"cannot read the compiled catalogue {path} ({err}): run `make catalogue`") from None

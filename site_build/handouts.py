@@ -983,7 +983,7 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
         log(f"handouts: printed {len(missing)} PDFs with {max(1, min(n, len(missing)))} Chromium "
             f"({time.perf_counter() - start:.1f} s)")
     if store is not None and cache == "default" and only is None and shard is None:
-        store.prune()
+        store.prune(every=artefacts.PRUNE_EVERY)
     if whole:
         common = set.intersection(*chars.values()) if chars else set()   # kept once, not in every county
         h.record = {"format": RECORD_FORMAT, "fonts": [fonts_id, fonts_digest], "chars": "".join(sorted(common)),

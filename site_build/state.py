@@ -22,6 +22,8 @@ import os
 import sys
 from pathlib import Path
 
+from checker.catalogue import read_json
+
 from . import cache
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,13 +75,22 @@ def begin(site_dir: Path, version: str) -> dict | None:
     if path is None:
         return None
     try:
-        previous = json.loads(path.read_text(encoding="utf-8"))
+        previous = read_json(path.read_text(encoding="utf-8"))     # 40 MB at national size
     except (OSError, ValueError):
         previous = None
     forget(site_dir)
     if not previous or previous.get("version") != version or not Path(site_dir).is_dir():
         return None
     return previous
+
+
+def for_pages(previous: dict) -> dict:
+    """What the page hooks read of a record (site_build/hooks.py): their own section and the HTML
+    files' sizes and mtimes. At national size that is a third of the record (40 MB), which mkdocs'
+    process would otherwise parse whole."""
+    files = previous.get("files") or {}
+    return {**{k: v for k, v in previous.items() if k not in ("files", "handouts")},
+            "files": {rel: st for rel, st in files.items() if rel.endswith(".html")}}
 
 
 def forget(site_dir: Path):
