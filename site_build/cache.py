@@ -22,7 +22,7 @@ written to a temporary name and renamed into place, so two builds may share a ca
 hard-linked into site/ (copied where links are impossible) and made read-only: site/'s PDFs are
 to be replaced (mkdocs --clean, rsync), never written in place, or the cache entry changes with them.
 Two jobs whose HTML is the same (the same form in two counties) share one entry. A build removes the entries it did not
-use that are more than a day old (`prune`).
+use that are more than a day old (`prune`; a build does so at most hourly, `prune_due`).
 """
 from __future__ import annotations
 
