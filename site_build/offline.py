@@ -21,8 +21,8 @@ so the download after a first visit does not grow with the number of counties (�
   the service worker keeps each shard the search page fetches (its fetch handler keeps what it
   serves from the network), so a search done once online works offline. "出门前下载" then keeps no
   shards either;
-- a page of over SHELL_PAGE_BELOW (1 MB raw: at national size the comparisons and the 人户分离 page,
-  which list every county), kept once opened;
+- a page outside the county folders of over SHELL_PAGE_BELOW (256 KB raw: at national size the
+  province pages, the comparisons and the 人户分离 page, which list counties), kept once opened;
 - the heavy files of the in-browser tools (Pyodide's runtime, the trimmed stdlib, the lock file and
   the wheel and the catalogue's index — ~4 MB compressed) form groups cached when a tool page asks
   (GROUP_PAGES), so a reader who only opens a guide page does not download Pyodide;
@@ -74,12 +74,13 @@ ALL_COUNTIES_BELOW = 8 * 2**20   # bytes (raw) of all county pages together: pre
 # search should download for it. Above it the index of counties they never search for is left to
 # the network, and the shards of one search (≈ 20–140 KB gzip) are kept when fetched.
 ALL_SEARCH_BELOW = 2 * 2**20
-# Bytes (raw, as mkdocs wrote it) from which a page leaves the precache, whatever it is: it is kept
-# when opened (the fetch handler keeps every page it serves). The pages that read every county grow
-# with the country: at 2,850 counties a comparison page is 1.4–4 MB and the 人户分离 page 10.5 MB, and
-# with them the shell every reader's first visit stores was 78.6 MB (2.2 MB gzip) — nearly all of it
-# pages of counties the reader will never look at. Today's largest page of the shell is < 0.1 MB.
-SHELL_PAGE_BELOW = 2**20
+# Bytes (raw, as mkdocs wrote it) from which a page outside the county folders leaves the precache:
+# it is kept when opened (the fetch handler keeps every page it serves). These pages list the counties
+# of a province or of the country and grow with them: at 2,850 counties a province page is 0.5 MB, a
+# comparison 1.4–4 MB, the 人户分离 page 10.5 MB, and the shell every reader's first visit stores was
+# 78.6 MB (2.2 MB gzip), nearly all of it counties the reader never looks at. Today's largest such
+# page is 30 KB. (A county's own pages follow ALL_COUNTIES_BELOW: with their county, whatever their size.)
+SHELL_PAGE_BELOW = 256 * 2**10
 SEARCH_INDEX = re.compile(r"search/(?:meta|hints|[td][0-9]+)\.json")
 SEARCH_ALWAYS = ("search/meta.json", "search/hints.json")   # precached at any size: every search reads meta.json
 REF_RE = re.compile(r"""(?:src|href)\s*=\s*["']([^"'#?]+)""")
@@ -438,7 +439,7 @@ def build(site_dir, previous: dict | None = None) -> dict:
     on_demand = set() if index_bytes < ALL_SEARCH_BELOW else \
         {r for r in files if SEARCH_INDEX.fullmatch(r) and r not in SEARCH_ALWAYS}
     big_pages = {r for r in files if r.endswith(".html") and r not in PREPARE_PAGES
-                 and size_before(r) >= SHELL_PAGE_BELOW}
+                 and not _county_of(r, county_set) and size_before(r) >= SHELL_PAGE_BELOW}
     base = [r for r in files if not r.startswith(GROUPED) and not _county_of(r, grouped_set)
             and r not in on_demand and r not in big_pages]
     urls = [url_of(r) for r in base]
