@@ -42,10 +42,11 @@ characters its handouts use, and for each PDF its key and facts: a county whose 
 is not rendered, and its PDFs still in site/ as that build left them are not touched; the other
 counties' handouts are rendered and keyed as above. The print footers go only into the pages
 written since (every page is written again when a county its footer reads changes: Page.deps).
-The font subset is the union of every handout's characters (a county's come from the record), so
-it is the same, byte for byte, as one made from all the handouts: an edit that adds a character no
-handout had, or removes the last use of one, changes the fonts and with them every PDF's bytes
-and key (all are printed again); any other edit leaves them as they were.
+The font subset holds all of GB 2312 (`base_chars`) and the union of every handout's characters
+beyond it (a county's come from the record), so it is the same, byte for byte, as one made from all
+the handouts: an edit that adds a character outside GB 2312 no handout had, or removes the last use
+of one, changes the fonts and with them every PDF's bytes and key (all are printed again); any
+other edit — a new character within GB 2312 included — leaves them as they were.
 Sharded: `python -m site_build --shard K/N` prints only every N-th province's PDFs into the cache
 (`print_shard`), `--merge` joins shard caches before a normal build (`merge_caches`).
 
@@ -417,15 +418,40 @@ def jobs(h: Handouts, ready: bool = True) -> list[Job]:
 
 # ------------------------------------------------------------------ fonts
 
+@functools.lru_cache(maxsize=1)
+def base_chars() -> frozenset:
+    """The characters every font subset holds whatever the handouts use: ASCII, common punctuation and
+    the whole of GB 2312 (its 6,763 汉字 and its symbols, from Python's own codec: no data file).
+
+    With them in the fonts, an edit that brings a character no handout had before changes the fonts
+    — and so every PDF's key: all ≈ 75,000 reprinted at national size, hours — only when that
+    character is outside GB 2312. The handouts of today's catalogue use 1,069 汉字, all in it. The
+    price: the fonts are 8 MB instead of 1 MB (made once, 19 s, and cached), and a county's PDFs
+    print ≈ 40 % slower (嵊泗's 28: 6.8 s against 4.8 s; BENCHMARKS.md)."""
+    chars = {chr(c) for c in range(0x20, 0x7F)} | set("，。、；：？！“”‘’（）《》〔〕【】—…·％℃０１２３４５６７８９．______")
+    for high in range(0xA1, 0xF8):
+        for low in range(0xA1, 0xFF):
+            try:
+                chars.add(bytes((high, low)).decode("gb2312"))
+            except UnicodeDecodeError:
+                pass
+    return frozenset(chars)
+
+
+def font_extras(chars) -> str:
+    """The characters of `chars` beyond base_chars(), sorted: what a font subset is keyed by."""
+    return "".join(sorted(set(chars) - base_chars()))
+
+
 def make_fonts(text: str, out_dir: Path) -> dict:
-    """Noto Sans CJK SC Regular and Bold, subset to `text` (plus ASCII and common punctuation), as
-    TrueType (quadratic) outlines. Returns {weight: file name}."""
+    """Noto Sans CJK SC Regular and Bold, subset to `text` and base_chars(), as TrueType (quadratic)
+    outlines. Returns {weight: file name}."""
     from fontTools import subset
     from fontTools.pens.cu2quPen import Cu2QuPen
     from fontTools.pens.ttGlyphPen import TTGlyphPen
     from fontTools.ttLib import TTFont, newTable
 
-    chars = set(text) | {chr(c) for c in range(0x20, 0x7F)} | set("，。、；：？！“”‘’（）《》〔〕【】—…·％℃０１２３４５６７８９．______")
+    chars = set(text) | base_chars()
     out = {}
     for weight, (path, index) in NOTO.items():
         font = TTFont(path, fontNumber=index, lazy=False, recalcTimestamp=False)   # same bytes every build
@@ -476,7 +502,8 @@ def fonts_source() -> list:
     for weight, (path, index) in sorted(NOTO.items()):
         st = os.stat(path)
         noto.append(f"{weight}:{path}:{index}:{st.st_size}:{int(st.st_mtime)}")
-    return ["fonts", artefacts.FORMAT, fontTools.version, noto, inspect.getsource(make_fonts)]
+    return ["fonts", artefacts.FORMAT, fontTools.version, noto, inspect.getsource(make_fonts),
+            artefacts.digest("".join(sorted(base_chars())))]
 
 
 def cached_fonts(text: str, work: Path, folder: Path | None) -> dict:
@@ -484,7 +511,7 @@ def cached_fonts(text: str, work: Path, folder: Path | None) -> dict:
     (build/cache/fonts/<key>/; key: the characters, the Noto files, fontTools, make_fonts' code)."""
     if folder is None:
         return make_fonts(text, work)
-    key = artefacts.digest(*fonts_source(), "".join(sorted(set(text))))
+    key = artefacts.digest(*fonts_source(), font_extras(text))
     stored = folder / key[:2] / key
     names = {weight: f"mbsans-{weight}.ttf" for weight in NOTO}
     if all((stored / name).is_file() for name in names.values()):
@@ -909,7 +936,7 @@ def render_all(h: Handouts, site_dir: Path, work: Path = WORK, only=None, log=pr
     save_qr_masks()
     for code in same:
         chars[code] = set(old["chars"]) | set(old_counties[code][1])
-    text = "".join(sorted(set().union(*chars.values())))     # make_fonts takes the set of characters
+    text = font_extras(set().union(*chars.values()))     # make_fonts adds base_chars() to these
     folder = artefacts.default_folder("pdf") if cache == "default" else cache
     store = artefacts.Cache(folder) if folder else None
     fonts_folder = Path(folder).with_name("fonts") if folder else None

@@ -333,3 +333,18 @@ def test_booklet_service_qr_codes_decode(manifest, counties, tmp_path):
         n, s = h.numbered[c["code"]][0]
         page = handouts._find_pages(pdf, {s["id"]: f"{n}．{s['name']}"})[s["id"]]
         assert manifest["base"] + s["url"] in qr_codes(pdf, tmp_path, page=page), (c["name"], s["name"])
+
+
+def test_the_printed_fonts_hold_gb2312_whatever_the_handouts_use():
+    """The build's font subset (build/handouts/) maps every character of GB 2312, not only those the
+    handouts use now, so a new character within it changes no font and reprints nothing else; the
+    PDFs embed only the glyphs they show (pdffonts: a named CID subset)."""
+    from fontTools.ttLib import TTFont
+    fonts = sorted(handouts.WORK.glob("mbsans-*.ttf"))
+    if len(fonts) != len(handouts.NOTO):
+        pytest.skip("no fonts in build/handouts/: run `make site` first")
+    base = handouts.base_chars()
+    assert len([c for c in base if "\u4e00" <= c <= "\u9fff"]) == 6763
+    for path in fonts:
+        cmap = TTFont(path, lazy=True)["cmap"].getBestCmap()
+        assert not sorted(c for c in base if ord(c) not in cmap), path

@@ -215,16 +215,34 @@ def test_one_amount_renders_one_county_and_prints_what_shows_it(tmp_path, fake):
     _same_as_clean(tmp_path, "clean", edited, "site", record2)
 
 
-def test_a_new_character_reprints_everything(tmp_path, fake):
+def test_a_new_character_outside_gb2312_reprints_everything(tmp_path, fake):
     catalogue = _catalogue(CIXI, SHENGSI)
     _done, record = _build(tmp_path, "site", catalogue)
     edited = copy.deepcopy(catalogue)
-    assert "鑫" not in record["chars"] + "".join(c for _k, c in record["counties"].values())
-    edited["counties"][CIXI]["services"][0]["summary"] += "（鑫）"
+    assert "赟" not in record["chars"] + "".join(c for _k, c in record["counties"].values())
+    assert handouts.font_extras("赟") == "赟"           # in GBK, not in GB 2312 (a name's character)
+    edited["counties"][CIXI]["services"][0]["summary"] += "（赟）"
     fake.clear()
     done, record2 = _build(tmp_path, "site", edited, _previous(tmp_path / "site", record))
     assert set(fake) == {j.url for j in done}             # the fonts changed: every PDF
     assert record2["fonts"] != record["fonts"]
+    _same_as_clean(tmp_path, "clean", edited, "site", record2)
+
+
+def test_a_new_character_within_gb2312_reprints_only_what_shows_it(tmp_path, fake):
+    """The fonts hold all of GB 2312 (handouts.base_chars): a character no handout had before, but
+    within it, leaves the fonts and every PDF that does not show it as they were."""
+    catalogue = _catalogue(CIXI, SHENGSI)
+    _done, record = _build(tmp_path, "site", catalogue)
+    edited = copy.deepcopy(catalogue)
+    assert "鑫" not in record["chars"] + "".join(c for _k, c in record["counties"].values())
+    assert handouts.font_extras("鑫县A，") == ""
+    edited["counties"][CIXI]["services"][0]["summary"] += "（鑫）"
+    fake.clear()
+    done, record2 = _build(tmp_path, "site", edited, _previous(tmp_path / "site", record))
+    assert record2["fonts"] == record["fonts"]
+    cixi = {j.url for j in done if j.context["county"]["code"] == CIXI}
+    assert fake and set(fake) <= cixi and len(fake) < len(cixi)
     _same_as_clean(tmp_path, "clean", edited, "site", record2)
 
 
