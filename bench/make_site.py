@@ -65,14 +65,15 @@ def project_copy(dest: Path, n: int, per_province: int) -> Path:
     return dest
 
 
-def edit_one_county(project: Path) -> str:
+def edit_one_county(project: Path, extra: str = "") -> str:
     """One amount in the first county's YAML, as an official's edit: its first `yuan: N` and the N in
-    the amount's text both become N + 1."""
+    the amount's text both become N + 1; `extra` is appended to that text (--new-character: a
+    character no handout had before)."""
     path = sorted((project / "catalogue").glob("p*/*.yaml"))[0]
     text = path.read_text(encoding="utf-8")
     m = re.search(r"(\n\s+yuan: )(\d+)\n((?:\s+\w+: .*\n){0,3}?\s+text: )([^\n]*)", text)
     n = int(m.group(2))
-    amount_text = m.group(4).replace(str(n), str(n + 1), 1)
+    amount_text = m.group(4).replace(str(n), str(n + 1), 1) + extra
     path.write_text(text[:m.start()] + f"{m.group(1)}{n + 1}\n{m.group(3)}{amount_text}" + text[m.end():],
                     encoding="utf-8")
     return path.relative_to(project).as_posix()
@@ -142,6 +143,9 @@ def main(argv=None) -> dict:
                         help="PDFs too, but the whole build writes placeholders instead of printing (the handouts "
                              "are rendered, keyed and recorded); the builds after it print for real")
     parser.add_argument("--skip-whole", action="store_true", help="the copy in --work is built already")
+    parser.add_argument("--new-character", default="",
+                        help="also append these characters to the edited amount's text (e.g. 鑫: in GB 2312, "
+                             "which the handouts' fonts hold whole, so no font change; 赟: outside it, every PDF)")
     parser.add_argument("--write", help="write the results (JSON) to this file")
     args = parser.parse_args(argv)
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="mb-bench-make-site-"))
@@ -160,9 +164,11 @@ def main(argv=None) -> dict:
             show("whole build" + (" (placeholder PDFs)" if args.pdf_placeholders else ""), out["whole"])
         out["again"] = site_build(project, *flags)
         show("nothing changed", out["again"])
-        out["edited_file"] = edit_one_county(project)
+        out["edited_file"] = edit_one_county(project, args.new_character)
+        out["new_character"] = args.new_character
         out["edit"] = site_build(project, *flags)
-        show(f"one amount in {out['edited_file']} changed", out["edit"])
+        show(f"one amount in {out['edited_file']} changed" + (f", with {args.new_character}" if args.new_character else ""),
+             out["edit"])
     finally:
         if not args.keep and not args.work:
             shutil.rmtree(work, ignore_errors=True)
