@@ -594,22 +594,25 @@ class Printer:
 
 
 def _page_texts(pdf: Path) -> list[str]:
+    """Each page's text, a line of it a line, without spaces."""
     out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    return [re.sub(r"\s+", "", p) for p in out.split("\f")]
+    return ["\n".join(filter(None, (re.sub(r"\s+", "", line) for line in p.split("\n")))) for p in out.split("\f")]
 
 
 def _find_pages(pdf: Path, keys: dict) -> dict:
-    """{service id: page number} from the booklet's text: each service's heading "N．name"."""
+    """{service id: page number} from the booklet's text: each service's heading "N．name", at the
+    start of a line (so "4．" is not found in "14．"; a heading may wrap onto the next line).
+
+    The lines are kept apart: a heading often follows the service before it on the same page, whose
+    source line ends in a digit ("出处：二、(一)4"), and with the page's text run together "…(一)44．高龄津贴"
+    looked like heading 44 — the contents then showed "第 页" for every such service."""
     texts = _page_texts(pdf)
     found = {}
     for sid, key in keys.items():
-        key = re.sub(r"\s+", "", key)
+        heading = re.compile(r"(?:^|\n)" + "\n?".join(map(re.escape, re.sub(r"\s+", "", key))))
         for i, text in enumerate(texts):
-            for m in re.finditer(re.escape(key), text):
-                if m.start() == 0 or not text[m.start() - 1].isdigit():
-                    found[sid] = i + 1
-                    break
-            if sid in found:
+            if heading.search(text):
+                found[sid] = i + 1
                 break
     return found
 

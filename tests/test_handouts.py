@@ -191,14 +191,24 @@ def test_booklet_cover_has_hotline_and_contents_page_numbers(manifest, counties)
         assert numbers and all(2 < int(n) <= len(pages) for n in numbers), c["name"]
 
 
-def test_booklet_contents_point_to_the_right_pages(manifest, counties):
-    yongjia = next(c for c in counties if c["code"] == "330324")
-    pages = [squash(p) for p in pdftext(SITE / handouts.booklet_url(yongjia)).split("\f")]
+def test_booklet_contents_give_every_service_its_page(manifest, counties):
+    """Every entry of every booklet's contents has its page number, and the service's heading is on
+    that page. (嵊泗's contents once showed "第 页" for 高龄津贴 and two more: their headings follow a
+    source line ending in a digit, "出处：二、(一)4", and were not found in the run-together text.)"""
     h = handouts.Handouts(base="/")
-    for n, s in h.numbered[yongjia["code"]]:
-        m = re.search(re.escape(f"{n}{squash(s['name'])}") + r"[…·.]*第(\d+)页", pages[1] + pages[2])
-        if m:
-            assert f"{n}．{squash(s['name'])}" in pages[int(m.group(1)) - 1], s["name"]
+    for c in counties:
+        pdf = SITE / handouts.booklet_url(c)
+        pages = [squash(p) for p in pdftext(pdf).split("\f")]
+        layout = run("pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-").split("\f")   # an entry a line
+        first = next(i for i, p in enumerate(layout) if re.search(r"^\s*1．", p, re.M))     # service 1's heading
+        front = [squash(line) for p in layout[1:first] for line in p.splitlines()]        # the contents pages
+        assert not [line for line in front if re.search(r"第页$", line)], c["name"]
+        for n, s in h.numbered[c["code"]]:
+            entry = re.compile(re.escape(f"{n}{squash(s['name'])}") + r"[…·.]*第(\d+)页$")
+            numbers = {m.group(1) for m in map(entry.match, front) if m}
+            assert len(numbers) == 1, (c["name"], n, s["name"], numbers)
+            heading = f"{n}．{squash(s['name'])}"
+            assert heading in pages[int(numbers.pop()) - 1], (c["name"], s["name"])
 
 
 def test_cjk_fonts_are_embedded(manifest, by_url):
