@@ -774,6 +774,10 @@ def print_one(printer: Printer, h: Handouts, job: Job, fonts: dict, work: Path, 
     else:
         raise RuntimeError(f"handouts: {job.url}: {prints} prints and no two alike with the page numbers "
                            f"they show confirmed (last found {page_of})")
+    if job.kind == "booklet" and set(keys) - set(page_of):     # its contents would say "第 页"
+        lost = "、".join(keys[sid] for sid in keys if sid not in page_of)
+        raise RuntimeError(f"handouts: {job.url}: 目录里这些服务没有页码 / the contents would show no page for: "
+                           f"{lost} (their headings were not found in the printed text: _find_pages)")
     return {"pages": pdf_pages(data), "bytes": len(data), "fit": fit,
             "seconds": round(time.perf_counter() - started, 2), "prints": prints}
 

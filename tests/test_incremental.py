@@ -247,6 +247,19 @@ def test_a_booklet_is_kept_only_when_two_prints_agree(tmp_path, monkeypatch, odd
         handouts.print_one(FlakyPrinter(range(1, 99)), h, booklet, {400: "r.ttf", 700: "b.ttf"}, tmp_path, out)
 
 
+def test_a_booklet_whose_contents_would_miss_a_page_number_stops_the_build(tmp_path, monkeypatch):
+    """A heading the printed text does not show (as 嵊泗's 高龄津贴 once) would leave "第 页" in the
+    contents: the build stops and names the service, rather than print it."""
+    h = handouts.Handouts(fixture_catalogue(tmp_path / "catalogue"), base="/")
+    booklet = next(j for j in handouts.jobs(h) if j.kind == "booklet")
+    printer = FlakyPrinter()
+    monkeypatch.setattr(handouts, "_find_pages", lambda pdf, keys: {"330282-home-care": 3})
+    with pytest.raises(RuntimeError, match="没有页码") as err:
+        handouts.print_one(printer, h, booklet, {400: "r.ttf", 700: "b.ttf"}, tmp_path, tmp_path / "booklet.pdf")
+    paid = next(s["name"] for s in h.catalogue["counties"]["330282"]["services"] if s["id"] == "330282-paid-care")
+    assert paid in str(err.value) and "home" not in str(err.value)
+
+
 def test_one_amount_reprints_exactly_the_pdfs_that_show_it(built):
     tmp, h, _serial = built
     edited = handouts.Handouts(fixture_catalogue(tmp / "catalogue", more_hours), base="/")
