@@ -34,6 +34,8 @@ from pathlib import Path
 
 import brotli
 
+from .cache import prune_due
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "build" / "precompress"
 CACHE_DAYS = 14            # cache entries not used for this long are removed
@@ -138,14 +140,9 @@ def _prune(cache: Path):
     """Remove the entries nobody used for CACHE_DAYS (at most once a day: it reads the whole cache),
     but not those of the files of a site folder built since (an incremental build does not look its
     unchanged files up, _in_use)."""
-    marker = cache / ".pruned"
-    now = time.time()
-    try:
-        if now - marker.stat().st_mtime < 86400:
-            return
-    except OSError:
-        pass
-    cutoff = now - CACHE_DAYS * 86400
+    if not prune_due(cache, 86400):
+        return
+    cutoff = time.time() - CACHE_DAYS * 86400
     keep = _in_use(cache / SITES)
     for entry in cache.glob("*/*"):
         try:
@@ -153,10 +150,6 @@ def _prune(cache: Path):
                 entry.unlink()
         except OSError:
             pass
-    try:
-        marker.touch()
-    except OSError:
-        pass
 
 
 def _facts_path(site: Path, cache: Path | None) -> Path | None:

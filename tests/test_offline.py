@@ -20,20 +20,27 @@ def drop_register_tags(site):
                                page.read_text(encoding="utf-8")), encoding="utf-8")
 
 
+def rebuilt_copy(dest, ignore=(), **budgets) -> tuple:
+    """A copy of site/ at `dest` (without the files matching `ignore`) whose offline step is run
+    again with some of offline.py's budgets changed (restored after); (the copy, what build returned)."""
+    if not (SITE / "sw.js").is_file():
+        pytest.skip("site/ is not built: run `make site` first")
+    shutil.copytree(SITE, dest, ignore=shutil.ignore_patterns(*ignore))
+    drop_register_tags(dest)
+    kept = {name: getattr(offline, name) for name in budgets}
+    for name, value in budgets.items():
+        setattr(offline, name, value)
+    try:
+        return dest, offline.build(dest)
+    finally:
+        for name, value in kept.items():
+            setattr(offline, name, value)
+
+
 @pytest.fixture(scope="module")
 def grouped_site(tmp_path_factory):
     """A copy of site/ whose service worker is rebuilt as if the counties were too many to precache."""
-    if not (SITE / "sw.js").is_file():
-        pytest.skip("site/ is not built: run `make site` first")
-    own = tmp_path_factory.mktemp("grouped") / "site"
-    shutil.copytree(SITE, own)
-    drop_register_tags(own)
-    budget = offline.ALL_COUNTIES_BELOW
-    offline.ALL_COUNTIES_BELOW = 0
-    try:
-        info = offline.build(own)
-    finally:
-        offline.ALL_COUNTIES_BELOW = budget
+    own, info = rebuilt_copy(tmp_path_factory.mktemp("grouped") / "site", ALL_COUNTIES_BELOW=0)
     assert info["county_groups"] == len(checker.engine().catalogue["counties"])
     return own
 
@@ -177,17 +184,8 @@ def test_todays_search_index_is_precached_whole():
 
 
 def test_a_search_done_online_works_offline_when_its_shards_are_not_precached(browser, tmp_path):
-    if not (SITE / "sw.js").is_file():
-        pytest.skip("site/ is not built: run `make site` first")
-    own = tmp_path / "site"
-    shutil.copytree(SITE, own, ignore=shutil.ignore_patterns("*.pdf", "pyodide"))
-    drop_register_tags(own)
-    budget = offline.ALL_SEARCH_BELOW
-    offline.ALL_SEARCH_BELOW = 0
-    try:
-        assert offline.build(own)["search_on_demand"] > 0
-    finally:
-        offline.ALL_SEARCH_BELOW = budget
+    own, info = rebuilt_copy(tmp_path / "site", ("*.pdf", "pyodide"), ALL_SEARCH_BELOW=0)
+    assert info["search_on_demand"] > 0
     assert "search/meta.json" in precache_of(own) and "search/t0.json" not in precache_of(own)
     srv = SiteServer(own)
     ctx = browser.new_context(viewport=PHONE, device_scale_factor=1, locale="zh-CN")
@@ -222,18 +220,8 @@ def test_a_page_over_the_shell_budget_is_kept_when_opened_not_precached(browser,
     (0.5–10.5 MB each): over SHELL_PAGE_BELOW such a page leaves the precache and is kept once
     opened; a county's own pages stay with their county. Here the budget is cut to 25 KB so that
     today's 人户分离 page (≈ 30 KB) is over it and the comparisons (≤ 22 KB) not."""
-    if not (SITE / "sw.js").is_file():
-        pytest.skip("site/ is not built: run `make site` first")
-    own = tmp_path / "site"
-    shutil.copytree(SITE, own, ignore=shutil.ignore_patterns("*.pdf", "pyodide"))
-    drop_register_tags(own)
-    assert (own / "away" / "index.html").stat().st_size > 26_000 > (own / "compare" / "tekun" / "index.html").stat().st_size
-    budget = offline.SHELL_PAGE_BELOW
-    offline.SHELL_PAGE_BELOW = 25_000
-    try:
-        info = offline.build(own)
-    finally:
-        offline.SHELL_PAGE_BELOW = budget
+    assert (SITE / "away" / "index.html").stat().st_size > 26_000 > (SITE / "compare" / "tekun" / "index.html").stat().st_size
+    own, info = rebuilt_copy(tmp_path / "site", ("*.pdf", "pyodide"), SHELL_PAGE_BELOW=25_000)
     precache = set(precache_of(own))
     pages = {offline.url_of(p.relative_to(own).as_posix()): p.stat().st_size for p in own.rglob("*.html")}
     counties = tuple(c["url"] for c in checker.engine().catalogue["counties"].values())
